@@ -1,0 +1,3 @@
+from tariffconnect.cli import main
+
+main()

@@ -1,0 +1,55 @@
+"""GET /login (HTTP Basic -> bearer token) and GET /account (who am I)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import HTTPBasicCredentials
+
+from tariffconnect.accounts import service, tokens
+from tariffconnect.accounts.schemas import AccountOut, AuthToken
+from tariffconnect.core.auth import Api, basic_auth
+from tariffconnect.core.errors import not_found
+from tariffconnect.core.timeutil import format_utc
+from tariffconnect.runtime import runtime_of
+
+router = APIRouter(tags=["Authentication"])
+
+
+@router.get("/login", name="login", summary="Create a bearer token")
+def login(
+    request: Request, credentials: Annotated[HTTPBasicCredentials, Depends(basic_auth)]
+) -> AuthToken:
+    """Exchange `account_id:api_key` (HTTP Basic) for a bearer token."""
+    runtime = runtime_of(request)
+    settings = runtime.settings
+    with runtime.db.transaction(write=False) as db:
+        key = service.authenticate_key(
+            db, account_id=credentials.username, secret=credentials.password
+        )
+    token = tokens.mint(
+        secret=settings.signing_secret,
+        issuer=settings.token_issuer,
+        ttl_seconds=settings.token_ttl_seconds,
+        account_id=key.account_id,
+        live_mode=key.live_mode,
+        key_id=key.id,
+    )
+    return AuthToken(
+        bearer_token=token, expires_in=settings.token_ttl_seconds, live_mode=key.live_mode
+    )
+
+
+@router.get("/account", name="account_retrieve", summary="Retrieve the caller's account")
+def get_account(api: Api) -> AccountOut:
+    """The account the bearer token belongs to, and the token's mode."""
+    account = service.get(api.db, account_id=api.scope.account_id)
+    if account is None:
+        raise not_found("account_not_found", "The account no longer exists.")
+    return AccountOut(
+        id=account.id,
+        name=account.name,
+        live_mode=api.scope.live_mode,
+        time_created=format_utc(account.time_created),
+    )

@@ -1,0 +1,119 @@
+"""Accounts and API keys: creation, revocation, and checking a key or a token's key."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tariffconnect.accounts.models import Account, ApiKey
+from tariffconnect.accounts.tokens import TokenClaims
+from tariffconnect.core.errors import ApiError, not_found, unauthorized
+from tariffconnect.core.ids import new_id
+from tariffconnect.core.timeutil import utcnow
+
+KEY_PREFIX = {False: "sk_test_", True: "sk_live_"}
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    """A key as it is shown once, at creation."""
+
+    id: str
+    account_id: str
+    live_mode: bool
+    secret: str
+
+
+def hash_key(secret: str) -> str:
+    # Keys are 128 random bits, so a fast hash is enough: nothing to brute-force.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create(session: Session, *, name: str) -> Account:
+    """Create an account."""
+    account = Account(id=new_id("acc"), name=name, time_created=utcnow())
+    session.add(account)
+    session.flush()
+    return account
+
+
+def get(session: Session, *, account_id: str) -> Account | None:
+    """Return the account, or None."""
+    return session.get(Account, account_id)
+
+
+def create_key(
+    session: Session, *, account_id: str, live_mode: bool, name: str = "default"
+) -> IssuedKey:
+    """Create an API key for the account; the secret is only in the returned value."""
+    if get(session, account_id=account_id) is None:
+        raise not_found("account_not_found", f"No account {account_id}.")
+    secret = KEY_PREFIX[live_mode] + secrets.token_hex(16)
+    key = ApiKey(
+        id=new_id("key"),
+        account_id=account_id,
+        live_mode=live_mode,
+        key_hash=hash_key(secret),
+        key_hint=f"{KEY_PREFIX[live_mode]}…{secret[-4:]}",
+        name=name,
+        time_created=utcnow(),
+        time_revoked=None,
+    )
+    session.add(key)
+    session.flush()
+    return IssuedKey(id=key.id, account_id=account_id, live_mode=live_mode, secret=secret)
+
+
+def list_keys(session: Session, *, account_id: str) -> list[ApiKey]:
+    """The account's keys, newest first, revoked ones included."""
+    query = select(ApiKey).where(ApiKey.account_id == account_id).order_by(ApiKey.id.desc())
+    return list(session.scalars(query))
+
+
+def revoke_key(session: Session, *, key_id_or_secret: str) -> ApiKey:
+    """Revoke a key, named by its id or by the secret itself. Tokens minted from it stop working."""
+    if key_id_or_secret.startswith(("sk_test_", "sk_live_")):
+        query = select(ApiKey).where(ApiKey.key_hash == hash_key(key_id_or_secret))
+    else:
+        query = select(ApiKey).where(ApiKey.id == key_id_or_secret)
+    key = session.scalars(query).one_or_none()
+    if key is None:
+        raise not_found("api_key_not_found", "No such API key.")
+    if key.time_revoked is None:
+        key.time_revoked = utcnow()
+    return key
+
+
+def authenticate_key(session: Session, *, account_id: str, secret: str) -> ApiKey:
+    """The active key with this secret belonging to this account; 401 otherwise."""
+    key = session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_key(secret))).one_or_none()
+    if (
+        key is None
+        or not hmac.compare_digest(key.account_id, account_id)
+        or key.time_revoked is not None
+    ):
+        raise unauthorized("credentials_invalid", "The account id or API key is not valid.")
+    return key
+
+
+def ensure_token_key_active(session: Session, *, claims: TokenClaims) -> None:
+    """401 unless the key that minted the token still exists, is unrevoked and matches it."""
+    row = session.execute(
+        select(ApiKey.account_id, ApiKey.live_mode, ApiKey.time_revoked).where(
+            ApiKey.id == claims.key_id
+        )
+    ).one_or_none()
+    if row is None or row.account_id != claims.account_id or row.live_mode != claims.live_mode:
+        raise unauthorized("bearer_token_invalid", "The bearer token is not valid.")
+    if row.time_revoked is not None:
+        raise ApiError(
+            401,
+            "api_key_revoked",
+            "The API key this token was minted from has been revoked.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )

@@ -1,0 +1,66 @@
+"""Bearer tokens: HS256 JWTs minted by GET /login from an API key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jwt
+
+from tariffconnect.core.errors import ApiError, unauthorized
+from tariffconnect.core.timeutil import utcnow
+
+ALGORITHM = "HS256"
+_REQUIRED_CLAIMS = ["sub", "account_id", "live_mode", "iat", "nbf", "exp", "iss", "key_id"]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    account_id: str
+    live_mode: bool
+    key_id: str
+
+
+def mint(
+    *, secret: bytes, issuer: str, ttl_seconds: int, account_id: str, live_mode: bool, key_id: str
+) -> str:
+    now = int(utcnow().timestamp())
+    payload = {
+        "sub": account_id,
+        "account_id": account_id,
+        "live_mode": live_mode,
+        "key_id": key_id,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl_seconds,
+        "iss": issuer,
+    }
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+def decode(token: str, *, secret: bytes, issuer: str) -> TokenClaims:
+    """Verify signature, issuer and lifetime; raise a 401 ApiError otherwise."""
+    try:
+        payload = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=issuer,
+            options={"require": _REQUIRED_CLAIMS},
+        )
+    except jwt.ExpiredSignatureError:
+        raise unauthorized("bearer_token_expired", "The bearer token has expired.") from None
+    except jwt.PyJWTError:
+        raise _invalid() from None
+    account_id, live_mode, key_id = payload["account_id"], payload["live_mode"], payload["key_id"]
+    if not (
+        isinstance(account_id, str)
+        and account_id == payload["sub"]
+        and isinstance(live_mode, bool)
+        and isinstance(key_id, str)
+    ):
+        raise _invalid()
+    return TokenClaims(account_id=account_id, live_mode=live_mode, key_id=key_id)
+
+
+def _invalid() -> ApiError:
+    return unauthorized("bearer_token_invalid", "The bearer token is not valid.")

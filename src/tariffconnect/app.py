@@ -1,0 +1,95 @@
+"""create_app(settings): the ASGI application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from tariffconnect import __version__
+from tariffconnect.accounts.router import router as accounts_router
+from tariffconnect.config import Settings
+from tariffconnect.core.errors import (
+    ApiError,
+    ErrorObject,
+    error_response,
+    from_validation_errors,
+)
+from tariffconnect.core.middleware import RequestGuard
+from tariffconnect.db import Database
+from tariffconnect.health.router import router as health_router
+from tariffconnect.runtime import Runtime
+
+log = logging.getLogger("tariffconnect")
+
+_HTTP_CODES = {
+    404: ("route_not_found", "No such endpoint."),
+    405: ("method_not_allowed", "That method is not allowed on this endpoint."),
+}
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    settings = settings or Settings()
+    db = database or Database(settings.database_url_resolved, pool_size=settings.db_pool_size)
+    runtime = Runtime(settings=settings, db=db)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if database is None:  # only dispose what this app created
+            db.dispose()
+
+    app = FastAPI(
+        title="TariffConnect API",
+        version=__version__,
+        description=(
+            "A self-hostable energy-tariff platform whose API is wire-compatible with "
+            "Flatpeak's. Log in with GET /login, then send the bearer token."
+        ),
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        responses={"default": {"model": ErrorObject, "description": "An error object."}},
+    )
+    app.state.runtime = runtime
+    _install_error_handlers(app)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.include_router(accounts_router)
+    app.include_router(health_router)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        return error_response(request.scope, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return error_response(request.scope, from_validation_errors(exc.errors()))
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        code, message = _HTTP_CODES.get(exc.status_code, (f"http_{exc.status_code}", exc.detail))
+        error = ApiError(exc.status_code, code, str(message), headers=exc.headers)
+        return error_response(request.scope, error)
+
+    @app.exception_handler(OperationalError)
+    async def _database_error(request: Request, exc: OperationalError) -> Response:
+        # Connection lost, server down, SQLite busy past its timeout: worth retrying later.
+        log.warning("database error: %s", exc.__class__.__name__, exc_info=True)
+        error = ApiError(503, "database_unavailable", "The database is unavailable; try again.")
+        return error_response(request.scope, error)

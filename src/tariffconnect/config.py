@@ -1,0 +1,74 @@
+"""Settings read from the environment (prefix TARIFFCONNECT_)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret_key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TARIFFCONNECT_", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    # Empty means "a SQLite file in data_dir", resolved by `database_url_resolved`.
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = Field(default="", repr=False)
+    token_ttl_seconds: int = Field(default=3600, ge=60)
+    connect_session_ttl_seconds: int = Field(default=86400, ge=60)
+    public_base_url: str = ""
+    token_issuer: str = "tariffconnect"
+    max_body_bytes: int = 1024 * 1024
+    db_pool_size: int = 10
+    # Create a demo account (and print how to use it) when the database has no account.
+    demo_account: bool = True
+
+    @property
+    def database_url_resolved(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'tariffconnect.db').resolve()}"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @cached_property
+    def signing_secret(self) -> bytes:
+        """The secret key, from the environment or else from the data folder (made once)."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        return load_or_create_secret(self.data_dir / SECRET_KEY_FILE).encode()
+
+
+def load_or_create_secret(path: Path) -> str:
+    """Read the secret stored at `path`, creating it (mode 0600) if it does not exist yet.
+
+    O_EXCL makes creation safe when several processes start at once: one writes the file,
+    the others read what it wrote.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            value = path.read_text().strip()
+            if value:
+                return value
+            time.sleep(0.01)
+        raise RuntimeError(f"secret key file {path} is empty") from None
+    value = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return value

@@ -1,0 +1,104 @@
+"""Request authentication: HTTP Basic for GET /login, bearer tokens for everything else.
+
+`Api` is what an authenticated handler takes: the request's one transaction and the caller's
+scope (account and mode), after checking that the token's key is still active in that same
+transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPBasic, HTTPBasicCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from tariffconnect.accounts import service as accounts
+from tariffconnect.accounts import tokens
+from tariffconnect.accounts.tokens import TokenClaims
+from tariffconnect.core.errors import unauthorized
+from tariffconnect.runtime import Runtime, runtime_of
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Whose objects a request may see: one account, one mode."""
+
+    account_id: str
+    live_mode: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ApiContext:
+    db: Session
+    scope: Scope
+    runtime: Runtime
+
+
+class BasicAuth(HTTPBasic):
+    """HTTP Basic `account_id:api_key`, answering our own 401 error objects."""
+
+    async def __call__(self, request: Request) -> HTTPBasicCredentials:  # type: ignore[override]
+        header = request.headers.get("authorization", "")
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() != "basic" or not encoded:
+            raise unauthorized(
+                "authentication_required", "Log in with HTTP Basic: account id and API key."
+            )
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise unauthorized("credentials_invalid", "Malformed Basic credentials.") from None
+        username, sep, password = decoded.partition(":")
+        if not sep or not username or not password:
+            raise unauthorized("credentials_invalid", "Malformed Basic credentials.")
+        request.state.live_mode = password.startswith(accounts.KEY_PREFIX[True])
+        return HTTPBasicCredentials(username=username, password=password)
+
+
+class BearerAuth(HTTPBearer):
+    """`Authorization: Bearer <token>`, verified here; the key's state is checked in `api_context`."""
+
+    async def __call__(self, request: Request) -> TokenClaims:  # type: ignore[override]
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise unauthorized(
+                "authentication_required", "Send a bearer token from GET /login."
+            )
+        runtime = runtime_of(request)
+        claims = tokens.decode(
+            token.strip(),
+            secret=runtime.settings.signing_secret,
+            issuer=runtime.settings.token_issuer,
+        )
+        request.state.live_mode = claims.live_mode
+        return claims
+
+
+basic_auth = BasicAuth(description="account_id as user name, API key as password")
+bearer_auth = BearerAuth(description="bearer_token from GET /login")
+
+
+def api_context(
+    request: Request, claims: Annotated[TokenClaims, Depends(bearer_auth)]
+) -> Iterator[ApiContext]:
+    runtime = runtime_of(request)
+    with runtime.db.transaction(write=request.method not in SAFE_METHODS) as db:
+        accounts.ensure_token_key_active(db, claims=claims)
+        yield ApiContext(
+            db=db,
+            scope=Scope(account_id=claims.account_id, live_mode=claims.live_mode),
+            runtime=runtime,
+        )
+
+
+# scope="function": the transaction commits before the response is sent, so a failed commit
+# becomes an error response rather than a success that did not happen.
+Api = Annotated[ApiContext, Depends(api_context, scope="function")]

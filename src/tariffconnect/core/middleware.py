@@ -1,0 +1,78 @@
+"""The outermost guard around every request: request ids, body size limit, last-resort 500.
+
+A pure ASGI middleware (not BaseHTTPMiddleware) so it adds no task switch per request.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tariffconnect.core.errors import ApiError, error_response
+
+log = logging.getLogger("tariffconnect.request")
+
+
+class RequestGuard:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = "req_" + secrets.token_hex(12)
+        scope.setdefault("state", {})["request_id"] = request_id
+        request_id_header = (b"request-id", request_id.encode())
+        started = False
+        answered_by_guard = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if answered_by_guard:
+                return  # the guard already answered; whatever the app says now is dropped
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", []), request_id_header]
+            await send(message)
+
+        async def answer(error: ApiError) -> None:
+            nonlocal answered_by_guard
+            await error_response(scope, error)(scope, receive, send_with_id)
+            answered_by_guard = True
+
+        limit = self.max_body_bytes
+        too_large = ApiError(
+            413, "request_too_large", f"The request body must not exceed {limit} bytes."
+        )
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await answer(too_large)
+                return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            # Content-Length can be absent (chunked) or lie: count what actually arrives, and
+            # past the limit answer 413 and tell the app the client went away.
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit and not answered_by_guard:
+                    await answer(too_large)
+                if answered_by_guard:
+                    return {"type": "http.disconnect"}
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send_with_id)
+        except Exception:
+            if answered_by_guard:
+                return
+            log.exception("unhandled error in request %s", request_id)
+            if not started:
+                await answer(ApiError(500, "internal_error", "An unexpected error occurred."))

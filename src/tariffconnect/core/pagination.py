@@ -1,0 +1,85 @@
+"""Flatpeak cursor pagination, shared by every list endpoint.
+
+Lists are newest first, ordered by id (ids are time-ordered). A page is found with a keyset
+condition (`id < cursor`), never an offset, so a deep page costs the same as the first and
+rows inserted meanwhile neither repeat nor vanish between pages. No COUNT(*): `has_more`
+comes from fetching one row more than asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel
+from sqlalchemy import Select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from tariffconnect.core.errors import invalid
+from tariffconnect.core.ids import is_valid_id
+
+T = TypeVar("T")
+Row = TypeVar("Row")
+
+
+class ListObject(BaseModel, Generic[T]):
+    object: str = "list"
+    url: str
+    has_more: bool
+    data: list[T]
+
+
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    limit: int
+    starting_after: str | None
+    ending_before: str | None
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100.")] = 30,
+    starting_after: Annotated[
+        str | None, Query(description="Id of the last object of the previous page.")
+    ] = None,
+    ending_before: Annotated[
+        str | None, Query(description="Id of the first object of the next page.")
+    ] = None,
+) -> PageParams:
+    if starting_after is not None and ending_before is not None:
+        raise invalid(
+            "pagination_cursor_conflict", "Give starting_after or ending_before, not both."
+        )
+    for name, value in (("starting_after", starting_after), ("ending_before", ending_before)):
+        if value is not None and not is_valid_id(value):
+            raise invalid(f"{name}_invalid", f"{name} must be an object id.")
+    return PageParams(limit=limit, starting_after=starting_after, ending_before=ending_before)
+
+
+def paginate(
+    session: Session,
+    query: Select[tuple[Row]],
+    id_column: InstrumentedAttribute[str],
+    params: PageParams,
+    *,
+    url: str,
+    render: Callable[[Row], Any],
+) -> dict[str, Any]:
+    """Run `query` (already scoped and filtered) for one page and wrap it as a list object."""
+    fetch = params.limit + 1
+    rows: Sequence[Row]
+    if params.ending_before is not None:
+        # The page just before the cursor in display order: walk upwards, then flip.
+        found = session.scalars(
+            query.where(id_column > params.ending_before).order_by(id_column.asc()).limit(fetch)
+        ).all()
+        has_more = len(found) > params.limit
+        rows = list(reversed(found[: params.limit]))
+    else:
+        if params.starting_after is not None:
+            query = query.where(id_column < params.starting_after)
+        found = session.scalars(query.order_by(id_column.desc()).limit(fetch)).all()
+        has_more = len(found) > params.limit
+        rows = found[: params.limit]
+    return {"object": "list", "url": url, "has_more": has_more, "data": [render(r) for r in rows]}

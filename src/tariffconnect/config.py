@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 
 
 class Settings(BaseSettings):
@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(default=3600, ge=60)
     connect_session_ttl_seconds: int = Field(default=86400, ge=60)
     public_base_url: str = ""
-    token_issuer: str = "tariffconnect"
+    token_issuer: str = "tariffconnect"  # noqa: S105 (the JWT `iss` claim)
     max_body_bytes: int = 1024 * 1024
     db_pool_size: int = 10
     # Create a demo account (and print how to use it) when the database has no account.

@@ -52,45 +52,65 @@ def test_basic_credentials_are_not_a_token(client, tenant):
 
 @pytest.mark.parametrize("token", ["garbage", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.e30."])
 def test_malformed_token(client, token):
-    assert_error(client.get("/account", headers=bearer(token)), 401, "bearer_token_invalid", context=CONTEXT)
+    assert_error(
+        client.get("/account", headers=bearer(token)), 401, "bearer_token_invalid", context=CONTEXT
+    )
 
 
 def test_wrong_signature(client, settings, tenant):
     token = forged(settings, tenant, secret=b"not-the-secret-key-at-all-000000")
-    assert_error(client.get("/account", headers=bearer(token)), 401, "bearer_token_invalid", context=CONTEXT)
+    assert_error(
+        client.get("/account", headers=bearer(token)), 401, "bearer_token_invalid", context=CONTEXT
+    )
 
 
 def test_expired_token(client, settings, tenant):
     past = int(time.time()) - 7200
     token = forged(settings, tenant, iat=past, nbf=past, exp=past + 3600)
-    assert_error(client.get("/account", headers=bearer(token)), 401, "bearer_token_expired", context=CONTEXT)
+    assert_error(
+        client.get("/account", headers=bearer(token)), 401, "bearer_token_expired", context=CONTEXT
+    )
 
 
 def test_token_not_yet_valid(client, settings, tenant):
     future = int(time.time()) + 3600
     token = forged(settings, tenant, nbf=future)
-    assert_error(client.get("/account", headers=bearer(token)), 401, "bearer_token_invalid", context=CONTEXT)
+    assert_error(
+        client.get("/account", headers=bearer(token)), 401, "bearer_token_invalid", context=CONTEXT
+    )
 
 
 def test_wrong_issuer(client, settings, tenant):
     token = forged(settings, tenant, iss="someone-else")
-    assert_error(client.get("/account", headers=bearer(token)), 401, "bearer_token_invalid", context=CONTEXT)
+    assert_error(
+        client.get("/account", headers=bearer(token)), 401, "bearer_token_invalid", context=CONTEXT
+    )
 
 
 @pytest.mark.parametrize("claim", ["sub", "account_id", "live_mode", "key_id", "exp", "iss"])
 def test_missing_claim(client, settings, tenant, claim):
     token = forged(settings, tenant, **{claim: None})
-    assert_error(client.get("/account", headers=bearer(token)), 401, "bearer_token_invalid", context=CONTEXT)
+    assert_error(
+        client.get("/account", headers=bearer(token)), 401, "bearer_token_invalid", context=CONTEXT
+    )
 
 
 def test_alg_none_is_refused(client, tenant):
     token = jwt.encode({"sub": tenant.account_id}, key=None, algorithm="none")
-    assert_error(client.get("/account", headers=bearer(token)), 401, "bearer_token_invalid", context=CONTEXT)
+    assert_error(
+        client.get("/account", headers=bearer(token)), 401, "bearer_token_invalid", context=CONTEXT
+    )
 
 
-def test_token_claiming_another_account_with_own_key_is_refused(client, settings, tenant, other_tenant):
-    token = forged(settings, tenant, sub=other_tenant.account_id, account_id=other_tenant.account_id)
-    assert_error(client.get("/account", headers=bearer(token)), 401, "bearer_token_invalid", context=CONTEXT)
+def test_token_claiming_another_account_with_own_key_is_refused(
+    client, settings, tenant, other_tenant
+):
+    token = forged(
+        settings, tenant, sub=other_tenant.account_id, account_id=other_tenant.account_id
+    )
+    assert_error(
+        client.get("/account", headers=bearer(token)), 401, "bearer_token_invalid", context=CONTEXT
+    )
 
 
 def test_token_claiming_live_mode_from_a_test_key_is_refused(client, settings, tenant):

@@ -9,7 +9,14 @@ from tariffconnect.accounts import service as accounts
 from tests.conftest import basic
 
 ERROR_KEYS = {
-    "object", "type", "code", "message", "context", "live_mode", "request_id", "time_created"
+    "object",
+    "type",
+    "code",
+    "message",
+    "context",
+    "live_mode",
+    "request_id",
+    "time_created",
 }
 
 
@@ -99,14 +106,22 @@ def test_revoked_key_cannot_log_in(client, database, tenant):
     response = client.get("/login", headers=basic(tenant.account_id, tenant.test_key))
     assert_error(response, 401, "credentials_invalid")
     # The live key of the same account is unaffected.
-    assert client.get("/login", headers=basic(tenant.account_id, tenant.live_key)).status_code == 200
+    assert (
+        client.get("/login", headers=basic(tenant.account_id, tenant.live_key)).status_code == 200
+    )
 
 
 def test_login_changes_nothing(client, database, tenant):
     with database.transaction() as session:
-        before = [(k.id, k.time_revoked) for k in accounts.list_keys(session, account_id=tenant.account_id)]
+        before = [
+            (k.id, k.time_revoked)
+            for k in accounts.list_keys(session, account_id=tenant.account_id)
+        ]
     client.get("/login", headers=basic(tenant.account_id, "sk_test_wrong"))
     client.get("/login", headers=basic(tenant.account_id, tenant.test_key))
     with database.transaction() as session:
-        after = [(k.id, k.time_revoked) for k in accounts.list_keys(session, account_id=tenant.account_id)]
+        after = [
+            (k.id, k.time_revoked)
+            for k in accounts.list_keys(session, account_id=tenant.account_id)
+        ]
     assert before == after

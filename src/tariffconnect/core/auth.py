@@ -63,15 +63,13 @@ class BasicAuth(HTTPBasic):
 
 
 class BearerAuth(HTTPBearer):
-    """`Authorization: Bearer <token>`, verified here; the key's state is checked in `api_context`."""
+    """`Authorization: Bearer <token>`, verified here; its key is checked in `api_context`."""
 
     async def __call__(self, request: Request) -> TokenClaims:  # type: ignore[override]
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise unauthorized(
-                "authentication_required", "Send a bearer token from GET /login."
-            )
+            raise unauthorized("authentication_required", "Send a bearer token from GET /login.")
         runtime = runtime_of(request)
         claims = tokens.decode(
             token.strip(),

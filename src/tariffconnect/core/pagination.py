@@ -21,7 +21,6 @@ from tariffconnect.core.errors import invalid
 from tariffconnect.core.ids import is_valid_id
 
 T = TypeVar("T")
-Row = TypeVar("Row")
 
 
 class ListObject(BaseModel, Generic[T]):
@@ -59,16 +58,16 @@ def page_params(
 
 def paginate(
     session: Session,
-    query: Select[tuple[Row]],
+    query: Select[Any],
     id_column: InstrumentedAttribute[str],
     params: PageParams,
     *,
     url: str,
-    render: Callable[[Row], Any],
+    render: Callable[[Any], Any],
 ) -> dict[str, Any]:
     """Run `query` (already scoped and filtered) for one page and wrap it as a list object."""
     fetch = params.limit + 1
-    rows: Sequence[Row]
+    rows: Sequence[Any]
     if params.ending_before is not None:
         # The page just before the cursor in display order: walk upwards, then flip.
         found = session.scalars(

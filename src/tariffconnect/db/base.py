@@ -1,4 +1,4 @@
-"""The declarative base with predictable constraint names (migrations and error mapping use them)."""
+"""The declarative base, with predictable constraint names for migrations and error mapping."""
 
 from __future__ import annotations
 

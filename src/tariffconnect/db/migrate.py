@@ -36,7 +36,9 @@ def _migration_lock(engine: Engine) -> Iterator[Connection]:
                 yield connection
             finally:
                 connection.rollback()
-                connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _ADVISORY_LOCK_ID})
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:id)"), {"id": _ADVISORY_LOCK_ID}
+                )
                 connection.commit()
         return
     database = engine.url.database

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from tariffconnect import __version__
 from tariffconnect.accounts.router import router as accounts_router
 from tariffconnect.config import Settings
+from tariffconnect.core import idempotency
 from tariffconnect.core.errors import (
     ApiError,
     ErrorObject,
@@ -24,6 +25,7 @@ from tariffconnect.core.errors import (
 )
 from tariffconnect.core.middleware import RequestGuard
 from tariffconnect.db import Database
+from tariffconnect.customers.router import router as customers_router
 from tariffconnect.health.router import router as health_router
 from tariffconnect.runtime import Runtime
 
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     app.include_router(accounts_router)
     app.include_router(health_router)
+    app.include_router(customers_router)
     return app
 
 
@@ -76,6 +79,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:
         return error_response(request.scope, exc)
+
+    @app.exception_handler(idempotency.Replay)
+    async def _replay(request: Request, exc: idempotency.Replay) -> Response:
+        headers = {"Idempotent-Replayed": "true"}
+        return Response(exc.body, exc.status, headers=headers, media_type="application/json")
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -5,3 +5,9 @@ from __future__ import annotations
 
 def import_all_models() -> None:
     from tariffconnect.accounts import models as _accounts  # noqa: F401
+    from tariffconnect.connect import models as _connect  # noqa: F401
+    from tariffconnect.core import idempotency as _idempotency  # noqa: F401
+    from tariffconnect.customers import models as _customers  # noqa: F401
+    from tariffconnect.devices import models as _devices  # noqa: F401
+    from tariffconnect.events import models as _events  # noqa: F401
+    from tariffconnect.locations import models as _locations  # noqa: F401

@@ -50,7 +50,9 @@ def teapot() -> None:
 @router.get("/_probe/keys", name="probe_key_list")
 def keys(api: Api, page: Annotated[PageParams, Depends(page_params)]) -> dict:
     query = select(ApiKey).where(ApiKey.account_id == api.scope.account_id)
-    return paginate(api.db, query, ApiKey.id, page, url="/_probe/keys", render=lambda k: k.id)
+    return paginate(
+        api.db, query, ApiKey.id, page, url="/_probe/keys", render=lambda rows: [k.id for k in rows]
+    )
 
 
 def probe_app(settings, database) -> FastAPI:

@@ -7,7 +7,7 @@ import pytest
 
 from tariffconnect.accounts import service as accounts
 from tariffconnect.accounts import tokens
-from tests.foundation.test_login import assert_error
+from tests.helpers import assert_error
 
 CONTEXT = "api.account_retrieve"
 

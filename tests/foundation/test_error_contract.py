@@ -5,7 +5,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.foundation.probe_app import probe_app
-from tests.foundation.test_login import assert_error
+from tests.helpers import assert_error
 
 
 @pytest.fixture(scope="module")

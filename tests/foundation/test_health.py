@@ -6,7 +6,7 @@ from starlette.testclient import TestClient
 from tariffconnect.accounts import tokens
 from tariffconnect.app import create_app
 from tariffconnect.config import Settings
-from tests.foundation.test_login import assert_error
+from tests.helpers import assert_error
 
 # Nothing listens on port 1, so connecting fails at once, as with a stopped server.
 UNREACHABLE = "postgresql+psycopg://tc@127.0.0.1:1/nothing?connect_timeout=2"

@@ -6,30 +6,14 @@ import jwt
 import pytest
 
 from tariffconnect.accounts import service as accounts
+from tests import helpers
 from tests.conftest import basic
 
-ERROR_KEYS = {
-    "object",
-    "type",
-    "code",
-    "message",
-    "context",
-    "live_mode",
-    "request_id",
-    "time_created",
-}
+CONTEXT = "api.login"
 
 
-def assert_error(response, status, code, *, context="api.login"):
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == ERROR_KEYS
-    assert body["object"] == "error"
-    assert body["code"] == code
-    assert body["type"] == ("api_error" if status >= 500 else "invalid_request")
-    assert body["context"] == context
-    assert body["request_id"] == response.headers["request-id"]
-    return body
+def assert_error(response, status, code, *, context=CONTEXT):
+    return helpers.assert_error(response, status, code, context=context)
 
 
 @pytest.mark.parametrize("live", [False, True])

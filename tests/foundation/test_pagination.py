@@ -5,7 +5,7 @@ from starlette.testclient import TestClient
 
 from tariffconnect.accounts import service as accounts
 from tests.foundation.probe_app import probe_app
-from tests.foundation.test_login import assert_error
+from tests.helpers import assert_error
 
 CONTEXT = "api.probe_key_list"
 

@@ -15,30 +15,34 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPBasic, HTTPBasicCredentials, HTTPBearer
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from starlette.responses import Response
 
 from tariffconnect.accounts import service as accounts
 from tariffconnect.accounts import tokens
 from tariffconnect.accounts.tokens import TokenClaims
+from tariffconnect.core import idempotency
 from tariffconnect.core.errors import unauthorized
+from tariffconnect.core.scoping import Scope
 from tariffconnect.runtime import Runtime, runtime_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Whose objects a request may see: one account, one mode."""
-
-    account_id: str
-    live_mode: bool
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ApiContext:
     db: Session
     scope: Scope
     runtime: Runtime
+    idempotency: idempotency.Claim | None = None
+
+    def reply(self, model: BaseModel, *, status_code: int = 200) -> Response:
+        """Serialise the answer of a write; with an Idempotency-Key, record it atomically."""
+        body = model.model_dump_json().encode()
+        if self.idempotency is not None:
+            idempotency.complete(self.db, self.idempotency, status=status_code, body=body)
+        return Response(body, status_code=status_code, media_type="application/json")
 
 
 class BasicAuth(HTTPBasic):
@@ -85,16 +89,32 @@ bearer_auth = BearerAuth(description="bearer_token from GET /login")
 
 
 def api_context(
-    request: Request, claims: Annotated[TokenClaims, Depends(bearer_auth)]
+    request: Request,
+    claims: Annotated[TokenClaims, Depends(bearer_auth)],
+    fingerprint: Annotated[str | None, Depends(idempotency.request_fingerprint)],
 ) -> Iterator[ApiContext]:
     runtime = runtime_of(request)
-    with runtime.db.transaction(write=request.method not in SAFE_METHODS) as db:
-        accounts.ensure_token_key_active(db, claims=claims)
-        yield ApiContext(
-            db=db,
-            scope=Scope(account_id=claims.account_id, live_mode=claims.live_mode),
-            runtime=runtime,
+    scope = Scope(account_id=claims.account_id, live_mode=claims.live_mode)
+    claim = None
+    if fingerprint is not None:
+        claim = idempotency.claim(
+            runtime.db,
+            scope=scope,
+            key=request.headers[idempotency.HEADER],
+            fingerprint=fingerprint,
+            check=lambda session: accounts.ensure_token_key_active(session, claims=claims),
         )
+    try:
+        with runtime.db.transaction(write=request.method not in SAFE_METHODS) as db:
+            accounts.ensure_token_key_active(db, claims=claims)
+            context = ApiContext(db=db, scope=scope, runtime=runtime, idempotency=claim)
+            yield context
+            if claim is not None and not claim.completed:
+                raise RuntimeError("a write handler answered without ApiContext.reply()")
+    except BaseException:
+        if claim is not None:
+            idempotency.release(runtime.db, claim)
+        raise
 
 
 # scope="function": the transaction commits before the response is sent, so a failed commit

@@ -12,6 +12,7 @@ import secrets
 import threading
 import time
 
+ID_PATTERN = r"^[a-z]+_[0-9a-f]{24}$"
 _ID_RE = re.compile(r"([a-z]+)_([0-9a-f]{24})")
 _RANDOM_BITS = 48
 _lock = threading.Lock()

@@ -18,7 +18,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tariffconnect.core.errors import invalid
-from tariffconnect.core.ids import is_valid_id
+from tariffconnect.core.ids import ID_PATTERN
 
 T = TypeVar("T")
 
@@ -40,19 +40,18 @@ class PageParams:
 def page_params(
     limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100.")] = 30,
     starting_after: Annotated[
-        str | None, Query(description="Id of the last object of the previous page.")
+        str | None,
+        Query(pattern=ID_PATTERN, description="Id of the last object of the previous page."),
     ] = None,
     ending_before: Annotated[
-        str | None, Query(description="Id of the first object of the next page.")
+        str | None,
+        Query(pattern=ID_PATTERN, description="Id of the first object of the next page."),
     ] = None,
 ) -> PageParams:
     if starting_after is not None and ending_before is not None:
         raise invalid(
             "pagination_cursor_conflict", "Give starting_after or ending_before, not both."
         )
-    for name, value in (("starting_after", starting_after), ("ending_before", ending_before)):
-        if value is not None and not is_valid_id(value):
-            raise invalid(f"{name}_invalid", f"{name} must be an object id.")
     return PageParams(limit=limit, starting_after=starting_after, ending_before=ending_before)
 
 
@@ -63,9 +62,13 @@ def paginate(
     params: PageParams,
     *,
     url: str,
-    render: Callable[[Any], Any],
+    render: Callable[[Sequence[Any]], list[Any]],
 ) -> dict[str, Any]:
-    """Run `query` (already scoped and filtered) for one page and wrap it as a list object."""
+    """Run `query` (already scoped and filtered) for one page and wrap it as a list object.
+
+    `render` turns the page's rows into wire objects all at once, so it can load what they
+    refer to in one query rather than one per row.
+    """
     fetch = params.limit + 1
     rows: Sequence[Any]
     if params.ending_before is not None:
@@ -81,4 +84,4 @@ def paginate(
         found = session.scalars(query.order_by(id_column.desc()).limit(fetch)).all()
         has_more = len(found) > params.limit
         rows = found[: params.limit]
-    return {"object": "list", "url": url, "has_more": has_more, "data": [render(r) for r in rows]}
+    return {"object": "list", "url": url, "has_more": has_more, "data": render(rows)}

@@ -1,0 +1,34 @@
+"""Connect sessions (`cot_`): one customer's trip through Connect for one location."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tariffconnect.core.scoping import OwnedMixin
+from tariffconnect.db.base import ID_LENGTH, Base, id_column
+
+URL_MAX_LENGTH = 2048
+
+
+class ConnectSession(OwnedMixin, Base):
+    __tablename__ = "connect_sessions"
+    __table_args__ = (Index("ix_connect_sessions_scope_id", "account_id", "live_mode", "id"),)
+
+    id: Mapped[str] = id_column()
+    location_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("locations.id", ondelete="CASCADE"), index=True
+    )
+    device_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("devices.id", ondelete="SET NULL")
+    )
+    # Providers are a shipped catalogue, not rows: the id is checked against it on write.
+    provider_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    connect_url: Mapped[str] = mapped_column(String(URL_MAX_LENGTH))
+    callback_url: Mapped[str] = mapped_column(String(URL_MAX_LENGTH))
+    # CREATED, IN_PROGRESS or COMPLETED; EXPIRED is derived from time_expiry when read.
+    status: Mapped[str] = mapped_column(String(16))
+    time_expiry: Mapped[datetime]
+    time_completed: Mapped[datetime | None]

@@ -1,0 +1,117 @@
+"""Customers: create, read, update, delete and list, always inside the caller's scope."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tariffconnect.core.errors import not_found
+from tariffconnect.core.ids import new_id
+from tariffconnect.core.pagination import PageParams, paginate
+from tariffconnect.core.scoping import Scope, scoped
+from tariffconnect.core.timeutil import format_utc, utcnow
+from tariffconnect.customers.models import Customer
+from tariffconnect.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
+from tariffconnect.events import service as events
+from tariffconnect.locations.models import Location
+
+
+def get(session: Session, *, scope: Scope, customer_id: str) -> Customer | None:
+    """The caller's customer with this id, or None."""
+    query = scoped(select(Customer), Customer, scope).where(Customer.id == customer_id)
+    return session.scalars(query).one_or_none()
+
+
+def get_or_raise(session: Session, *, scope: Scope, customer_id: str) -> Customer:
+    """The caller's customer with this id, or 404 `customer_not_found`."""
+    customer = get(session, scope=scope, customer_id=customer_id)
+    if customer is None:
+        raise not_found("customer_not_found", f"No customer {customer_id}.")
+    return customer
+
+
+def render_all(session: Session, customers: Sequence[Customer]) -> list[CustomerOut]:
+    """Wire forms of `customers`, with their location ids loaded in one query."""
+    locations: dict[str, list[str]] = {c.id: [] for c in customers}
+    rows = session.execute(
+        select(Location.customer_id, Location.id)
+        .where(Location.customer_id.in_(list(locations)))
+        .order_by(Location.id)
+    )
+    for customer_id, location_id in rows:
+        locations[customer_id].append(location_id)
+    return [
+        CustomerOut(
+            id=c.id,
+            live_mode=c.live_mode,
+            reference_id=c.reference_id,
+            locations=locations[c.id],
+            time_created=format_utc(c.time_created),
+            account_id=c.account_id,
+        )
+        for c in customers
+    ]
+
+
+def render(session: Session, customer: Customer) -> CustomerOut:
+    return render_all(session, [customer])[0]
+
+
+def create(session: Session, *, scope: Scope, data: CustomerCreate) -> CustomerOut:
+    """Create a customer and record `customer.create`."""
+    customer = Customer(
+        id=new_id("cus"),
+        account_id=scope.account_id,
+        live_mode=scope.live_mode,
+        time_created=utcnow(),
+        reference_id=data.reference_id,
+    )
+    session.add(customer)
+    session.flush()
+    out = render(session, customer)
+    events.record(session, scope=scope, type="customer.create", object_id=customer.id, data=out)
+    return out
+
+
+def update(
+    session: Session, *, scope: Scope, customer_id: str, data: CustomerUpdate
+) -> CustomerOut:
+    """Apply the fields given (PATCH) and record `customer.update`."""
+    customer = get_or_raise(session, scope=scope, customer_id=customer_id)
+    for field, value in data.model_dump(exclude_unset=True).items():
+        setattr(customer, field, value)
+    session.flush()
+    out = render(session, customer)
+    events.record(session, scope=scope, type="customer.update", object_id=customer.id, data=out)
+    return out
+
+
+def delete(session: Session, *, scope: Scope, customer_id: str) -> None:
+    """Delete the customer; its locations stay, without a customer. Records `customer.delete`."""
+    customer = get_or_raise(session, scope=scope, customer_id=customer_id)
+    out = render(session, customer)
+    session.execute(
+        update(Location).where(Location.customer_id == customer.id).values(customer_id=None)
+    )
+    session.delete(customer)
+    events.record(session, scope=scope, type="customer.delete", object_id=customer.id, data=out)
+
+
+def list_(
+    session: Session, *, scope: Scope, page: PageParams, reference_id: str | None
+) -> dict[str, Any]:
+    """One page of the caller's customers, newest first."""
+    query = scoped(select(Customer), Customer, scope)
+    if reference_id is not None:
+        query = query.where(Customer.reference_id == reference_id)
+    return paginate(
+        session,
+        query,
+        Customer.id,
+        page,
+        url="/customers",
+        render=lambda rows: render_all(session, rows),
+    )

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from tariffconnect import __version__
 from tariffconnect.accounts.router import router as accounts_router
 from tariffconnect.config import Settings
+from tariffconnect.connect.router import router as connect_router
 from tariffconnect.core import idempotency
 from tariffconnect.core.errors import (
     ApiError,
@@ -24,9 +25,12 @@ from tariffconnect.core.errors import (
     from_validation_errors,
 )
 from tariffconnect.core.middleware import RequestGuard
-from tariffconnect.db import Database
 from tariffconnect.customers.router import router as customers_router
+from tariffconnect.db import Database
+from tariffconnect.devices.router import router as devices_router
 from tariffconnect.health.router import router as health_router
+from tariffconnect.locations.router import router as locations_router
+from tariffconnect.providers.router import router as providers_router
 from tariffconnect.runtime import Runtime
 
 log = logging.getLogger("tariffconnect")
@@ -71,7 +75,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     app.include_router(accounts_router)
     app.include_router(health_router)
-    app.include_router(customers_router)
+    for router in (customers_router, locations_router, devices_router, providers_router):
+        app.include_router(router)
+    app.include_router(connect_router)
     return app
 
 

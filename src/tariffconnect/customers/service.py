@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import not_found
@@ -94,7 +95,7 @@ def delete(session: Session, *, scope: Scope, customer_id: str) -> None:
     customer = get_or_raise(session, scope=scope, customer_id=customer_id)
     out = render(session, customer)
     session.execute(
-        update(Location).where(Location.customer_id == customer.id).values(customer_id=None)
+        sql_update(Location).where(Location.customer_id == customer.id).values(customer_id=None)
     )
     session.delete(customer)
     events.record(session, scope=scope, type="customer.delete", object_id=customer.id, data=out)

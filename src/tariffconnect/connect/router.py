@@ -1,0 +1,7 @@
+"""Connect: HTTP handlers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["Connect"])

@@ -1,0 +1,7 @@
+"""Devices: HTTP handlers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["Devices"])

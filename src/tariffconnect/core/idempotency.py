@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fastapi import Request
-from sqlalchemy import LargeBinary, String, delete, select
+from sqlalchemy import ColumnElement, LargeBinary, String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -162,7 +162,7 @@ def release(db: Database, claim: Claim) -> None:
         )
 
 
-def _pk(scope: Scope, key: str) -> tuple[object, ...]:
+def _pk(scope: Scope, key: str) -> tuple[ColumnElement[bool], ...]:
     return (
         IdempotencyRecord.account_id == scope.account_id,
         IdempotencyRecord.live_mode == scope.live_mode,

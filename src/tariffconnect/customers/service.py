@@ -43,7 +43,7 @@ def render_all(session: Session, customers: Sequence[Customer]) -> list[Customer
         .order_by(Location.id)
     )
     for customer_id, location_id in rows:
-        locations[customer_id].append(location_id)
+        locations[str(customer_id)].append(location_id)
     return [
         CustomerOut(
             id=c.id,

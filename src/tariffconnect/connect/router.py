@@ -1,7 +1,52 @@
-"""Connect: HTTP handlers."""
+"""Connect sessions: POST /connect, GET and PATCH /connect/{id}."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.responses import Response
 
-router = APIRouter(tags=["Connect"])
+from tariffconnect.connect import service
+from tariffconnect.connect.schemas import (
+    ConnectSessionCreate,
+    ConnectSessionOut,
+    ConnectSessionUpdate,
+)
+from tariffconnect.core.auth import Api
+
+router = APIRouter(prefix="/connect", tags=["Connect"])
+
+
+@router.post(
+    "",
+    name="connect_session_create",
+    response_model=ConnectSessionOut,
+    summary="Create a Connect session",
+)
+def create(api: Api, body: ConnectSessionCreate) -> Response:
+    """Create a session for a location; send the customer to Connect with its id."""
+    ttl = api.runtime.settings.connect_session_ttl_seconds
+    out = service.create(api.db, scope=api.scope, data=body, ttl_seconds=ttl)
+    return api.reply(out)
+
+
+@router.get(
+    "/{connect_session_id}",
+    name="connect_session_retrieve",
+    summary="Retrieve a Connect session",
+)
+def retrieve(api: Api, connect_session_id: str) -> ConnectSessionOut:
+    """A session, readable after it completed or expired."""
+    found = service.get_or_raise(api.db, scope=api.scope, session_id=connect_session_id)
+    return service.render(api.db, found)
+
+
+@router.patch(
+    "/{connect_session_id}",
+    name="connect_session_update",
+    response_model=ConnectSessionOut,
+    summary="Update a Connect session",
+)
+def update(api: Api, connect_session_id: str, body: ConnectSessionUpdate) -> Response:
+    """Change a session that has neither completed nor expired."""
+    out = service.update(api.db, scope=api.scope, session_id=connect_session_id, data=body)
+    return api.reply(out)

@@ -1,0 +1,149 @@
+"""Connect sessions: create, read and update, inside the caller's scope."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tariffconnect.connect.models import ConnectSession
+from tariffconnect.connect.schemas import (
+    ConnectSessionCreate,
+    ConnectSessionOut,
+    ConnectSessionUpdate,
+)
+from tariffconnect.core.errors import ApiError, invalid, not_found
+from tariffconnect.core.ids import new_id
+from tariffconnect.core.scoping import Scope, scoped
+from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
+from tariffconnect.devices.models import Device
+from tariffconnect.events import service as events
+from tariffconnect.locations.models import Location
+from tariffconnect.providers import catalogue
+
+CREATED, IN_PROGRESS, COMPLETED, EXPIRED = "CREATED", "IN_PROGRESS", "COMPLETED", "EXPIRED"
+
+
+def get(session: Session, *, scope: Scope, session_id: str) -> ConnectSession | None:
+    """The caller's Connect session with this id, or None."""
+    query = scoped(select(ConnectSession), ConnectSession, scope)
+    return session.scalars(query.where(ConnectSession.id == session_id)).one_or_none()
+
+
+def get_or_raise(session: Session, *, scope: Scope, session_id: str) -> ConnectSession:
+    """The caller's Connect session, or 404 `connect_session_not_found`."""
+    found = get(session, scope=scope, session_id=session_id)
+    if found is None:
+        raise not_found("connect_session_not_found", f"No Connect session {session_id}.")
+    return found
+
+
+def status_of(connect_session: ConnectSession) -> str:
+    """The stored status, or EXPIRED once time_expiry has passed on an unfinished session."""
+    if connect_session.status != COMPLETED and as_utc(connect_session.time_expiry) <= utcnow():
+        return EXPIRED
+    return connect_session.status
+
+
+def locations_with_data(session: Session, location_ids: Sequence[str]) -> set[str]:
+    """Locations that have a connected import tariff, i.e. prices to fetch.
+
+    Derived on every read so it can never go stale. Tariffs are not stored yet (they arrive
+    with the tariffs package), so no location has data until then.
+    """
+    return set()
+
+
+def render(session: Session, connect_session: ConnectSession) -> ConnectSessionOut:
+    with_data = locations_with_data(session, [connect_session.location_id])
+    return ConnectSessionOut(
+        id=connect_session.id,
+        location_id=connect_session.location_id,
+        live_mode=connect_session.live_mode,
+        data_available=connect_session.location_id in with_data,
+        time_created=format_utc(connect_session.time_created),
+        time_expiry=format_utc(connect_session.time_expiry),
+        device_id=connect_session.device_id,
+        provider_id=connect_session.provider_id,
+        connect_url=connect_session.connect_url,
+        callback_url=connect_session.callback_url,
+        status=status_of(connect_session),
+    )
+
+
+def create(
+    session: Session, *, scope: Scope, data: ConnectSessionCreate, ttl_seconds: int
+) -> ConnectSessionOut:
+    """Create a session for one of the caller's locations and record `connect_session.create`."""
+    _check_location(session, scope, data.location_id)
+    _check_device(session, scope, data.device_id)
+    _check_provider(data.provider_id)
+    now = utcnow()
+    connect_session = ConnectSession(
+        id=new_id("cot"),
+        account_id=scope.account_id,
+        live_mode=scope.live_mode,
+        time_created=now,
+        location_id=data.location_id,
+        device_id=data.device_id,
+        provider_id=data.provider_id,
+        connect_url=data.connect_url,
+        callback_url=data.callback_url,
+        status=CREATED,
+        time_expiry=now + timedelta(seconds=ttl_seconds),
+        time_completed=None,
+    )
+    session.add(connect_session)
+    session.flush()
+    out = render(session, connect_session)
+    events.record(session, scope=scope, type="connect_session.create", object_id=out.id, data=out)
+    return out
+
+
+def update(
+    session: Session, *, scope: Scope, session_id: str, data: ConnectSessionUpdate
+) -> ConnectSessionOut:
+    """Change a session that has not completed or expired; record `connect_session.update`."""
+    connect_session = get_or_raise(session, scope=scope, session_id=session_id)
+    status = status_of(connect_session)
+    if status == COMPLETED:
+        raise ApiError(422, "connect_session_completed", "A completed session cannot change.")
+    if status == EXPIRED:
+        raise ApiError(422, "connect_session_expired", "An expired session cannot change.")
+    changes = data.model_dump(exclude_unset=True)
+    for field in ("location_id", "connect_url", "callback_url"):
+        if field in changes and changes[field] is None:
+            raise invalid(f"{field}_invalid", f"{field} cannot be null.")
+    if "location_id" in changes:
+        _check_location(session, scope, changes["location_id"])
+    if "device_id" in changes:
+        _check_device(session, scope, changes["device_id"])
+    if "provider_id" in changes:
+        _check_provider(changes["provider_id"])
+    for field, value in changes.items():
+        setattr(connect_session, field, value)
+    session.flush()
+    out = render(session, connect_session)
+    events.record(session, scope=scope, type="connect_session.update", object_id=out.id, data=out)
+    return out
+
+
+def _check_location(session: Session, scope: Scope, location_id: str) -> None:
+    query = scoped(select(Location.id), Location, scope).where(Location.id == location_id)
+    if session.scalars(query).first() is None:
+        raise not_found("location_not_found", f"No location {location_id}.")
+
+
+def _check_device(session: Session, scope: Scope, device_id: str | None) -> None:
+    if device_id is None:
+        return
+    query = scoped(select(Device.id), Device, scope).where(Device.id == device_id)
+    if session.scalars(query).first() is None:
+        raise not_found("device_not_found", f"No device {device_id}.")
+
+
+def _check_provider(provider_id: str | None) -> None:
+    if provider_id is not None and catalogue.get(provider_id) is None:
+        raise not_found("provider_not_found", f"No provider {provider_id}.")

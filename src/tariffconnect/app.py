@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -99,6 +99,14 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: HTTPException) -> Response:
         code, message = _HTTP_CODES.get(exc.status_code, (f"http_{exc.status_code}", exc.detail))
         error = ApiError(exc.status_code, code, str(message), headers=exc.headers)
+        return error_response(request.scope, error)
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> Response:
+        # Last line of defence: wire models reject what the database cannot store, but a value
+        # that slips through must not become a 500.
+        log.warning("database refused a value: %s", exc.__class__.__name__, exc_info=True)
+        error = ApiError(400, "data_invalid", "A value in the request cannot be stored.")
         return error_response(request.scope, error)
 
     @app.exception_handler(OperationalError)

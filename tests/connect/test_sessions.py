@@ -263,3 +263,20 @@ def test_completed_session_cannot_change(client, database, tenant, location_id):
     assert (
         client.get(f"/connect/{created['id']}", headers=tenant.test).json()["status"] == "COMPLETED"
     )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"location_id": "loc_\x00"}, {"device_id": "dev\x00"}, {"provider_id": "prv_\x00"}],
+)
+def test_nul_characters_in_ids_are_not_found_rather_than_a_server_error(
+    client, tenant, location_id, change
+):
+    response = client.post("/connect", json=body_for(location_id) | change, headers=tenant.test)
+    assert response.status_code == 404
+
+
+def test_nul_in_a_path_id_is_not_found(client, tenant):
+    assert_error(
+        client.get("/connect/cot_%00", headers=tenant.test), 404, "connect_session_not_found"
+    )

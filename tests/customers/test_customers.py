@@ -154,3 +154,9 @@ def test_delete_keeps_locations_and_detaches_them(client, tenant, database):
     with database.transaction(write=False) as session:
         assert session.get(Location, location_id).customer_id is None
     assert [t for t, _ in events_of(database, customer["id"])][-1] == "customer.delete"
+
+
+def test_nul_characters_are_refused_not_a_server_error(client, tenant):
+    response = client.post("/customers", json={"reference_id": "a\u0000"}, headers=tenant.test)
+    assert_error(response, 400, "reference_id_invalid")
+    assert_error(client.get("/customers/cus%00", headers=tenant.test), 404, "customer_not_found")

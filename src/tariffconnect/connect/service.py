@@ -15,7 +15,7 @@ from tariffconnect.connect.schemas import (
     ConnectSessionUpdate,
 )
 from tariffconnect.core.errors import ApiError, invalid, not_found
-from tariffconnect.core.ids import new_id
+from tariffconnect.core.ids import is_valid_id, new_id
 from tariffconnect.core.scoping import Scope, scoped
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
 from tariffconnect.devices.models import Device
@@ -28,6 +28,8 @@ CREATED, IN_PROGRESS, COMPLETED, EXPIRED = "CREATED", "IN_PROGRESS", "COMPLETED"
 
 def get(session: Session, *, scope: Scope, session_id: str) -> ConnectSession | None:
     """The caller's Connect session with this id, or None."""
+    if not is_valid_id(session_id, "cot"):
+        return None
     query = scoped(select(ConnectSession), ConnectSession, scope)
     return session.scalars(query.where(ConnectSession.id == session_id)).one_or_none()
 
@@ -132,7 +134,7 @@ def update(
 
 def _check_location(session: Session, scope: Scope, location_id: str) -> None:
     query = scoped(select(Location.id), Location, scope).where(Location.id == location_id)
-    if session.scalars(query).first() is None:
+    if not is_valid_id(location_id, "loc") or session.scalars(query).first() is None:
         raise not_found("location_not_found", f"No location {location_id}.")
 
 
@@ -140,7 +142,7 @@ def _check_device(session: Session, scope: Scope, device_id: str | None) -> None
     if device_id is None:
         return
     query = scoped(select(Device.id), Device, scope).where(Device.id == device_id)
-    if session.scalars(query).first() is None:
+    if not is_valid_id(device_id, "dev") or session.scalars(query).first() is None:
         raise not_found("device_not_found", f"No device {device_id}.")
 
 

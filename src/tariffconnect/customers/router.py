@@ -9,8 +9,9 @@ from starlette.responses import Response
 
 from tariffconnect.core.auth import Api
 from tariffconnect.core.pagination import ListObject, PageParams, page_params
+from tariffconnect.core.wire import Deleted
 from tariffconnect.customers import service
-from tariffconnect.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate, Deleted
+from tariffconnect.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
 
 router = APIRouter(prefix="/customers", tags=["Customers"])
 Page = Annotated[PageParams, Depends(page_params)]

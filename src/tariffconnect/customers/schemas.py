@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tariffconnect.core.wire import Text
+
 ReferenceId = Field(default=None, max_length=255, description="Your own id for this object.")
 
 
 class CustomerCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reference_id: str | None = ReferenceId
+    reference_id: Text | None = ReferenceId
 
 
 class CustomerUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reference_id: str | None = ReferenceId
+    reference_id: Text | None = ReferenceId
 
 
 class CustomerOut(BaseModel):
@@ -27,12 +29,3 @@ class CustomerOut(BaseModel):
     locations: list[str] = Field(description="Ids of the customer's locations.")
     time_created: str
     account_id: str
-
-
-class Deleted(BaseModel):
-    """The answer to a DELETE (202)."""
-
-    id: str
-    object: str
-    deleted: bool = True
-    message: str = "Accepted"

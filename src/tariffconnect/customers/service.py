@@ -10,7 +10,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import not_found
-from tariffconnect.core.ids import new_id
+from tariffconnect.core.ids import is_valid_id, new_id
 from tariffconnect.core.pagination import PageParams, paginate
 from tariffconnect.core.scoping import Scope, scoped
 from tariffconnect.core.timeutil import format_utc, utcnow
@@ -22,6 +22,8 @@ from tariffconnect.locations.models import Location
 
 def get(session: Session, *, scope: Scope, customer_id: str) -> Customer | None:
     """The caller's customer with this id, or None."""
+    if not is_valid_id(customer_id, "cus"):
+        return None
     query = scoped(select(Customer), Customer, scope).where(Customer.id == customer_id)
     return session.scalars(query).one_or_none()
 

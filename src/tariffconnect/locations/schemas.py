@@ -1,0 +1,101 @@
+"""Wire models for locations (Flatpeak's busbar location object)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from tariffconnect.core.wire import Text
+
+ReferenceId = Field(default=None, max_length=255, description="Your own id for this object.")
+CustomerId = Field(
+    default=None,
+    max_length=255,
+    description="The customer at this location (`cus_…`); it must be one of yours.",
+    examples=["cus_0192f4d1a2b3c4d5e6f7a8b9"],
+)
+TariffState = Literal["CONNECTED", "NOT_CONNECTED", "PENDING", "ERROR", "NOT_SUPPORTED"]
+
+
+class PostalAddressIn(BaseModel):
+    """Validated as a whole: `city` and `country_code` always, `state` in US, CA and AU."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    address_line1: Text | None = Field(default=None, max_length=255)
+    address_line2: Text | None = Field(default=None, max_length=255)
+    city: Text | None = Field(default=None, max_length=255, description="Required.")
+    state: Text | None = Field(
+        default=None,
+        max_length=64,
+        description="Required in US, CA and AU: the code (TX, NSW) or the full name.",
+    )
+    post_code: Text | None = Field(default=None, max_length=32)
+    country_code: Text | None = Field(
+        default=None,
+        max_length=8,
+        description="Required. ISO 3166-1 alpha-2.",
+        examples=["GB"],
+    )
+
+
+class LocationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reference_id: Text | None = ReferenceId
+    customer_id: Text | None = CustomerId
+    postal_address: PostalAddressIn
+
+
+class LocationUpdate(BaseModel):
+    """The fields given change; a postal_address given replaces the old one as a whole."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference_id: Text | None = ReferenceId
+    customer_id: Text | None = CustomerId
+    # A location always has an address: it may be replaced, not removed (hence no null).
+    postal_address: PostalAddressIn | SkipJsonSchema[None] = None
+
+    @field_validator("postal_address")
+    @classmethod
+    def _not_null(cls, value: PostalAddressIn | None) -> PostalAddressIn:
+        if value is None:
+            raise ValueError("postal_address cannot be removed")
+        return value
+
+
+class PostalAddressOut(BaseModel):
+    address_line1: str | None
+    address_line2: str | None
+    city: str
+    state: str | None
+    post_code: str | None
+    country_code: str = Field(examples=["GB"])
+
+
+class TariffStatus(BaseModel):
+    commodity_import: TariffState = "NOT_CONNECTED"
+    commodity_export: TariffState = "NOT_CONNECTED"
+    non_commodity_import: TariffState = "NOT_CONNECTED"
+    non_commodity_export: TariffState = "NOT_CONNECTED"
+
+
+class LocationOut(BaseModel):
+    id: str = Field(examples=["loc_0192f4d1a2b3c4d5e6f7a8b9"])
+    object: str = "location"
+    live_mode: bool
+    reference_id: str | None
+    customer_id: str | None
+    postal_address: PostalAddressOut
+    timezone: str = Field(description="IANA zone derived from the address.")
+    currency_code: str = Field(description="ISO 4217, derived from the address.")
+    tariff_status: TariffStatus
+    tariff_elements: list[dict[str, Any]] = Field(
+        description="The tariffs connected at this location (none until tariffs exist)."
+    )
+    devices: list[str] = Field(description="Ids of the devices at this location.")
+    time_created: str
+    account_id: str

@@ -1,0 +1,217 @@
+"""Locations: create, read, update, delete and list, always inside the caller's scope."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tariffconnect.core.errors import not_found
+from tariffconnect.core.ids import is_valid_id, new_id
+from tariffconnect.core.pagination import PageParams, paginate
+from tariffconnect.core.scoping import Scope, scoped
+from tariffconnect.core.timeutil import format_utc, utcnow
+from tariffconnect.customers import service as customers
+from tariffconnect.devices.models import device_locations
+from tariffconnect.events import service as events
+from tariffconnect.locations import address
+from tariffconnect.locations.models import Location
+from tariffconnect.locations.schemas import (
+    LocationCreate,
+    LocationOut,
+    LocationUpdate,
+    PostalAddressIn,
+    PostalAddressOut,
+    TariffStatus,
+)
+
+
+@dataclass(slots=True)
+class TariffSummary:
+    """What a location shows of its tariffs: `tariff_status` and `tariff_elements`."""
+
+    status: TariffStatus = field(default_factory=TariffStatus)
+    elements: list[dict[str, Any]] = field(default_factory=list)
+
+
+def get(session: Session, *, scope: Scope, location_id: str) -> Location | None:
+    """The caller's location with this id, or None."""
+    if not is_valid_id(location_id, "loc"):
+        return None  # cannot exist; and junk (NUL bytes) never reaches the database driver
+    query = scoped(select(Location), Location, scope).where(Location.id == location_id)
+    return session.scalars(query).one_or_none()
+
+
+def get_or_raise(session: Session, *, scope: Scope, location_id: str) -> Location:
+    """The caller's location with this id, or 404 `location_not_found`."""
+    location = get(session, scope=scope, location_id=location_id)
+    if location is None:
+        raise not_found("location_not_found", f"No location {location_id}.")
+    return location
+
+
+def tariff_summary(session: Session, location_ids: Sequence[str]) -> dict[str, TariffSummary]:
+    """Tariff status and elements of each location, for a whole page at once.
+
+    There is no tariffs table yet (tariffs arrive in a later issue), so every location is
+    NOT_CONNECTED with no elements. When it exists, this is the one place to change: one
+    query over the tariffs of `location_ids`, grouped by location.
+    """
+    del session  # unused until the tariffs table exists
+    return {location_id: TariffSummary() for location_id in location_ids}
+
+
+def device_ids(session: Session, location_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Ids of the devices at each location, in one query."""
+    found: dict[str, list[str]] = {location_id: [] for location_id in location_ids}
+    if not found:
+        return found
+    links = device_locations.c
+    rows = session.execute(
+        select(links.location_id, links.device_id)
+        .where(links.location_id.in_(list(found)))
+        .order_by(links.device_id)
+    )
+    for location_id, device_id in rows:
+        found[str(location_id)].append(str(device_id))
+    return found
+
+
+def render_all(session: Session, locations: Sequence[Location]) -> list[LocationOut]:
+    """Wire forms of `locations`, with devices and tariffs loaded per page, not per row."""
+    ids = [location.id for location in locations]
+    devices = device_ids(session, ids)
+    tariffs = tariff_summary(session, ids)
+    return [_render_one(loc, devices[loc.id], tariffs[loc.id]) for loc in locations]
+
+
+def render(session: Session, location: Location) -> LocationOut:
+    return render_all(session, [location])[0]
+
+
+def _render_one(location: Location, devices: list[str], tariffs: TariffSummary) -> LocationOut:
+    return LocationOut(
+        id=location.id,
+        live_mode=location.live_mode,
+        reference_id=location.reference_id,
+        customer_id=location.customer_id,
+        postal_address=PostalAddressOut(
+            address_line1=location.address_line1,
+            address_line2=location.address_line2,
+            city=location.city,
+            state=location.state,
+            post_code=location.post_code,
+            country_code=location.country_code,
+        ),
+        timezone=location.timezone,
+        currency_code=location.currency_code,
+        tariff_status=tariffs.status,
+        tariff_elements=tariffs.elements,
+        devices=devices,
+        time_created=format_utc(location.time_created),
+        account_id=location.account_id,
+    )
+
+
+def create(session: Session, *, scope: Scope, data: LocationCreate) -> LocationOut:
+    """Create a location and record `location.create`."""
+    # The address is checked first: a malformed request is a 400 whatever the customer.
+    checked = _checked_address(data.postal_address)
+    customer_id = _own_customer_id(session, scope=scope, customer_id=data.customer_id)
+    location = Location(
+        id=new_id("loc"),
+        account_id=scope.account_id,
+        live_mode=scope.live_mode,
+        time_created=utcnow(),
+        reference_id=data.reference_id,
+        customer_id=customer_id,
+    )
+    _set_address(location, checked)
+    session.add(location)
+    session.flush()
+    out = render(session, location)
+    events.record(session, scope=scope, type="location.create", object_id=location.id, data=out)
+    return out
+
+
+def update(
+    session: Session, *, scope: Scope, location_id: str, data: LocationUpdate
+) -> LocationOut:
+    """Apply the fields given (PATCH) and record `location.update`."""
+    location = get_or_raise(session, scope=scope, location_id=location_id)
+    given = data.model_fields_set
+    if data.postal_address is not None:
+        _set_address(location, _checked_address(data.postal_address))
+    if "customer_id" in given:
+        location.customer_id = _own_customer_id(session, scope=scope, customer_id=data.customer_id)
+    if "reference_id" in given:
+        location.reference_id = data.reference_id
+    session.flush()
+    out = render(session, location)
+    events.record(session, scope=scope, type="location.update", object_id=location.id, data=out)
+    return out
+
+
+def delete(session: Session, *, scope: Scope, location_id: str) -> None:
+    """Delete the location and record `location.delete`.
+
+    Its connect sessions and device links go with it: their foreign keys are ON DELETE
+    CASCADE, so the database removes them in this same statement.
+    """
+    location = get_or_raise(session, scope=scope, location_id=location_id)
+    out = render(session, location)
+    session.delete(location)
+    session.flush()
+    events.record(session, scope=scope, type="location.delete", object_id=location.id, data=out)
+
+
+def list_(
+    session: Session,
+    *,
+    scope: Scope,
+    page: PageParams,
+    reference_id: str | None,
+    customer_id: str | None,
+) -> dict[str, Any]:
+    """One page of the caller's locations, newest first."""
+    query = scoped(select(Location), Location, scope)
+    if reference_id is not None:
+        query = query.where(Location.reference_id == reference_id)
+    if customer_id is not None:
+        query = query.where(Location.customer_id == customer_id)
+    return paginate(
+        session,
+        query,
+        Location.id,
+        page,
+        url="/locations",
+        render=lambda rows: render_all(session, rows),
+    )
+
+
+def _checked_address(postal_address: PostalAddressIn) -> address.Address:
+    return address.validate(**postal_address.model_dump())
+
+
+def _set_address(location: Location, checked: address.Address) -> None:
+    location.address_line1 = checked.address_line1
+    location.address_line2 = checked.address_line2
+    location.city = checked.city
+    location.state = checked.state
+    location.post_code = checked.post_code
+    location.country_code = checked.country_code
+    location.timezone = checked.timezone
+    location.currency_code = checked.currency_code
+
+
+def _own_customer_id(session: Session, *, scope: Scope, customer_id: str | None) -> str | None:
+    """`customer_id` if it is the caller's customer (or None), else 404 `customer_not_found`."""
+    if customer_id is None:
+        return None
+    if not is_valid_id(customer_id, "cus"):
+        # Not an id shape, so it cannot exist: no need to ask the database.
+        raise not_found("customer_not_found", f"No customer {customer_id}.")
+    return customers.get_or_raise(session, scope=scope, customer_id=customer_id).id

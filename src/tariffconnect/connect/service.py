@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -20,6 +19,7 @@ from tariffconnect.core.scoping import Scope, scoped
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
 from tariffconnect.devices.models import Device
 from tariffconnect.events import service as events
+from tariffconnect.locations import service as locations
 from tariffconnect.locations.models import Location
 from tariffconnect.providers import catalogue
 
@@ -49,22 +49,16 @@ def status_of(connect_session: ConnectSession) -> str:
     return connect_session.status
 
 
-def locations_with_data(session: Session, location_ids: Sequence[str]) -> set[str]:
-    """Locations that have a connected import tariff, i.e. prices to fetch.
-
-    Derived on every read so it can never go stale. Tariffs are not stored yet (they arrive
-    with the tariffs package), so no location has data until then.
-    """
-    return set()
-
-
 def render(session: Session, connect_session: ConnectSession) -> ConnectSessionOut:
-    with_data = locations_with_data(session, [connect_session.location_id])
+    # Data is available once the location has a connected import tariff; derived on every
+    # read from the location's tariffs, so it can never go stale.
+    tariffs = locations.tariff_summary(session, [connect_session.location_id])
+    data_available = tariffs[connect_session.location_id].status.commodity_import == "CONNECTED"
     return ConnectSessionOut(
         id=connect_session.id,
         location_id=connect_session.location_id,
         live_mode=connect_session.live_mode,
-        data_available=connect_session.location_id in with_data,
+        data_available=data_available,
         time_created=format_utc(connect_session.time_created),
         time_expiry=format_utc(connect_session.time_expiry),
         device_id=connect_session.device_id,

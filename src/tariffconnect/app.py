@@ -30,6 +30,7 @@ from tariffconnect.db import Database
 from tariffconnect.devices.router import router as devices_router
 from tariffconnect.health.router import router as health_router
 from tariffconnect.locations.router import router as locations_router
+from tariffconnect.providers import catalogue
 from tariffconnect.providers.router import router as providers_router
 from tariffconnect.runtime import Runtime
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     settings = settings or Settings()
     db = database or Database(settings.database_url_resolved, pool_size=settings.db_pool_size)
     runtime = Runtime(settings=settings, db=db)
+    catalogue.load()  # a broken provider file stops start-up, not the first request
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel
 
 
-def _storable(value: str) -> str:
+def storable(value: str) -> str:
     # PostgreSQL text cannot hold NUL, and a lone surrogate cannot be encoded at all: reject
     # them here as a 400 rather than failing in the driver as a 500.
     if "\x00" in value:
@@ -19,7 +19,7 @@ def _storable(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(_storable)]
+Text = Annotated[str, AfterValidator(storable)]
 """A string that every supported database can store."""
 
 

@@ -1,7 +1,54 @@
-"""Devices: HTTP handlers."""
+"""Devices: /devices."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-router = APIRouter(tags=["Devices"])
+from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response
+
+from tariffconnect.core.auth import Api
+from tariffconnect.core.pagination import ListObject, PageParams, page_params
+from tariffconnect.core.wire import Deleted
+from tariffconnect.devices import service
+from tariffconnect.devices.schemas import DeviceCreate, DeviceOut, DeviceUpdate
+
+router = APIRouter(prefix="/devices", tags=["Devices"])
+Page = Annotated[PageParams, Depends(page_params)]
+
+
+@router.post("", name="device_create", status_code=201, response_model=DeviceOut, summary="Create")
+def create(api: Api, body: DeviceCreate) -> Response:
+    """Create a device, optionally at some of your locations."""
+    return api.reply(service.create(api.db, scope=api.scope, data=body), status_code=201)
+
+
+@router.get("", name="device_list", response_model=ListObject[DeviceOut], summary="List")
+def list_devices(
+    api: Api, page: Page, reference_id: Annotated[str | None, Query(max_length=255)] = None
+) -> dict[str, Any]:
+    """The devices, newest first."""
+    return service.list_(api.db, scope=api.scope, page=page, reference_id=reference_id)
+
+
+@router.get("/{device_id}", name="device_retrieve", summary="Retrieve")
+def retrieve(api: Api, device_id: str) -> DeviceOut:
+    """One device."""
+    device = service.get_or_raise(api.db, scope=api.scope, device_id=device_id)
+    return service.render(api.db, device)
+
+
+@router.patch("/{device_id}", name="device_update", response_model=DeviceOut, summary="Update")
+def update(api: Api, device_id: str, body: DeviceUpdate) -> Response:
+    """Change the fields given; the others stay as they are. `locations` replaces the set."""
+    out = service.update(api.db, scope=api.scope, device_id=device_id, data=body)
+    return api.reply(out)
+
+
+@router.delete(
+    "/{device_id}", name="device_delete", status_code=202, response_model=Deleted, summary="Delete"
+)
+def delete(api: Api, device_id: str) -> Response:
+    """Delete the device; its locations remain."""
+    service.delete(api.db, scope=api.scope, device_id=device_id)
+    return api.reply(Deleted(id=device_id, object="device"), status_code=202)

@@ -1,7 +1,113 @@
-"""Providers: HTTP handlers."""
+"""Providers: /providers, a read-only catalogue shared by every account."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-router = APIRouter(tags=["Providers"])
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from tariffconnect.core.auth import Api
+from tariffconnect.core.errors import invalid, not_found
+from tariffconnect.core.pagination import ListObject, PageParams, page_params
+from tariffconnect.providers import catalogue, logo
+from tariffconnect.providers.schemas import Provider, ProviderOut
+from tariffconnect.runtime import runtime_of
+
+router = APIRouter(prefix="/providers", tags=["Providers"])
+Page = Annotated[PageParams, Depends(page_params)]
+LOGO_MAX_AGE = 86400  # the catalogue changes only with a release or a restart
+ERROR = {"schema": {"$ref": "#/components/schemas/ErrorObject"}}
+
+
+class SvgResponse(Response):
+    media_type = "image/svg+xml"
+
+
+def _base_url(request: Request) -> str:
+    """settings.public_base_url when set (behind a proxy the request's own host may be an
+    internal one), else the URL the caller used to reach us."""
+    configured = runtime_of(request).settings.public_base_url
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+def render(request: Request, provider: Provider) -> ProviderOut:
+    logo_path = router.url_path_for("provider_logo", provider_id=provider.id)
+    return ProviderOut(
+        id=provider.id,
+        display_name=provider.display_name,
+        country_code=provider.country_code,
+        states=list(provider.states),
+        integration_type=provider.integration_type,
+        website_url=provider.website_url,
+        logo_url=f"{_base_url(request)}{logo_path}",
+    )
+
+
+def _get_or_raise(provider_id: str) -> Provider:
+    provider = catalogue.get(provider_id)
+    if provider is None:
+        raise not_found("provider_not_found", f"No provider {provider_id}.")
+    return provider
+
+
+@router.get("", name="provider_list", response_model=ListObject[ProviderOut], summary="List")
+def list_providers(
+    api: Api,
+    request: Request,
+    page: Page,
+    country_code: Annotated[
+        str | None, Query(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2, any case.")
+    ] = None,
+    state: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z0-9]{1,3}$",
+            description="ISO 3166-2 subdivision code without the country (CA); needs "
+            "country_code. Providers serving the whole country match every state.",
+        ),
+    ] = None,
+    keywords: Annotated[
+        str | None,
+        Query(max_length=100, description="Part of the name; case and accents are ignored."),
+    ] = None,
+) -> dict[str, Any]:
+    """Providers matching every filter given, by id descending (like every list)."""
+    # `api` only authenticates: the catalogue is the same for every account and mode.
+    if state is not None and country_code is None:
+        # Subdivision codes repeat across countries (CA: California, and Cádiz in Spain).
+        raise invalid("country_code_missing", "state needs country_code.")
+    found = catalogue.search(country_code=country_code, state=state, keywords=keywords)
+    rows, has_more = catalogue.page(found, page)
+    data = [render(request, provider) for provider in rows]
+    return {"object": "list", "url": "/providers", "has_more": has_more, "data": data}
+
+
+@router.get("/{provider_id}", name="provider_retrieve", summary="Retrieve")
+def retrieve(api: Api, request: Request, provider_id: str) -> ProviderOut:
+    """One provider."""
+    return render(request, _get_or_raise(provider_id))
+
+
+@router.get(
+    "/{provider_id}/logo.svg",
+    name="provider_logo",
+    response_class=SvgResponse,
+    summary="Logo",
+    responses={
+        200: {"description": "An SVG badge with the provider's initials."},
+        # Spelled out: FastAPI would give the app-wide error response this route's SVG type.
+        "default": {"description": "An error object.", "content": {"application/json": ERROR}},
+    },
+)
+def logo_svg(provider_id: str) -> Response:
+    """The provider's badge. Public, unlike the rest of the API: it is shown in `<img>` tags,
+    which cannot send a bearer token, and it reveals only what the catalogue already ships."""
+    provider = _get_or_raise(provider_id)
+    headers = {
+        "Cache-Control": f"public, max-age={LOGO_MAX_AGE}",
+        # Opened directly, an SVG is a document: allow no scripts or loads, just drawing.
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return SvgResponse(logo.render_svg(provider), headers=headers)

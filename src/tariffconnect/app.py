@@ -6,10 +6,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -54,6 +56,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Handlers run in anyio's worker threads, each holding one pooled connection while it
+        # runs: as many threads as connections keeps every thread busy and none waiting.
+        to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         yield
         if database is None:  # only dispose what this app created
             db.dispose()
@@ -112,8 +117,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response(request.scope, error)
 
     @app.exception_handler(OperationalError)
-    async def _database_error(request: Request, exc: OperationalError) -> Response:
-        # Connection lost, server down, SQLite busy past its timeout: worth retrying later.
+    @app.exception_handler(PoolTimeout)
+    async def _database_error(request: Request, exc: Exception) -> Response:
+        # Connection lost, server down, SQLite busy past its timeout, no pooled connection free
+        # in time: all worth retrying later.
         log.warning("database error: %s", exc.__class__.__name__, exc_info=True)
         error = ApiError(503, "database_unavailable", "The database is unavailable; try again.")
         return error_response(request.scope, error)

@@ -28,7 +28,9 @@ class Settings(BaseSettings):
     public_base_url: str = ""
     token_issuer: str = "tariffconnect"  # noqa: S105 (the JWT `iss` claim)
     max_body_bytes: int = 1024 * 1024
-    db_pool_size: int = 10
+    # Database connections per process; also the number of worker threads that run handlers,
+    # so a handler never waits for a connection while holding a thread.
+    db_pool_size: int = Field(default=16, ge=1)
     # Create a demo account (and print how to use it) when the database has no account.
     demo_account: bool = True
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
@@ -14,6 +14,7 @@ from tariffconnect.app import create_app
 from tariffconnect.core.auth import Api
 from tariffconnect.core.errors import ApiError
 from tariffconnect.core.pagination import PageParams, page_params, paginate
+from tariffconnect.core.routing import api_router
 
 
 class Address(BaseModel):
@@ -29,7 +30,7 @@ class ProbeBody(BaseModel):
     postal_address: Address | None = None
 
 
-router = APIRouter()
+router = api_router()
 
 
 @router.post("/_probe/echo", name="probe_echo")

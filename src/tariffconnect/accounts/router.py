@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPBasicCredentials
 
 from tariffconnect.accounts import service, tokens
 from tariffconnect.accounts.schemas import AccountOut, AuthToken
 from tariffconnect.core.auth import Api, basic_auth
 from tariffconnect.core.errors import not_found
+from tariffconnect.core.routing import api_router
 from tariffconnect.core.timeutil import format_utc
 from tariffconnect.runtime import runtime_of
 
-router = APIRouter(tags=["Authentication"])
+router = api_router(tags=["Authentication"])
 
 
 @router.get("/login", name="login", summary="Create a bearer token")

@@ -6,8 +6,9 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from tariffconnect.accounts.models import Account, ApiKey
@@ -29,6 +30,19 @@ class IssuedKey:
     secret: str
 
 
+# Statements run on every request are built once: building one per call costs more than
+# running it (SQLAlchemy derives a cache key from each new statement).
+_KEY_STATE = select(ApiKey.account_id, ApiKey.live_mode, ApiKey.time_revoked).where(
+    ApiKey.id == bindparam("key_id")
+)
+_KEY_BY_HASH = select(ApiKey.id, ApiKey.account_id, ApiKey.live_mode, ApiKey.time_revoked).where(
+    ApiKey.key_hash == bindparam("key_hash")
+)
+_ACCOUNT = select(Account.id, Account.name, Account.time_created).where(
+    Account.id == bindparam("account_id")
+)
+
+
 def hash_key(secret: str) -> str:
     # Keys are 128 random bits, so a fast hash is enough: nothing to brute-force.
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -42,9 +56,9 @@ def create(session: Session, *, name: str) -> Account:
     return account
 
 
-def get(session: Session, *, account_id: str) -> Account | None:
-    """Return the account, or None."""
-    return session.get(Account, account_id)
+def get(session: Session, *, account_id: str) -> Row[str, str, datetime] | None:
+    """The account's id, name and creation time, or None."""
+    return session.connection().execute(_ACCOUNT, {"account_id": account_id}).one_or_none()
 
 
 def create_key(
@@ -89,9 +103,11 @@ def revoke_key(session: Session, *, key_id_or_secret: str) -> ApiKey:
     return key
 
 
-def authenticate_key(session: Session, *, account_id: str, secret: str) -> ApiKey:
-    """The active key with this secret belonging to this account; 401 otherwise."""
-    key = session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_key(secret))).one_or_none()
+def authenticate_key(
+    session: Session, *, account_id: str, secret: str
+) -> Row[str, str, bool, datetime | None]:
+    """The active key (id, account, mode) with this secret in this account; 401 otherwise."""
+    key = session.connection().execute(_KEY_BY_HASH, {"key_hash": hash_key(secret)}).one_or_none()
     if (
         key is None
         or not hmac.compare_digest(key.account_id, account_id)
@@ -103,11 +119,9 @@ def authenticate_key(session: Session, *, account_id: str, secret: str) -> ApiKe
 
 def ensure_token_key_active(session: Session, *, claims: TokenClaims) -> None:
     """401 unless the key that minted the token still exists, is unrevoked and matches it."""
-    row = session.execute(
-        select(ApiKey.account_id, ApiKey.live_mode, ApiKey.time_revoked).where(
-            ApiKey.id == claims.key_id
-        )
-    ).one_or_none()
+    # Runs on every authenticated request: a Core statement on the session's connection skips
+    # the ORM's per-row bookkeeping.
+    row = session.connection().execute(_KEY_STATE, {"key_id": claims.key_id}).one_or_none()
     if row is None or row.account_id != claims.account_id or row.live_mode != claims.live_mode:
         raise unauthorized("bearer_token_invalid", "The bearer token is not valid.")
     if row.time_revoked is not None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jwt
 
@@ -38,7 +40,19 @@ def mint(
 
 
 def decode(token: str, *, secret: bytes, issuer: str) -> TokenClaims:
-    """Verify signature, issuer and lifetime; raise a 401 ApiError otherwise."""
+    """Verify signature, issuer and lifetime; raise a 401 ApiError otherwise.
+
+    A client sends the same token on every call for an hour, so the verified claims are kept
+    in a small cache; only the expiry is checked again on each use.
+    """
+    claims, expires_at = _verified(token, secret, issuer)
+    if time.time() >= expires_at:
+        raise unauthorized("bearer_token_expired", "The bearer token has expired.")
+    return claims
+
+
+@lru_cache(maxsize=8192)
+def _verified(token: str, secret: bytes, issuer: str) -> tuple[TokenClaims, int]:
     try:
         payload = jwt.decode(
             token,
@@ -59,7 +73,8 @@ def decode(token: str, *, secret: bytes, issuer: str) -> TokenClaims:
         and isinstance(key_id, str)
     ):
         raise _invalid()
-    return TokenClaims(account_id=account_id, live_mode=live_mode, key_id=key_id)
+    claims = TokenClaims(account_id=account_id, live_mode=live_mode, key_id=key_id)
+    return claims, int(payload["exp"])
 
 
 def _invalid() -> ApiError:

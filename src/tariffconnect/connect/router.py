@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from starlette.responses import Response
 
 from tariffconnect.connect import service
@@ -12,8 +11,9 @@ from tariffconnect.connect.schemas import (
     ConnectSessionUpdate,
 )
 from tariffconnect.core.auth import Api
+from tariffconnect.core.routing import api_router
 
-router = APIRouter(prefix="/connect", tags=["Connect"])
+router = api_router(prefix="/connect", tags=["Connect"])
 
 
 @router.post(

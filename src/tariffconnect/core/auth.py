@@ -1,8 +1,7 @@
 """Request authentication: HTTP Basic for GET /login, bearer tokens for everything else.
 
-`Api` is what an authenticated handler takes: the request's one transaction and the caller's
-scope (account and mode), after checking that the token's key is still active in that same
-transaction.
+`Api` is what an authenticated handler takes: the caller's scope (account and mode) and the
+request's one transaction, in which the token's key is checked to be still active.
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -27,21 +27,66 @@ from tariffconnect.core.errors import unauthorized
 from tariffconnect.core.scoping import Scope
 from tariffconnect.runtime import Runtime, runtime_of
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
 
 @dataclass(slots=True)
 class ApiContext:
-    db: Session
+    """An authenticated request: the caller's scope and, while the handler runs, its transaction.
+
+    The transaction is opened by `transaction()` in the handler's own worker thread (see
+    core.routing.ApiRoute), so a request crosses into the thread pool once and holds a pooled
+    connection only while it actually runs.
+    """
+
     scope: Scope
     runtime: Runtime
-    idempotency: idempotency.Claim | None = None
+    claims: TokenClaims
+    idempotency_key: str | None
+    fingerprint: str | None
+    _db: Session | None = None
+    _claim: idempotency.Claim | None = None
+
+    @property
+    def db(self) -> Session:
+        if self._db is None:
+            raise RuntimeError("the request's transaction is not open")
+        return self._db
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Session]:
+        """The request's one transaction: checks the token's key first, commits at the end.
+
+        With an Idempotency-Key, the key is claimed before and released if anything fails.
+        """
+        db = self.runtime.db
+        claim = None
+        if self.fingerprint is not None and self.idempotency_key is not None:
+            claim = idempotency.claim(
+                db,
+                scope=self.scope,
+                key=self.idempotency_key,
+                fingerprint=self.fingerprint,
+                check=lambda session: accounts.ensure_token_key_active(session, claims=self.claims),
+            )
+        try:
+            with db.transaction(write=write) as session:
+                accounts.ensure_token_key_active(session, claims=self.claims)
+                self._db, self._claim = session, claim
+                try:
+                    yield session
+                finally:
+                    self._db = None
+                if claim is not None and not claim.completed:
+                    raise RuntimeError("a write handler answered without ApiContext.reply()")
+        except BaseException:
+            if claim is not None:
+                idempotency.release(db, claim)
+            raise
 
     def reply(self, model: BaseModel, *, status_code: int = 200) -> Response:
         """Serialise the answer of a write; with an Idempotency-Key, record it atomically."""
         body = model.model_dump_json().encode()
-        if self.idempotency is not None:
-            idempotency.complete(self.db, self.idempotency, status=status_code, body=body)
+        if self._claim is not None:
+            idempotency.complete(self.db, self._claim, status=status_code, body=body)
         return Response(body, status_code=status_code, media_type="application/json")
 
 
@@ -88,35 +133,19 @@ basic_auth = BasicAuth(description="account_id as user name, API key as password
 bearer_auth = BearerAuth(description="bearer_token from GET /login")
 
 
-def api_context(
+async def api_context(
     request: Request,
     claims: Annotated[TokenClaims, Depends(bearer_auth)],
     fingerprint: Annotated[str | None, Depends(idempotency.request_fingerprint)],
-) -> Iterator[ApiContext]:
-    runtime = runtime_of(request)
-    scope = Scope(account_id=claims.account_id, live_mode=claims.live_mode)
-    claim = None
-    if fingerprint is not None:
-        claim = idempotency.claim(
-            runtime.db,
-            scope=scope,
-            key=request.headers[idempotency.HEADER],
-            fingerprint=fingerprint,
-            check=lambda session: accounts.ensure_token_key_active(session, claims=claims),
-        )
-    try:
-        with runtime.db.transaction(write=request.method not in SAFE_METHODS) as db:
-            accounts.ensure_token_key_active(db, claims=claims)
-            context = ApiContext(db=db, scope=scope, runtime=runtime, idempotency=claim)
-            yield context
-            if claim is not None and not claim.completed:
-                raise RuntimeError("a write handler answered without ApiContext.reply()")
-    except BaseException:
-        if claim is not None:
-            idempotency.release(runtime.db, claim)
-        raise
+) -> ApiContext:
+    return ApiContext(
+        scope=Scope(account_id=claims.account_id, live_mode=claims.live_mode),
+        runtime=runtime_of(request),
+        claims=claims,
+        idempotency_key=request.headers.get(idempotency.HEADER),
+        fingerprint=fingerprint,
+    )
 
 
-# scope="function": the transaction commits before the response is sent, so a failed commit
-# becomes an error response rather than a success that did not happen.
-Api = Annotated[ApiContext, Depends(api_context, scope="function")]
+# Handlers taking `Api` run inside `ApiContext.transaction()`: core.routing.ApiRoute sees to it.
+Api = Annotated[ApiContext, Depends(api_context)]

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from starlette.responses import Response
 
 from tariffconnect.core.auth import Api
 from tariffconnect.core.pagination import ListObject, PageParams, page_params
+from tariffconnect.core.routing import api_router
 from tariffconnect.core.wire import Deleted
 from tariffconnect.customers import service
 from tariffconnect.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
 
-router = APIRouter(prefix="/customers", tags=["Customers"])
+router = api_router(prefix="/customers", tags=["Customers"])
 Page = Annotated[PageParams, Depends(page_params)]
 
 

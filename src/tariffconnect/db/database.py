@@ -23,14 +23,14 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             pool_size=pool_size,
-            max_overflow=pool_size,
+            max_overflow=0,  # overflow connections are closed on return: churn, not capacity
         )
         _configure_sqlite(engine)
         return engine
     return create_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0,  # overflow connections are closed on return: churn, not capacity
         pool_pre_ping=True,  # survive a database restart without restarting the service
         pool_recycle=600,
     )

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from starlette.responses import Response
 
 from tariffconnect.core.auth import Api
 from tariffconnect.core.pagination import ListObject, PageParams, page_params
+from tariffconnect.core.routing import api_router
 from tariffconnect.core.wire import Deleted
 from tariffconnect.devices import service
 from tariffconnect.devices.schemas import DeviceCreate, DeviceOut, DeviceUpdate
 
-router = APIRouter(prefix="/devices", tags=["Devices"])
+router = api_router(prefix="/devices", tags=["Devices"])
 Page = Annotated[PageParams, Depends(page_params)]
 
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from starlette.responses import Response
 
 from tariffconnect.core.auth import Api
 from tariffconnect.core.errors import invalid, not_found
 from tariffconnect.core.pagination import ListObject, PageParams, page_params
+from tariffconnect.core.routing import api_router
 from tariffconnect.providers import catalogue, logo
 from tariffconnect.providers.schemas import Provider, ProviderOut
 from tariffconnect.runtime import runtime_of
 
-router = APIRouter(prefix="/providers", tags=["Providers"])
+router = api_router(prefix="/providers", tags=["Providers"])
 Page = Annotated[PageParams, Depends(page_params)]
 LOGO_MAX_AGE = 86400  # the catalogue changes only with a release or a restart
 ERROR = {"schema": {"$ref": "#/components/schemas/ErrorObject"}}

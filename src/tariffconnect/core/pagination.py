@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
@@ -37,7 +37,7 @@ class PageParams:
     ending_before: str | None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100.")] = 30,
     starting_after: Annotated[
         str | None,
@@ -85,3 +85,27 @@ def paginate(
         has_more = len(found) > params.limit
         rows = found[: params.limit]
     return {"object": "list", "url": url, "has_more": has_more, "data": render(rows)}
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+ItemT = TypeVar("ItemT", bound=HasId)
+
+
+def page_in_memory(items: Sequence[ItemT], params: PageParams) -> tuple[list[ItemT], bool]:
+    """One page of `items` (sorted by id descending) and whether more lie beyond it.
+
+    The same contract as `paginate`, for shipped catalogues held in memory: cursors compare
+    ids, so a cursor need not be in the (filtered) list, and `has_more` after `ending_before`
+    says whether newer items remain.
+    """
+    if params.ending_before is not None:
+        cursor = params.ending_before
+        newer = [item for item in reversed(items) if item.id > cursor]  # nearest first
+        return list(reversed(newer[: params.limit])), len(newer) > params.limit
+    after = params.starting_after
+    older = [item for item in items if after is None or item.id < after]
+    return older[: params.limit], len(older) > params.limit

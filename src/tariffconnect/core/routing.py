@@ -3,7 +3,8 @@
 A handler that takes `api: Api` is wrapped so that, in the worker thread that runs it, the
 transaction opens (checking the token's key), the handler runs, and the transaction commits
 before the answer leaves: a failed commit becomes an error answer, never a false success.
-One thread-pool crossing per request, and no pooled connection held while waiting for one.
+One thread-pool crossing per request (plain handlers without Api get the same single hop), and
+no pooled connection held while waiting for a thread.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, get_args, get_type_hints
 
+from anyio import to_thread
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
@@ -30,20 +32,30 @@ def _api_parameter(endpoint: Callable[..., Any]) -> str | None:
 
 
 def in_transaction(endpoint: Callable[..., Any], *, write: bool) -> Callable[..., Any]:
-    """Wrap `endpoint` (if it takes an ApiContext) to run inside its transaction."""
-    name = _api_parameter(endpoint)
-    if name is None:
-        return endpoint
-    if inspect.iscoroutinefunction(endpoint):
-        raise TypeError(f"{endpoint.__name__}: handlers taking Api must be plain functions")
+    """Wrap a plain-function `endpoint` to run in one worker-thread hop, inside the request's
+    transaction when it takes an ApiContext.
 
-    @functools.wraps(endpoint)
+    FastAPI would run a plain function in the thread pool and then hop again to validate its
+    answer; handing it a coroutine that does the one hop itself avoids the second crossing.
+    """
+    if inspect.iscoroutinefunction(endpoint):
+        if _api_parameter(endpoint) is not None:
+            raise TypeError(f"{endpoint.__name__}: handlers taking Api must be plain functions")
+        return endpoint
+    name = _api_parameter(endpoint)
+
     def run(*args: Any, **kwargs: Any) -> Any:
+        if name is None:
+            return endpoint(*args, **kwargs)
         api: ApiContext = kwargs[name]
         with api.transaction(write=write):
             return endpoint(*args, **kwargs)
 
-    return run
+    @functools.wraps(endpoint)
+    async def run_once(*args: Any, **kwargs: Any) -> Any:
+        return await to_thread.run_sync(functools.partial(run, *args, **kwargs))
+
+    return run_once
 
 
 class ApiRoute(APIRoute):

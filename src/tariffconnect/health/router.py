@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
 from tariffconnect.core.errors import ApiError
+from tariffconnect.core.routing import api_router
 from tariffconnect.runtime import runtime_of
 
-router = APIRouter(tags=["Health"])
+router = api_router(tags=["Health"])
 log = logging.getLogger(__name__)
 
 

@@ -15,7 +15,6 @@ from importlib.resources import files
 
 from pydantic import TypeAdapter
 
-from tariffconnect.core.pagination import PageParams
 from tariffconnect.providers.schemas import Provider
 
 DATA_PACKAGE = "tariffconnect.data"
@@ -90,18 +89,3 @@ def search(
         and (subdivision is None or provider.serves(subdivision))
         and (not needle or needle in fold(provider.display_name))
     ]
-
-
-def page(providers: Sequence[Provider], params: PageParams) -> tuple[list[Provider], bool]:
-    """One page of `providers` (sorted by id descending) and whether more lie beyond it.
-
-    The same contract as core.pagination.paginate, over a list in memory: cursors compare ids,
-    so a cursor need not be in the (filtered) list, and `has_more` after `ending_before` says
-    whether newer items remain.
-    """
-    if params.ending_before is not None:
-        cursor = params.ending_before
-        newer = [p for p in reversed(providers) if p.id > cursor]  # nearest to the cursor first
-        return list(reversed(newer[: params.limit])), len(newer) > params.limit
-    older = [p for p in providers if params.starting_after is None or p.id < params.starting_after]
-    return older[: params.limit], len(older) > params.limit

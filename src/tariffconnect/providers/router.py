@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from tariffconnect.core.auth import Api
 from tariffconnect.core.errors import invalid, not_found
-from tariffconnect.core.pagination import ListObject, PageParams, page_params
+from tariffconnect.core.pagination import ListObject, PageParams, page_in_memory, page_params
 from tariffconnect.core.routing import api_router
 from tariffconnect.providers import catalogue, logo
 from tariffconnect.providers.schemas import Provider, ProviderOut
@@ -79,7 +79,7 @@ def list_providers(
         # Subdivision codes repeat across countries (CA: California, and Cádiz in Spain).
         raise invalid("country_code_missing", "state needs country_code.")
     found = catalogue.search(country_code=country_code, state=state, keywords=keywords)
-    rows, has_more = catalogue.page(found, page)
+    rows, has_more = page_in_memory(found, page)
     data = [render(request, provider) for provider in rows]
     return {"object": "list", "url": "/providers", "has_more": has_more, "data": data}
 

@@ -32,9 +32,11 @@ from tariffconnect.db import Database
 from tariffconnect.devices.router import router as devices_router
 from tariffconnect.health.router import router as health_router
 from tariffconnect.locations.router import router as locations_router
+from tariffconnect.prices.router import router as prices_router
 from tariffconnect.providers import catalogue
 from tariffconnect.providers.router import router as providers_router
 from tariffconnect.runtime import Runtime
+from tariffconnect.tariffs.router import router as tariffs_router
 
 log = logging.getLogger("tariffconnect")
 
@@ -82,9 +84,16 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     app.include_router(accounts_router)
     app.include_router(health_router)
-    for router in (customers_router, locations_router, devices_router, providers_router):
+    for router in (
+        customers_router,
+        locations_router,
+        devices_router,
+        providers_router,
+        connect_router,
+        tariffs_router,
+        prices_router,
+    ):
         app.include_router(router)
-    app.include_router(connect_router)
     return app
 
 

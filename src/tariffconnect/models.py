@@ -11,3 +11,4 @@ def import_all_models() -> None:
     from tariffconnect.devices import models as _devices  # noqa: F401
     from tariffconnect.events import models as _events  # noqa: F401
     from tariffconnect.locations import models as _locations  # noqa: F401
+    from tariffconnect.tariffs import models as _tariffs  # noqa: F401

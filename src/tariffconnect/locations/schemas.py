@@ -94,7 +94,7 @@ class LocationOut(BaseModel):
     currency_code: str = Field(description="ISO 4217, derived from the address.")
     tariff_status: TariffStatus
     tariff_elements: list[dict[str, Any]] = Field(
-        description="The tariffs connected at this location (none until tariffs exist)."
+        description="The tariffs connected at this location."
     )
     devices: list[str] = Field(description="Ids of the devices at this location.")
     time_created: str

@@ -27,6 +27,7 @@ from tariffconnect.locations.schemas import (
     PostalAddressOut,
     TariffStatus,
 )
+from tariffconnect.tariffs.models import CONNECTED, Tariff
 
 
 @dataclass(slots=True)
@@ -54,14 +55,36 @@ def get_or_raise(session: Session, *, scope: Scope, location_id: str) -> Locatio
 
 
 def tariff_summary(session: Session, location_ids: Sequence[str]) -> dict[str, TariffSummary]:
-    """Tariff status and elements of each location, for a whole page at once.
-
-    There is no tariffs table yet (tariffs arrive in a later issue), so every location is
-    NOT_CONNECTED with no elements. When it exists, this is the one place to change: one
-    query over the tariffs of `location_ids`, grouped by location.
-    """
-    del session  # unused until the tariffs table exists
-    return {location_id: TariffSummary() for location_id in location_ids}
+    """Tariff status and elements of each location, for a whole page in one query."""
+    found = {location_id: TariffSummary() for location_id in location_ids}
+    if not found:
+        return found
+    rows = session.execute(
+        select(
+            Tariff.location_id,
+            Tariff.id,
+            Tariff.tariff_type,
+            Tariff.tariff_direction,
+            Tariff.provider_id,
+            Tariff.connection_type,
+        )
+        .where(Tariff.location_id.in_(list(found)), Tariff.status == CONNECTED)
+        .order_by(Tariff.id)
+    )
+    for location_id, tariff_id, tariff_type, direction, provider_id, connection_type in rows:
+        summary = found[location_id]
+        setattr(summary.status, f"{tariff_type.lower()}_{direction.lower()}", CONNECTED)
+        summary.elements.append(
+            {
+                "tariff_id": tariff_id,
+                "status": CONNECTED,
+                "type": tariff_type,
+                "direction": direction,
+                "provider_id": provider_id,
+                "connection_type": connection_type,
+            }
+        )
+    return found
 
 
 def device_ids(session: Session, location_ids: Sequence[str]) -> dict[str, list[str]]:

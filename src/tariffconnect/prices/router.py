@@ -1,0 +1,48 @@
+"""Prices: POST /prices (busbar) and POST /prices/{location_id} (anode)."""
+
+from __future__ import annotations
+
+import orjson
+from starlette.responses import Response
+
+from tariffconnect.core.auth import Api
+from tariffconnect.core.routing import api_router
+from tariffconnect.prices import service
+from tariffconnect.prices.schemas import PriceOut, PriceRequest, PriceWindow
+
+router = api_router(prefix="/prices", tags=["Prices"])
+
+
+def _json(body: dict[str, object]) -> Response:
+    # A 90-day series at 15 minutes is 8,640 intervals: serialised straight from plain dicts.
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+@router.post("", name="price_retrieve", response_model=PriceOut, summary="Retrieve prices")
+def retrieve(api: Api, body: PriceRequest) -> Response:
+    """The location's prices per kWh over a window, split where the price changes."""
+    window = PriceWindow(
+        start_time=body.start_time, end_time=body.end_time, tariff_direction=body.tariff_direction
+    )
+    return _json(
+        service.price(
+            api.db,
+            scope=api.scope,
+            location_id=body.location_id,
+            device_id=body.device_id,
+            window=window,
+        )
+    )
+
+
+@router.post(
+    "/{location_id}",
+    name="price_retrieve_for_location",
+    response_model=PriceOut,
+    summary="Retrieve prices for a location",
+)
+def retrieve_for_location(api: Api, location_id: str, body: PriceWindow) -> Response:
+    """The same as POST /prices, with the location in the path (Flatpeak's anode release)."""
+    return _json(
+        service.price(api.db, scope=api.scope, location_id=location_id, device_id=None, window=body)
+    )

@@ -1,0 +1,68 @@
+"""Wire models for prices (Flatpeak's `price` object)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from tariffconnect.tariffs.schemas import StandingCharge
+
+Direction = Literal["IMPORT", "EXPORT"]
+START_DOC = "RFC 3339 with an offset; defaults to now. Intervals come back in end_time's offset."
+
+
+class PriceWindow(BaseModel):
+    """The body of POST /prices/{location_id} (anode)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start_time: AwareDatetime | None = Field(default=None, description=START_DOC)
+    end_time: AwareDatetime = Field(description="RFC 3339 with an offset; at most 90 days on.")
+    tariff_direction: Direction = "IMPORT"
+
+
+class PriceRequest(PriceWindow):
+    """The body of POST /prices (busbar)."""
+
+    location_id: str
+    device_id: str | None = None
+
+
+class PriceValue(BaseModel):
+    value: float = Field(description="Major currency units per kWh, at most 5 decimals.")
+    confidence: float = Field(description="1 for confirmed prices, below 1 for forecasts.")
+
+
+class PriceInterval(BaseModel):
+    valid_from: str
+    valid_to: str
+    price: PriceValue
+
+
+class PriceEcho(BaseModel):
+    location_id: str
+    device_id: str | None
+    start_time: str
+    end_time: str
+    tariff_direction: Direction
+
+
+class PriceOut(BaseModel):
+    id: str = Field(examples=["prs_0192f4d1a2b3c4d5e6f7a8b9"])
+    object: str = "price"
+    live_mode: bool
+    location_id: str
+    device_id: str | None
+    location_timezone: str
+    currency_code: str
+    tariff_direction: Direction
+    last_updated: str
+    next_update: str
+    request: PriceEcho
+    data: list[PriceInterval]
+    standing_charge: StandingCharge | None = Field(
+        description="Per day, summed over the tariffs priced; not part of the per-kWh prices."
+    )
+    time_created: str
+    account_id: str

@@ -1,0 +1,173 @@
+"""Prices: a location's connected tariffs turned into a price series for a time window."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta, tzinfo
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tariffconnect.core.errors import ApiError, invalid, not_found
+from tariffconnect.core.ids import is_valid_id, new_id
+from tariffconnect.core.scoping import Scope, scoped
+from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
+from tariffconnect.devices.models import Device
+from tariffconnect.locations import service as locations
+from tariffconnect.prices.calendar import public_holidays
+from tariffconnect.prices.engine import Interval, MarketPrices, NoPriceData, price_intervals
+from tariffconnect.prices.schemas import PriceWindow
+from tariffconnect.tariffs import service as tariffs
+from tariffconnect.tariffs.models import MarketPrice, Tariff
+from tariffconnect.tariffs.schedule import Schedule, ScheduleEntry, validate_schedule
+
+MAX_WINDOW = timedelta(days=90)
+FIXED_REFRESH = timedelta(hours=24)
+_COMPILED_MAX = 4096
+_compiled: OrderedDict[tuple[str, datetime], Schedule] = OrderedDict()
+
+
+def price(
+    session: Session,
+    *,
+    scope: Scope,
+    location_id: str,
+    device_id: str | None,
+    window: PriceWindow,
+) -> dict[str, Any]:
+    """The price object (as a dict, ready to serialise) for one location and window."""
+    now = utcnow()
+    start = window.start_time or now.astimezone(window.end_time.tzinfo)
+    end = window.end_time
+    if end <= start:
+        raise invalid("time_window_invalid", "end_time must be after start_time.")
+    if end - start > MAX_WINDOW:
+        raise invalid("time_window_too_long", "The window may span at most 90 days.")
+    location = locations.get_or_raise(session, scope=scope, location_id=location_id)
+    _check_device(session, scope, device_id)
+    priced = [
+        t
+        for t in tariffs.connected(session, location_ids=[location.id])
+        if t.tariff_direction == window.tariff_direction
+    ]
+    if not priced:
+        raise ApiError(
+            422,
+            "no_tariff_connected",
+            f"Location {location.id} has no connected {window.tariff_direction} tariff.",
+        )
+    zone = ZoneInfo(location.timezone)
+    utc_start, utc_end = as_utc(start), as_utc(end)
+    holidays = public_holidays(
+        location.country_code,
+        location.state,
+        range((utc_start - timedelta(days=1)).year, (utc_end + timedelta(days=1)).year + 1),
+    )
+    inputs = [(_schedule(t), _market(session, t, utc_start, utc_end)) for t in priced]
+    try:
+        intervals = price_intervals(
+            inputs, start=utc_start, end=utc_end, zone=zone, holidays=holidays
+        )
+    except NoPriceData:
+        raise ApiError(
+            422, "no_price_data", "Market prices for this window are not available yet."
+        ) from None
+    offset = end.tzinfo or UTC
+    charges = [t.standing_charge for t in priced if t.standing_charge is not None]
+    return {
+        "id": new_id("prs"),
+        "object": "price",
+        "live_mode": scope.live_mode,
+        "location_id": location.id,
+        "device_id": device_id,
+        "location_timezone": location.timezone,
+        "currency_code": location.currency_code,
+        "tariff_direction": window.tariff_direction,
+        "last_updated": format_utc(max(as_utc(t.time_updated) for t in priced)),
+        "next_update": format_utc(_next_update(priced, now, utc_end)),
+        "request": {
+            "location_id": location.id,
+            "device_id": device_id,
+            "start_time": _format(start, offset),
+            "end_time": _format(end, offset),
+            "tariff_direction": window.tariff_direction,
+        },
+        "data": [_interval(i, offset) for i in intervals],
+        "standing_charge": (
+            {"value": float(sum(charges, Decimal(0))), "unit": "per_day"} if charges else None
+        ),
+        "time_created": format_utc(now),
+        "account_id": scope.account_id,
+    }
+
+
+def _interval(interval: Interval, offset: tzinfo) -> dict[str, Any]:
+    return {
+        "valid_from": _format(interval.start, offset),
+        "valid_to": _format(interval.end, offset),
+        "price": {"value": float(interval.value), "confidence": float(interval.confidence)},
+    }
+
+
+def _format(moment: datetime, offset: tzinfo) -> str:
+    """RFC 3339 in the request's offset; `Z` when that offset is zero."""
+    local = moment.astimezone(offset)
+    text = local.isoformat(timespec="milliseconds" if local.microsecond else "seconds")
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _schedule(tariff: Tariff) -> Schedule:
+    """The tariff's compiled schedule, cached until the tariff changes."""
+    key = (tariff.id, as_utc(tariff.time_updated))
+    found = _compiled.get(key)
+    if found is None:
+        entries = [ScheduleEntry.model_validate(entry) for entry in tariff.schedule]
+        found = validate_schedule(entries, market_rates=tariff.market_rates)
+        _compiled[key] = found
+        if len(_compiled) > _COMPILED_MAX:
+            _compiled.popitem(last=False)
+    else:
+        _compiled.move_to_end(key)
+    return found
+
+
+def _market(
+    session: Session, tariff: Tariff, start: datetime, end: datetime
+) -> MarketPrices | None:
+    if not tariff.market_rates or tariff.market_source_id is None:
+        return None
+    rows = session.execute(
+        select(MarketPrice.start, MarketPrice.end, MarketPrice.price)
+        .where(
+            MarketPrice.source_id == tariff.market_source_id,
+            MarketPrice.start < end,
+            MarketPrice.end > start,
+        )
+        .order_by(MarketPrice.start)
+    ).all()
+    return MarketPrices([(as_utc(s), as_utc(e), Decimal(p)) for s, e, p in rows])
+
+
+def _next_update(priced: list[Tariff], now: datetime, end: datetime) -> datetime:
+    """When asking again may give other prices.
+
+    Fixed schedules change only when the tariff does (apps learn of that by `location.update`),
+    so a day from now, or the contract's end if that comes first; market tariffs when the next
+    market day is published, which in practice is within the day as well.
+    """
+    candidates = [now + FIXED_REFRESH]
+    for tariff in priced:
+        if tariff.contract_end_date is not None and as_utc(tariff.contract_end_date) > now:
+            candidates.append(as_utc(tariff.contract_end_date))
+    return min(candidates)
+
+
+def _check_device(session: Session, scope: Scope, device_id: str | None) -> None:
+    if device_id is None:
+        return
+    query = scoped(select(Device.id), Device, scope).where(Device.id == device_id)
+    if not is_valid_id(device_id, "dev") or session.scalars(query).first() is None:
+        raise not_found("device_not_found", f"No device {device_id}.")

@@ -1,0 +1,62 @@
+"""The library of real published tariffs, shipped as data (data/tariff_library.json)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tariffconnect.tariffs.schedule import ScheduleEntry, validate_schedule
+from tariffconnect.tariffs.schemas import StandingCharge
+
+
+class LibraryTariff(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(pattern=r"^trl_[0-9a-f]{24}$")
+    object: str = "library_tariff"
+    provider_id: str
+    display_name: str
+    country_code: str
+    state: str | None = None
+    region: str | None = None
+    currency_code: str
+    tariff_direction: str
+    tariff_type: str
+    market_rates: bool
+    timezone: str
+    standing_charge: StandingCharge | None = None
+    schedule: list[ScheduleEntry]
+    source_url: str
+    published_date: str
+    notes: str | None = None
+
+
+@cache
+def load() -> tuple[LibraryTariff, ...]:
+    """The library, validated (every schedule too), sorted by id descending like every list."""
+    raw: list[dict[str, Any]] = json.loads(
+        files("tariffconnect.data").joinpath("tariff_library.json").read_text()
+    )
+    tariffs = [LibraryTariff.model_validate(entry) for entry in raw]
+    for tariff in tariffs:
+        validate_schedule(tariff.schedule, market_rates=tariff.market_rates)
+    return tuple(sorted(tariffs, key=lambda t: t.id, reverse=True))
+
+
+def get(tariff_id: str) -> LibraryTariff | None:
+    return next((t for t in load() if t.id == tariff_id), None)
+
+
+def search(*, provider_id: str | None, country_code: str | None) -> Sequence[LibraryTariff]:
+    country = country_code.upper() if country_code else None
+    return [
+        t
+        for t in load()
+        if (provider_id is None or t.provider_id == provider_id)
+        and (country is None or t.country_code == country)
+    ]

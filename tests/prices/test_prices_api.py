@@ -178,6 +178,16 @@ def test_start_defaults_to_now(client, tenant, location):
         ),
         ({"start_time": "2026-06-01T00:00:00Z"}, 400, "end_time_missing"),
         (
+            {"start_time": "9999-12-01T00:00:00Z", "end_time": "9999-12-02T00:00:00Z"},
+            400,
+            "time_window_invalid",
+        ),
+        (
+            {"start_time": "1900-01-01T00:00:00Z", "end_time": "1900-01-02T00:00:00Z"},
+            400,
+            "time_window_invalid",
+        ),
+        (
             {
                 "start_time": "2026-06-01T00:00:00Z",
                 "end_time": "2026-06-02T00:00:00Z",
@@ -281,3 +291,31 @@ def test_market_tariff_uses_market_prices_and_refuses_gaps(client, tenant, datab
     ]
     beyond = body | {"end_time": "2026-06-01T01:15:00Z"}
     assert_error(client.post("/prices", json=beyond, headers=tenant.test), 422, "no_price_data")
+
+
+def test_market_values_are_rounded_to_5_decimals(client, tenant, database, location):
+    source = "mrs_" + "b2" * 12
+    surcharge = window("00:00:00", "00:00:00", None, surcharge_fixed=0.0, surcharge_percentage=0.05)
+    schedule = [{"months": ["All"], "days_and_hours": [{"days": ["All"], "hours": [surcharge]}]}]
+    connect(
+        client,
+        tenant,
+        tariff_body(location["id"], schedule, market_rates=True, market_source_id=source),
+    )
+    start = datetime.fromisoformat("2026-06-01T00:00:00+00:00")
+    with database.transaction() as session:
+        session.add(
+            MarketPrice(
+                source_id=source,
+                start=start,
+                end=start + timedelta(hours=1),
+                price=Decimal("0.12345"),
+            )
+        )
+    body = {
+        "location_id": location["id"],
+        "start_time": "2026-06-01T00:00:00Z",
+        "end_time": "2026-06-01T01:00:00Z",
+    }
+    # 0.12345 x 1.05 = 0.1296225, rounded half up to 5 decimals.
+    assert [d["price"]["value"] for d in prices(client, tenant, body)["data"]] == [0.12962]

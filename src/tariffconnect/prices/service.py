@@ -25,6 +25,7 @@ from tariffconnect.tariffs.models import MarketPrice, Tariff
 from tariffconnect.tariffs.schedule import Schedule, ScheduleEntry, validate_schedule
 
 MAX_WINDOW = timedelta(days=90)
+MIN_YEAR, MAX_YEAR = 1970, 9990  # calendars and time zone rules are meaningless beyond these
 FIXED_REFRESH = timedelta(hours=24)
 _COMPILED_MAX = 4096
 _compiled: OrderedDict[tuple[str, datetime], Schedule] = OrderedDict()
@@ -46,6 +47,8 @@ def price(
         raise invalid("time_window_invalid", "end_time must be after start_time.")
     if end - start > MAX_WINDOW:
         raise invalid("time_window_too_long", "The window may span at most 90 days.")
+    if start.year < MIN_YEAR or end.year > MAX_YEAR:
+        raise invalid("time_window_invalid", f"Times must lie in the years {MIN_YEAR}-{MAX_YEAR}.")
     location = locations.get_or_raise(session, scope=scope, location_id=location_id)
     _check_device(session, scope, device_id)
     priced = [
@@ -69,7 +72,7 @@ def price(
     inputs = [(_schedule(t), _market(session, t, utc_start, utc_end)) for t in priced]
     try:
         intervals = price_intervals(
-            inputs, start=utc_start, end=utc_end, zone=zone, holidays=holidays
+            inputs, start=utc_start, end=utc_end, zone=zone, holidays=holidays, decimals=5
         )
     except NoPriceData:
         raise ApiError(

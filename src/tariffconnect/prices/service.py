@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import ApiError, invalid, not_found
@@ -24,10 +25,21 @@ from tariffconnect.tariffs import service as tariffs
 from tariffconnect.tariffs.models import MarketPrice, Tariff
 from tariffconnect.tariffs.schedule import Schedule, ScheduleEntry, validate_schedule
 
+# Datetimes go out as RFC 3339 to the second, in the request's offset, `Z` for UTC.
+JSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS
 MAX_WINDOW = timedelta(days=90)
 MIN_YEAR, MAX_YEAR = 1970, 9990  # calendars and time zone rules are meaningless beyond these
 FIXED_REFRESH = timedelta(hours=24)
 _COMPILED_MAX = 4096
+_MARKET_WINDOW = (
+    select(MarketPrice.start, MarketPrice.end, MarketPrice.price)
+    .where(
+        MarketPrice.source_id == bindparam("source_id"),
+        MarketPrice.start < bindparam("end"),
+        MarketPrice.end > bindparam("start"),
+    )
+    .order_by(MarketPrice.start)
+)
 _compiled: OrderedDict[tuple[str, datetime], Schedule] = OrderedDict()
 
 
@@ -94,11 +106,11 @@ def price(
         "request": {
             "location_id": location.id,
             "device_id": device_id,
-            "start_time": _format(start, offset),
-            "end_time": _format(end, offset),
+            "start_time": start.astimezone(offset),
+            "end_time": end,
             "tariff_direction": window.tariff_direction,
         },
-        "data": [_interval(i, offset) for i in intervals],
+        "data": _series(intervals, offset),
         "standing_charge": (
             {"value": float(sum(charges, Decimal(0))), "unit": "per_day"} if charges else None
         ),
@@ -107,19 +119,25 @@ def price(
     }
 
 
-def _interval(interval: Interval, offset: tzinfo) -> dict[str, Any]:
-    return {
-        "valid_from": _format(interval.start, offset),
-        "valid_to": _format(interval.end, offset),
-        "price": {"value": float(interval.value), "confidence": float(interval.confidence)},
-    }
+def _series(intervals: list[Interval], offset: tzinfo) -> list[dict[str, Any]]:
+    """The `data` array, with datetimes left for orjson to write (see `JSON_OPTIONS`).
 
-
-def _format(moment: datetime, offset: tzinfo) -> str:
-    """RFC 3339 in the request's offset; `Z` when that offset is zero."""
-    local = moment.astimezone(offset)
-    text = local.isoformat(timespec="milliseconds" if local.microsecond else "seconds")
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    Each boundary is converted to the request's offset once: an interval ends where the next
+    one starts. A 90-day series at 15 minutes has 8,640 intervals, so this is the hot loop.
+    """
+    if not intervals:
+        return []
+    moments = [intervals[0].start, *(interval.end for interval in intervals)]
+    if offset.utcoffset(None) != timedelta(0):
+        moments = [moment.astimezone(offset) for moment in moments]
+    return [
+        {
+            "valid_from": moments[index],
+            "valid_to": moments[index + 1],
+            "price": {"value": float(interval.value), "confidence": float(interval.confidence)},
+        }
+        for index, interval in enumerate(intervals)
+    ]
 
 
 def _schedule(tariff: Tariff) -> Schedule:
@@ -142,15 +160,8 @@ def _market(
 ) -> MarketPrices | None:
     if not tariff.market_rates or tariff.market_source_id is None:
         return None
-    rows = session.execute(
-        select(MarketPrice.start, MarketPrice.end, MarketPrice.price)
-        .where(
-            MarketPrice.source_id == tariff.market_source_id,
-            MarketPrice.start < end,
-            MarketPrice.end > start,
-        )
-        .order_by(MarketPrice.start)
-    ).all()
+    params = {"source_id": tariff.market_source_id, "start": start, "end": end}
+    rows = session.connection().execute(_MARKET_WINDOW, params).all()
     return MarketPrices([(as_utc(s), as_utc(e), Decimal(p)) for s, e, p in rows])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,6 +69,7 @@ class Database:
         self.engine = make_engine(url, pool_size=pool_size)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._sqlite_writer = threading.Lock()
         self._write = sessionmaker(
             self.engine.execution_options(tariffconnect_write=True), expire_on_commit=False
         )
@@ -76,6 +78,13 @@ class Database:
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back if it raises."""
         factory = self._write if write else self._read
+        if write and self.is_sqlite:
+            # SQLite has one writer at a time. Writers of this process queue here, in order,
+            # rather than in SQLite's busy handler, which polls with growing sleeps and lets
+            # an unlucky writer wait seconds. Other processes still meet the busy timeout.
+            with self._sqlite_writer, factory.begin() as session:
+                yield session
+            return
         with factory.begin() as session:
             yield session
 

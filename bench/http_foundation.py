@@ -65,6 +65,8 @@ class Target:
     database: str
     url: str
     headers: dict[str, str]
+    # A wrk Lua script (`wrk -s`), for requests other than a plain GET (method, body).
+    script: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,16 @@ class Result:
     requests_per_second: float
     p50_ms: float
     p99_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """A running server (bare app or `tariffconnect serve`) and how to talk to it."""
+
+    base_url: str
+    env: dict[str, str]  # the server's environment, for CLI commands on the same data
+    database_url: str  # SQLAlchemy URL; empty for SQLite in the data folder or no database
+    pid: int
 
 
 # --- servers ---------------------------------------------------------------------------------
@@ -124,15 +136,18 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 @contextlib.contextmanager
 def running(
     command: Sequence[str], *, env: dict[str, str], log_path: Path, ready_url: str
-) -> Iterator[None]:
-    """Run a server in its own session (so its group can be killed) until the block ends."""
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a server in its own session (so its group can be killed) until the block ends.
+
+    Yields the process, whose pid is the server's (for a profiler to attach to).
+    """
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
         wait_until_ready(process, ready_url)
-        yield
+        yield process
     except BenchError as error:
         # The log lives in a temporary folder that is about to go: show its end now.
         raise BenchError(f"{error}\nserver log, last lines:\n{log_tail(log_path)}") from None
@@ -148,16 +163,29 @@ _SOCKET_ERRORS = re.compile(r"Socket errors:.*")
 _MS_PER_UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
 
-def run_wrk(target: Target, *, seconds: int, connections: int) -> str:
-    """Run wrk against the target; raise if any response failed, so no figure hides errors."""
+def wrk_output(target: Target, *, seconds: int, connections: int) -> str:
+    """Run wrk against the target and return its report, failed responses or not."""
     command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in target.headers.items():
         command += ["-H", f"{name}: {value}"]
+    if target.script is not None:
+        command += ["-s", str(target.script)]
     command.append(target.url)
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+
+def wrk_failure(output: str) -> str | None:
+    """wrk's line counting non-2xx responses or socket errors (timeouts too), if any."""
     failed = _NON_2XX.search(output) or _SOCKET_ERRORS.search(output)
+    return failed.group(0) if failed else None
+
+
+def run_wrk(target: Target, *, seconds: int, connections: int) -> str:
+    """Run wrk against the target; raise if any response failed, so no figure hides errors."""
+    output = wrk_output(target, seconds=seconds, connections=connections)
+    failed = wrk_failure(output)
     if failed:
-        raise BenchError(f"{target.name} ({target.database}): {failed.group(0)}\n{output}")
+        raise BenchError(f"{target.name} ({target.database}): {failed}\n{output}")
     return output
 
 
@@ -195,18 +223,29 @@ def measure(target: Target, args: argparse.Namespace) -> Result:
 # --- the bare baseline -------------------------------------------------------------------------
 
 
-def bench_bare(work: Path, args: argparse.Namespace) -> Result:
+BARE_NAME = "bare GET /"
+
+
+@contextlib.contextmanager
+def serve_bare(work: Path) -> Iterator[Server]:
+    """bench/bare_app.py served by uvicorn as `tariffconnect serve` serves TariffConnect."""
     port = free_port()
-    url = f"http://{HOST}:{port}/"
+    url = f"http://{HOST}:{port}"
     # The uvicorn CLI's defaults are uvicorn.run's (loop and http "auto", access log on), which
     # is how `tariffconnect serve` calls it, with log_level="info".
     command = [
         *(sys.executable, "-m", "uvicorn", "bench.bare_app:app"),
         *("--host", HOST, "--port", str(port), "--workers", str(WORKERS), "--log-level", "info"),
     ]
+    env = dict(os.environ)
+    with running(command, env=env, log_path=work / "bare.log", ready_url=f"{url}/") as process:
+        yield Server(base_url=url, env=env, database_url="", pid=process.pid)
+
+
+def bench_bare(work: Path, args: argparse.Namespace) -> Result:
     print("bare Starlette app", file=sys.stderr)
-    with running(command, env=dict(os.environ), log_path=work / "bare.log", ready_url=url):
-        return measure(Target("bare GET /", "-", url, {}), args)
+    with serve_bare(work) as server:
+        return measure(Target(BARE_NAME, "-", f"{server.base_url}/", {}), args)
 
 
 # --- TariffConnect -----------------------------------------------------------------------------
@@ -226,6 +265,12 @@ def postgres_database(admin_url: str) -> Iterator[str]:
             # FORCE: a server that could not be stopped cleanly must not keep the database alive.
             drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
             admin.execute(drop.format(sql.Identifier(name)))
+
+
+def libpq_url(sqlalchemy_url: str) -> str:
+    """The URL psycopg takes for a PostgreSQL URL in SQLAlchemy's form (`postgresql+psycopg:`)."""
+    url = make_url(sqlalchemy_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
 
 
 @contextlib.contextmanager
@@ -273,24 +318,32 @@ def auth_headers(base_url: str, account: dict[str, str]) -> tuple[dict[str, str]
     return basic, bearer
 
 
-def bench_tariffconnect(work: Path, database: str, args: argparse.Namespace) -> list[Result]:
+@contextlib.contextmanager
+def serve_tariffconnect(work: Path, database: str, postgres_url: str) -> Iterator[Server]:
+    """`tariffconnect serve` on a fresh data folder (and a fresh PostgreSQL database)."""
     port = free_port()
     base_url = f"http://{HOST}:{port}"
     command = [
         *(str(BIN_DIR / "tariffconnect"), "serve"),
         *("--host", HOST, "--port", str(port), "--workers", str(WORKERS)),
     ]
-    print(f"TariffConnect on {database}", file=sys.stderr)
-    with database_url(database, args.postgres_url) as url:
+    with database_url(database, postgres_url) as url:
         env = tariffconnect_env(work / f"data-{database}", url)
         log_path = work / f"tariffconnect-{database}.log"
-        with running(command, env=env, log_path=log_path, ready_url=f"{base_url}/health"):
-            basic, bearer = auth_headers(base_url, create_account(env))
-            targets = [
-                Target("GET /login", database, f"{base_url}/login", basic),
-                Target("GET /account", database, f"{base_url}/account", bearer),
-            ]
-            return [measure(target, args) for target in targets]
+        with running(command, env=env, log_path=log_path, ready_url=f"{base_url}/health") as proc:
+            yield Server(base_url=base_url, env=env, database_url=url, pid=proc.pid)
+
+
+def bench_tariffconnect(work: Path, database: str, args: argparse.Namespace) -> list[Result]:
+    print(f"TariffConnect on {database}", file=sys.stderr)
+    with serve_tariffconnect(work, database, args.postgres_url) as server:
+        base_url = server.base_url
+        basic, bearer = auth_headers(base_url, create_account(server.env))
+        targets = [
+            Target("GET /login", database, f"{base_url}/login", basic),
+            Target("GET /account", database, f"{base_url}/account", bearer),
+        ]
+        return [measure(target, args) for target in targets]
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -343,11 +396,20 @@ def postgres_version(admin_url: str) -> str:
     return str(row[0]) if row else "unknown"
 
 
+def code_version() -> str:
+    """The commit measured, and whether the working tree differed from it."""
+    commit = first_line(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+    status = ["git", "-C", str(REPO), "status", "--porcelain"]
+    changed = subprocess.run(status, capture_output=True, text=True, check=False).stdout.strip()
+    return f"{commit}, with uncommitted changes" if changed else commit
+
+
 def machine_facts(args: argparse.Namespace, databases: list[str], load_before: float) -> list[str]:
     versions = ", ".join(f"{name} {metadata.version(name)}" for name in PACKAGES)
     facts = [
         f"date: {datetime.now(UTC).isoformat(timespec='seconds')}",
         f"command: {' '.join([os.path.relpath(sys.executable, REPO), *sys.argv])}",
+        f"code: {code_version()}",
         f"nproc: {len(os.sched_getaffinity(0))} ({cpu_model()})",
         f"os: {platform.platform()}",
         # Other work on the machine skews every figure: say how busy it was when the run began.
@@ -364,13 +426,18 @@ def machine_facts(args: argparse.Namespace, databases: list[str], load_before: f
     return [f"- {fact}" for fact in facts]
 
 
-def write_report(table: str, verdict: str, facts: list[str]) -> Path:
+def write_markdown(stem: str, sections: Sequence[str]) -> Path:
+    """Write `bench/out/<stem>-<UTC timestamp>.md`, so earlier runs are kept for comparison."""
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = OUT_DIR / f"http_foundation-{stamp}.md"
-    sections = ["# HTTP foundation benchmark", table, verdict, "## Machine", "\n".join(facts)]
+    path = OUT_DIR / f"{stem}-{stamp}.md"
     path.write_text("\n\n".join(sections) + "\n")
     return path
+
+
+def write_report(table: str, verdict: str, facts: list[str]) -> Path:
+    sections = ["# HTTP foundation benchmark", table, verdict, "## Machine", "\n".join(facts)]
+    return write_markdown("http_foundation", sections)
 
 
 # --- main --------------------------------------------------------------------------------------
@@ -396,11 +463,18 @@ def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signal.SIGTERM)
 
 
-def main() -> int:
-    args = parse_args()
+def prepare_to_run() -> bool:
+    """Clean up on SIGTERM as on Ctrl-C; False (said on stderr) when wrk is missing."""
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
+        return False
+    return True
+
+
+def main() -> int:
+    args = parse_args()
+    if not prepare_to_run():
         return 2
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     load_before = os.getloadavg()[0]

@@ -1,0 +1,580 @@
+"""Prices benchmark: POST /prices for 1 and 90 days, against orjson serialising the same body.
+
+`tariffconnect serve` on a fresh data folder, on SQLite and/or a fresh PostgreSQL database. One
+account (made with the CLI) gets two locations in London: one with a 4-period time-of-use tariff
+(fixed rates and a Holidays rule), one with a 15-minute market tariff (surcharges), whose market
+prices -- 15-minute values from 2026-02-28 to 2026-06-01, a daily sine plus noise, no two
+neighbours equal -- are bulk-inserted into `market_prices` with SQLAlchemy on the server's own
+database. For each tariff and window (2026-03-01 for 1 day, 2026-03-01 to 2026-05-30 for 90
+days) one httpx client on a keep-alive connection sends --warmup requests, then --requests
+timed sequential ones; p50 and p99 are those round trips. Next to them: `orjson.dumps` of the
+same response (parsed once with orjson.loads), best and median of --dumps-rounds, and, timed in
+this process, the price engine (`price_intervals`) and the whole `service.price` call on the
+same data.
+
+Target (from the issue): the 90-day 15-minute response (8,640 intervals) within 3x its
+serialisation time plus 5 ms, i.e. p50 <= 3 * dumps median + 5 ms.
+
+    .venv/bin/python bench/http_prices.py [--requests 200] [--warmup 20]
+                                          [--database sqlite|postgresql|both]
+                                          [--profile-seconds 6]
+
+When the target is missed, the server is sampled with py-spy (`record -f raw --nonblocking`) for
+--profile-seconds while the 90-day market request is sent again; the raw stacks go to bench/out/
+and the hottest functions are printed. 0 turns profiling off. Any non-200 answer, or an
+interval count other than expected, stops the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from importlib import metadata
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import orjson
+from sqlalchemy import insert
+
+from http_connect import package_of, sample_count, shares
+from http_foundation import (
+    BIN_DIR,
+    OUT_DIR,
+    REPO,
+    BenchError,
+    Server,
+    auth_headers,
+    code_version,
+    cpu_model,
+    create_account,
+    postgres_version,
+    serve_tariffconnect,
+    write_markdown,
+)
+from tariffconnect.config import Settings
+from tariffconnect.core.scoping import Scope
+from tariffconnect.db import Database
+from tariffconnect.prices import service
+from tariffconnect.prices.calendar import public_holidays
+from tariffconnect.prices.engine import MarketPrices, price_intervals
+from tariffconnect.prices.schemas import PriceWindow
+from tariffconnect.tariffs.models import MarketPrice
+from tariffconnect.tariffs.schedule import ScheduleEntry, validate_schedule
+
+LOCATION = {"postal_address": {"city": "London", "country_code": "GB"}}
+MARKET_SOURCE = "mrs_" + "ab" * 12
+STEP = timedelta(minutes=15)
+# Market prices cover the 90-day window with a day to spare on each side.
+MARKET_FROM = datetime(2026, 2, 28, tzinfo=UTC)
+MARKET_TO = datetime(2026, 6, 1, tzinfo=UTC)
+START = datetime(2026, 3, 1, tzinfo=UTC)
+WINDOWS = {"1 day": timedelta(days=1), "90 days": timedelta(days=90)}
+TOU, MARKET = "4-period TOU", "15-min market"
+# A 15-minute market tariff gives one interval per quarter hour (no two neighbours are equal).
+EXPECTED_MARKET = {"1 day": 96, "90 days": 8_640}
+TARGET_FACTOR, TARGET_EXTRA_MS = 3, 5.0
+IN_PROCESS_ROUNDS = 20
+TOP = 15
+PACKAGES = ("uvicorn", "uvloop", "httptools", "starlette", "fastapi", "sqlalchemy", "psycopg")
+PACKAGES += ("pydantic", "orjson", "httpx")
+
+
+def _hours(window: str, rate: dict[str, float]) -> dict[str, Any]:
+    start, end = window.split("-")
+    return {"valid_from": f"{start}:00", "valid_to": f"{end}:00", "rate": [rate]}
+
+
+TOU_SCHEDULE = [
+    {
+        "months": ["All"],
+        "days_and_hours": [
+            {
+                "days": ["All"],
+                "hours": [
+                    _hours("00:00-07:00", {"fixed": 0.08}),
+                    _hours("07:00-16:00", {"fixed": 0.22}),
+                    _hours("16:00-19:00", {"fixed": 0.38}),
+                    _hours("19:00-00:00", {"fixed": 0.22}),
+                ],
+            },
+            {"days": ["Holidays"], "hours": [_hours("00:00-00:00", {"fixed": 0.12})]},
+        ],
+    }
+]
+SURCHARGE = {"surcharge_fixed": 0.02, "surcharge_percentage": 0.05}
+MARKET_SCHEDULE = [
+    {
+        "months": ["All"],
+        "days_and_hours": [{"days": ["All"], "hours": [_hours("00:00-00:00", SURCHARGE)]}],
+    }
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    tariff: str
+    window: str
+    location_id: str
+    body: bytes  # the POST /prices request body
+
+    @property
+    def end(self) -> datetime:
+        return START + WINDOWS[self.window]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    case: Case
+    database: str
+    intervals: int
+    body_bytes: int
+    p50_ms: float
+    p99_ms: float
+    dumps_best_ms: float
+    dumps_median_ms: float
+    engine_ms: float  # price_intervals, in this process, median
+    service_ms: float  # service.price (SQL, engine, dicts), in this process, median
+
+    @property
+    def budget_ms(self) -> float:
+        return TARGET_FACTOR * self.dumps_median_ms + TARGET_EXTRA_MS
+
+    @property
+    def is_target(self) -> bool:
+        return self.case.tariff == MARKET and self.case.window == "90 days"
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+def post(client: httpx.Client, path: str, body: object, *, expect: int) -> dict[str, Any]:
+    response = client.post(path, content=orjson.dumps(body), headers=JSON)
+    if response.status_code != expect:
+        raise BenchError(f"POST {path} answered {response.status_code}: {response.text[:500]}")
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def make_tariff(client: httpx.Client, **fields: Any) -> tuple[str, str]:
+    """A fresh location with one tariff: (location id, its time zone)."""
+    location = post(client, "/locations", LOCATION, expect=201)
+    post(client, "/tariffs", {"location_id": location["id"], **fields}, expect=201)
+    return location["id"], location["timezone"]
+
+
+def market_series() -> list[tuple[datetime, datetime, Decimal]]:
+    """15-minute prices: a daily sine (low at night, high in the evening) plus noise.
+
+    5 decimals; a price equal to the one before is nudged by 0.00001, so that no two neighbours
+    are equal and every quarter hour is its own interval.
+    """
+    rng = random.Random(2026)
+    rows: list[tuple[datetime, datetime, Decimal]] = []
+    moment = MARKET_FROM
+    previous = None
+    while moment < MARKET_TO:
+        day_fraction = (moment.hour * 60 + moment.minute) / 1440
+        value = 0.12 + 0.08 * math.sin(2 * math.pi * (day_fraction - 0.4)) + rng.gauss(0, 0.015)
+        price = Decimal(f"{value:.5f}")
+        if price == previous:
+            price += Decimal("0.00001")
+        rows.append((moment, moment + STEP, price))
+        previous = price
+        moment += STEP
+    return rows
+
+
+def server_database_url(server: Server) -> str:
+    """The SQLAlchemy URL the server uses (its settings, resolved as it resolves them)."""
+    data_dir = Path(server.env["TARIFFCONNECT_DATA_DIR"])
+    return Settings(data_dir=data_dir, database_url=server.database_url).database_url_resolved
+
+
+def load_market_prices(
+    database: Database, rows: Sequence[tuple[datetime, datetime, Decimal]]
+) -> None:
+    values = [
+        {"source_id": MARKET_SOURCE, "start": start, "end": end, "price": price}
+        for start, end, price in rows
+    ]
+    with database.transaction() as session:
+        session.execute(insert(MarketPrice), values)
+
+
+# --- timing --------------------------------------------------------------------------------------
+
+
+def request(client: httpx.Client, case: Case) -> httpx.Response:
+    response = client.post("/prices", content=case.body, headers=JSON)
+    if response.status_code != 200:
+        raise BenchError(
+            f"POST /prices ({case.tariff}, {case.window}) answered {response.status_code}: "
+            f"{response.text[:500]}"
+        )
+    return response
+
+
+def round_trips_ms(client: httpx.Client, case: Case, count: int) -> list[float]:
+    took = []
+    for _ in range(count):
+        began = time.perf_counter()
+        request(client, case)
+        took.append((time.perf_counter() - began) * 1e3)
+    return took
+
+
+def p99(samples: Sequence[float]) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[98]
+
+
+def timings_ms(call: Callable[[], object], rounds: int) -> list[float]:
+    took = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        call()
+        took.append((time.perf_counter() - began) * 1e3)
+    return took
+
+
+def check_count(case: Case, intervals: int) -> None:
+    expected = EXPECTED_MARKET.get(case.window) if case.tariff == MARKET else None
+    if expected is not None and intervals != expected:
+        raise BenchError(f"{case.tariff}, {case.window}: {intervals} intervals, not {expected}")
+    if intervals == 0:
+        raise BenchError(f"{case.tariff}, {case.window}: no intervals")
+
+
+@dataclass(frozen=True, slots=True)
+class InProcess:
+    """What it takes to call the engine and the service here, on the server's data."""
+
+    database: Database
+    scope: Scope
+    zone: ZoneInfo
+    market: MarketPrices
+
+    def engine_call(self, case: Case) -> Callable[[], object]:
+        is_market = case.tariff == MARKET
+        schedule = MARKET_SCHEDULE if is_market else TOU_SCHEDULE
+        entries = [ScheduleEntry.model_validate(entry) for entry in schedule]
+        compiled = validate_schedule(entries, market_rates=is_market)
+        inputs = [(compiled, self.market if is_market else None)]
+        utc_end = case.end
+        years = range(START.year - 1, utc_end.year + 2)
+        holidays = public_holidays("GB", None, years)
+
+        def call() -> object:
+            return price_intervals(
+                inputs, start=START, end=utc_end, zone=self.zone, holidays=holidays, decimals=5
+            )
+
+        return call
+
+    def service_call(self, case: Case) -> Callable[[], object]:
+        window = PriceWindow(start_time=START, end_time=case.end)
+
+        def call() -> object:
+            with self.database.transaction(write=False) as session:
+                return service.price(
+                    session,
+                    scope=self.scope,
+                    location_id=case.location_id,
+                    device_id=None,
+                    window=window,
+                )
+
+        return call
+
+
+def median_ms(call: Callable[[], object]) -> float:
+    call()  # warm-up: caches (compiled schedule, zone offsets), pooled connection
+    return statistics.median(timings_ms(call, IN_PROCESS_ROUNDS))
+
+
+def measure(
+    client: httpx.Client, case: Case, database: str, local: InProcess, args: argparse.Namespace
+) -> Row:
+    first = request(client, case)
+    parsed = orjson.loads(first.content)
+    intervals = len(parsed["data"])
+    check_count(case, intervals)
+    round_trips_ms(client, case, args.warmup)
+    latencies = round_trips_ms(client, case, args.requests)
+    dumps = timings_ms(lambda: orjson.dumps(parsed), args.dumps_rounds)
+    row = Row(
+        case=case,
+        database=database,
+        intervals=intervals,
+        body_bytes=len(first.content),
+        p50_ms=statistics.median(latencies),
+        p99_ms=p99(latencies),
+        dumps_best_ms=min(dumps),
+        dumps_median_ms=statistics.median(dumps),
+        engine_ms=median_ms(local.engine_call(case)),
+        service_ms=median_ms(local.service_call(case)),
+    )
+    print(
+        f"  {case.tariff}, {case.window} ({database}): p50 {row.p50_ms:.2f} ms, "
+        f"p99 {row.p99_ms:.2f} ms, dumps {row.dumps_median_ms:.3f} ms",
+        file=sys.stderr,
+    )
+    return row
+
+
+# --- profile ---------------------------------------------------------------------------------
+
+
+def profile(server: Server, case: Case, bearer: dict[str, str], seconds: int, path: Path) -> Path:
+    """py-spy samples the server while one client sends `case` back to back."""
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    done = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(base_url=server.base_url, headers=bearer, timeout=60) as client:
+            while not done.is_set():
+                request(client, case)
+
+    loader = threading.Thread(target=load, daemon=True)
+    loader.start()
+    time.sleep(0.5)  # requests in flight before the first sample
+    command = [
+        *(str(BIN_DIR / "py-spy"), "record", "-p", str(server.pid), "-d", str(seconds)),
+        *("-f", "raw", "-o", str(path), "--nonblocking"),
+    ]
+    try:
+        subprocess.run(command, check=True, capture_output=True)
+    finally:
+        done.set()
+        loader.join()
+    print(f"  profiled {case.tariff}, {case.window} into {path}", file=sys.stderr)
+    return path
+
+
+def _file(frame: str) -> str:
+    return frame.rpartition(" (")[2].rstrip(")")
+
+
+# Where a sample falls in POST /prices: the innermost of these functions on its stack.
+STAGES = (
+    ("_json (tariffconnect/prices/router.py)", "orjson.dumps of the body (router._json)"),
+    ("_interval (tariffconnect/prices/service.py)", "interval dicts and times (service._interval)"),
+    ("price_intervals (tariffconnect/prices/engine.py)", "engine (price_intervals)"),
+    ("_market (tariffconnect/prices/service.py)", "market prices: SQL and MarketPrices (_market)"),
+    ("price (tariffconnect/prices/service.py)", "rest of service.price (location, tariffs)"),
+)
+
+
+def stage_of(frames: Sequence[str]) -> str:
+    for frame in reversed(frames):
+        for function, stage in STAGES:
+            if frame == function:
+                return stage
+    return "outside service.price (HTTP, auth, transaction, event loop)"
+
+
+def render_profile(path: Path, database: str) -> str:
+    """Where the samples (all non-idle threads) fell: package, function, TariffConnect code."""
+    samples = sample_count(path)
+    breakdowns: list[tuple[str, Callable[[list[str]], Iterable[str]]]] = [
+        ("own time by package", lambda frames: [package_of(frames[-1])]),
+        ("own time by function", lambda frames: [frames[-1]]),
+        (
+            "inclusive time of TariffConnect functions",
+            lambda frames: [f for f in frames if _file(f).startswith("tariffconnect/")],
+        ),
+        ("stage of POST /prices", lambda frames: [stage_of(frames)]),
+    ]
+    lines = [f"#### {database}: {path.name}", "", f"{samples} samples"]
+    for title, key in breakdowns:
+        lines += ["", f"{title}:", ""]
+        lines += [f"- {share:6.1%}  {name}" for name, share in shares(path, key)[:TOP]]
+    return "\n".join(lines)
+
+
+# --- the benchmark -----------------------------------------------------------------------------
+
+
+def bench(work: Path, database: str, args: argparse.Namespace) -> tuple[list[Row], str | None]:
+    print(f"TariffConnect on {database}", file=sys.stderr)
+    series = market_series()
+    with serve_tariffconnect(work, database, args.postgres_url) as server:
+        account = create_account(server.env)
+        _basic, bearer = auth_headers(server.base_url, account)
+        local_db = Database(server_database_url(server), pool_size=1)
+        try:
+            with httpx.Client(base_url=server.base_url, headers=bearer, timeout=60) as client:
+                tou, zone = make_tariff(client, schedule=TOU_SCHEDULE)
+                market, _ = make_tariff(
+                    client,
+                    market_rates=True,
+                    market_source_id=MARKET_SOURCE,
+                    schedule=MARKET_SCHEDULE,
+                )
+                load_market_prices(local_db, series)
+                local = InProcess(
+                    database=local_db,
+                    scope=Scope(account_id=account["account_id"], live_mode=False),
+                    zone=ZoneInfo(zone),
+                    market=MarketPrices(series),
+                )
+                cases = [
+                    Case(name, window, location, price_body(location, window))
+                    for name, location in ((TOU, tou), (MARKET, market))
+                    for window in WINDOWS
+                ]
+                rows = [measure(client, case, database, local, args) for case in cases]
+        finally:
+            local_db.dispose()
+        target = next(row for row in rows if row.is_target)
+        report = None
+        if args.profile_seconds > 0 and target.p50_ms > target.budget_ms:
+            path = OUT_DIR / f"http_prices-{database}-{os.getpid()}.folded"
+            profile(server, target.case, bearer, args.profile_seconds, path)
+            report = render_profile(path, database)
+            print(report, file=sys.stderr)
+        return rows, report
+
+
+def price_body(location_id: str, window: str) -> bytes:
+    end = START + WINDOWS[window]
+    return orjson.dumps(
+        {
+            "location_id": location_id,
+            "start_time": START.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "end_time": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    )
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def render_table(rows: Sequence[Row]) -> str:
+    lines = [
+        "| tariff | window | database | intervals | body KB | p50 ms | p99 ms "
+        "| orjson.dumps best ms | dumps median ms | 3 x dumps + 5 ms | p50 within "
+        "| engine ms | service.price ms |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for r in rows:
+        within = "yes" if r.p50_ms <= r.budget_ms else "no"
+        lines.append(
+            f"| {r.case.tariff} | {r.case.window} | {r.database} | {r.intervals:,} "
+            f"| {r.body_bytes / 1024:.1f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
+            f"| {r.dumps_best_ms:.3f} | {r.dumps_median_ms:.3f} | {r.budget_ms:.2f} | {within} "
+            f"| {r.engine_ms:.2f} | {r.service_ms:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def render_verdict(rows: Sequence[Row]) -> str:
+    lines = []
+    for r in rows:
+        if r.is_target:
+            verdict = "met" if r.p50_ms <= r.budget_ms else "NOT met"
+            lines.append(
+                f"- {r.case.tariff}, {r.case.window} on {r.database}: p50 {r.p50_ms:.2f} ms vs "
+                f"{TARGET_FACTOR} x {r.dumps_median_ms:.3f} + {TARGET_EXTRA_MS:g} = "
+                f"{r.budget_ms:.2f} ms ({r.p50_ms / r.budget_ms:.1f}x the budget): {verdict}"
+            )
+    return "\n".join(lines)
+
+
+def machine_facts(args: argparse.Namespace, databases: list[str], loads: list[float]) -> str:
+    versions = ", ".join(f"{name} {metadata.version(name)}" for name in PACKAGES)
+    facts = [
+        f"date: {datetime.now(UTC).isoformat(timespec='seconds')}",
+        f"command: {' '.join([os.path.relpath(sys.executable, REPO), *sys.argv])}",
+        f"code: {code_version()}",
+        f"nproc: {len(os.sched_getaffinity(0))} ({cpu_model()})",
+        f"os: {platform.platform()}",
+        f"load average (1 min) before / after the run: {loads[0]:.2f} / {loads[-1]:.2f}",
+        f"python: {platform.python_version()}",
+        f"client: httpx, one keep-alive connection, {args.warmup} warm-up then "
+        f"{args.requests} timed sequential requests per row; orjson.dumps {args.dumps_rounds} "
+        f"times; engine and service.price in-process, median of {IN_PROCESS_ROUNDS}",
+        "server: `tariffconnect serve` (uvicorn, 1 worker, access log on, log level info)",
+        f"packages: {versions}",
+    ]
+    if "postgresql" in databases:
+        facts.append(f"postgresql: {postgres_version(args.postgres_url)} (local, TCP)")
+    return "\n".join(f"- {fact}" for fact in facts)
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per row")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed requests first")
+    parser.add_argument("--dumps-rounds", type=int, default=200, help="orjson.dumps timings")
+    parser.add_argument(
+        "--database", choices=("sqlite", "postgresql", "both"), default="both", help="backends"
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="libpq URL of a database to connect to for CREATE/DROP DATABASE",
+    )
+    parser.add_argument(
+        "--profile-seconds", type=int, default=6, help="py-spy when the target is missed; 0: off"
+    )
+    return parser.parse_args()
+
+
+def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    # SystemExit unwinds through the `finally` blocks, which stop the servers and clean up.
+    raise SystemExit(128 + signal.SIGTERM)
+
+
+def main() -> int:
+    args = parse_args()
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    loads = [os.getloadavg()[0]]
+    rows: list[Row] = []
+    profiles: list[str] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="tariffconnect-bench-") as work:
+            for database in databases:
+                measured, report = bench(Path(work), database, args)
+                rows += measured
+                profiles += [report] if report else []
+    except BenchError as error:
+        print(f"benchmark failed: {error}", file=sys.stderr)
+        return 1
+    loads.append(os.getloadavg()[0])
+    table, verdict = render_table(rows), render_verdict(rows)
+    facts = machine_facts(args, databases, loads)
+    print(f"{table}\n\n{verdict}\n\n{facts}")
+    sections = ["# Prices benchmark", table, verdict, "## Machine", facts]
+    if profiles:
+        sections += ["## Profiles (py-spy, 90-day market request)", *profiles]
+    path = write_markdown("http_prices", sections)
+    print(f"\nwritten to {path.relative_to(REPO)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

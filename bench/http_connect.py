@@ -49,6 +49,7 @@ from http_foundation import (
     Result,
     Server,
     Target,
+    add_database_arguments,
     auth_headers,
     create_account,
     expect_ok,
@@ -390,14 +391,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
-    parser.add_argument(
-        "--database", choices=("sqlite", "postgresql", "both"), default="both", help="backends"
-    )
-    parser.add_argument(
-        "--postgres-url",
-        default="postgresql://postgres@127.0.0.1:5432/postgres",
-        help="libpq URL of a database to connect to for CREATE/DROP DATABASE",
-    )
+    add_database_arguments(parser)
     parser.add_argument(
         "--profile-seconds", type=int, default=0, help="py-spy each endpoint afterwards (0: no)"
     )

@@ -443,10 +443,8 @@ def write_report(table: str, verdict: str, facts: list[str]) -> Path:
 # --- main --------------------------------------------------------------------------------------
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
-    parser.add_argument("--connections", type=int, default=32, help="wrk connections")
+def add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--database` and `--postgres-url`, the same for every HTTP benchmark."""
     parser.add_argument(
         "--database", choices=("sqlite", "postgresql", "both"), default="both", help="backends"
     )
@@ -455,6 +453,13 @@ def parse_args() -> argparse.Namespace:
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         help="libpq URL of a database to connect to for CREATE/DROP DATABASE",
     )
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections")
+    add_database_arguments(parser)
     return parser.parse_args()
 
 

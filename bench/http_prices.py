@@ -60,6 +60,7 @@ from http_foundation import (
     REPO,
     BenchError,
     Server,
+    add_database_arguments,
     auth_headers,
     code_version,
     cpu_model,
@@ -529,14 +530,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=200, help="timed requests per row")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests first")
     parser.add_argument("--dumps-rounds", type=int, default=200, help="orjson.dumps timings")
-    parser.add_argument(
-        "--database", choices=("sqlite", "postgresql", "both"), default="both", help="backends"
-    )
-    parser.add_argument(
-        "--postgres-url",
-        default="postgresql://postgres@127.0.0.1:5432/postgres",
-        help="libpq URL of a database to connect to for CREATE/DROP DATABASE",
-    )
+    add_database_arguments(parser)
     parser.add_argument(
         "--profile-seconds", type=int, default=6, help="py-spy when the target is missed; 0: off"
     )

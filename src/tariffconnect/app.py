@@ -30,6 +30,7 @@ from tariffconnect.core.middleware import RequestGuard
 from tariffconnect.customers.router import router as customers_router
 from tariffconnect.db import Database
 from tariffconnect.devices.router import router as devices_router
+from tariffconnect.events.router import router as events_router
 from tariffconnect.health.router import router as health_router
 from tariffconnect.locations.router import router as locations_router
 from tariffconnect.prices.router import router as prices_router
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         connect_router,
         tariffs_router,
         prices_router,
+        events_router,
     ):
         app.include_router(router)
     return app

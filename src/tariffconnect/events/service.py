@@ -1,16 +1,21 @@
-"""Recording events. Delivery (webhooks) reads them later; recording is part of the change."""
+"""Events: recorded as part of each change, read back through /events. Webhook delivery (a
+later issue) reads the same rows."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tariffconnect.core.ids import new_id
-from tariffconnect.core.scoping import Scope
-from tariffconnect.core.timeutil import utcnow
+from tariffconnect.core.errors import not_found
+from tariffconnect.core.ids import is_valid_id, new_id
+from tariffconnect.core.pagination import PageParams, paginate
+from tariffconnect.core.scoping import Scope, scoped
+from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.events.models import Event
+from tariffconnect.events.schemas import EventOut
 
 
 def record(
@@ -32,3 +37,41 @@ def record(
     )
     session.add(event)
     return event
+
+
+def get_or_raise(session: Session, *, scope: Scope, event_id: str) -> Event:
+    """The caller's event, or 404 `event_not_found`."""
+    query = scoped(select(Event), Event, scope).where(Event.id == event_id)
+    event = session.scalars(query).one_or_none() if is_valid_id(event_id, "evt") else None
+    if event is None:
+        raise not_found("event_not_found", f"No event {event_id}.")
+    return event
+
+
+def render(event: Event) -> EventOut:
+    return EventOut(
+        id=event.id,
+        type=event.type,
+        data=event.data,
+        live_mode=event.live_mode,
+        time_created=format_utc(event.time_created),
+    )
+
+
+def list_(
+    session: Session,
+    *,
+    scope: Scope,
+    page: PageParams,
+    event_type: str | None,
+    object_id: str | None,
+) -> dict[str, Any]:
+    """One page of the caller's events, newest first."""
+    query = scoped(select(Event), Event, scope)
+    if event_type is not None:
+        query = query.where(Event.type == event_type)
+    if object_id is not None:
+        query = query.where(Event.object_id == object_id)
+    return paginate(
+        session, query, Event.id, page, url="/events", render=lambda rows: [render(e) for e in rows]
+    )

@@ -41,7 +41,9 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def settings(data_dir: Path) -> Settings:
     url = TEST_DATABASE_URL or f"sqlite:///{data_dir / 'test.db'}"
-    return Settings(data_dir=data_dir, database_url=url, demo_account=False)
+    return Settings(
+        data_dir=data_dir, database_url=url, demo_account=False, worker_in_process=False
+    )
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -38,6 +39,9 @@ from tariffconnect.providers import catalogue
 from tariffconnect.providers.router import router as providers_router
 from tariffconnect.runtime import Runtime
 from tariffconnect.tariffs.router import router as tariffs_router
+from tariffconnect.webhooks.router import public as jwks_router
+from tariffconnect.webhooks.router import router as webhooks_router
+from tariffconnect.webhooks.worker import Worker
 
 log = logging.getLogger("tariffconnect")
 
@@ -62,7 +66,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         # Handlers run in anyio's worker threads, each holding one pooled connection while it
         # runs: as many threads as connections keeps every thread busy and none waiting.
         to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
+        stop = asyncio.Event()
+        worker = (
+            asyncio.create_task(Worker(runtime).run(stop)) if settings.worker_in_process else None
+        )
         yield
+        stop.set()
+        if worker is not None:
+            await worker
         if database is None:  # only dispose what this app created
             db.dispose()
 
@@ -94,6 +105,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         tariffs_router,
         prices_router,
         events_router,
+        webhooks_router,
+        jwks_router,
     ):
         app.include_router(router)
     return app

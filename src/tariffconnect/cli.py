@@ -2,28 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import shlex
+import signal
 from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from tariffconnect.accounts import service as accounts
 from tariffconnect.accounts.models import Account
 from tariffconnect.config import Settings
 from tariffconnect.core.errors import ApiError
+from tariffconnect.core.pagination import PageParams
+from tariffconnect.core.scoping import Scope
 from tariffconnect.db import Database
 from tariffconnect.db.migrate import upgrade
+from tariffconnect.events import signing
+from tariffconnect.runtime import Runtime
+from tariffconnect.webhooks import service as webhooks
+from tariffconnect.webhooks.schemas import WebhookEndpointCreate
+from tariffconnect.webhooks.worker import Worker
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 account_app = typer.Typer(no_args_is_help=True, help="Accounts.")
 key_app = typer.Typer(no_args_is_help=True, help="API keys.")
 app.add_typer(account_app, name="account")
 app.add_typer(key_app, name="key")
+webhook_key_app = typer.Typer(no_args_is_help=True, help="Webhook signing keys.")
+webhook_app = typer.Typer(no_args_is_help=True, help="Webhook endpoints.")
+app.add_typer(webhook_key_app, name="webhook-key")
+app.add_typer(webhook_app, name="webhook")
 
 Mode = Annotated[str, typer.Option("--mode", help="test or live")]
 
@@ -76,6 +90,100 @@ def serve(
         workers=workers,
         log_level="info",
     )
+
+
+@app.command()
+def worker() -> None:
+    """Run the webhook delivery worker (also runs inside `serve` unless disabled)."""
+    settings = Settings()
+    db = _database(settings)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await Worker(Runtime(settings=settings, db=db)).run(stop)
+
+    try:
+        asyncio.run(main())
+    finally:
+        db.dispose()
+
+
+@webhook_key_app.command("rotate")
+def webhook_key_rotate() -> None:
+    """Add a new webhook signing key; older keys stay published at /jwks.json."""
+    settings = Settings()
+    db = _database(settings)
+    try:
+        with db.transaction() as session:
+            key = signing.rotate(session, secret=settings.signing_secret)
+    finally:
+        db.dispose()
+    typer.echo(f"new signing key {key.id}")
+
+
+@webhook_app.command("create")
+def webhook_create(
+    account_id: Annotated[str, typer.Option("--account", help="Account id (acc_…).")],
+    url: Annotated[str, typer.Option(help="Where to send events.")],
+    mode: Mode = "test",
+    events: Annotated[str, typer.Option(help="Comma-separated event types, or *.")] = "*",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Register a webhook endpoint (its whsec_ secret is shown once)."""
+    settings = Settings()
+    scope = Scope(account_id=account_id, live_mode=_live(mode))
+    db = _database(settings)
+    try:
+        data = WebhookEndpointCreate(url=url, enabled_events=events.split(","))
+        with db.transaction() as session:
+            out = webhooks.create(
+                session, scope=scope, data=data, secret_key=settings.signing_secret
+            )
+    except (ApiError, ValidationError) as error:
+        raise _fail(str(getattr(error, "message", error))) from None
+    finally:
+        db.dispose()
+    typer.echo(out.model_dump_json() if as_json else f"{out.id}  {out.url}\nsecret: {out.secret}")
+
+
+@webhook_app.command("list")
+def webhook_list(
+    account_id: Annotated[str, typer.Option("--account", help="Account id (acc_…).")],
+    mode: Mode = "test",
+) -> None:
+    """List an account's webhook endpoints."""
+    scope = Scope(account_id=account_id, live_mode=_live(mode))
+    db = _database(Settings())
+    try:
+        with db.transaction(write=False) as session:
+            page = PageParams(limit=100, starting_after=None, ending_before=None)
+            for endpoint in webhooks.list_(session, scope=scope, page=page)["data"]:
+                typer.echo(f"{endpoint.id}  {endpoint.status:8}  {endpoint.url}")
+    finally:
+        db.dispose()
+
+
+@webhook_app.command("delete")
+def webhook_delete(
+    account_id: Annotated[str, typer.Option("--account", help="Account id (acc_…).")],
+    endpoint_id: Annotated[str, typer.Argument(help="The endpoint (we_…).")],
+    mode: Mode = "test",
+) -> None:
+    """Delete a webhook endpoint."""
+    scope = Scope(account_id=account_id, live_mode=_live(mode))
+    db = _database(Settings())
+    try:
+        with db.transaction() as session:
+            webhooks.delete(session, scope=scope, endpoint_id=endpoint_id)
+    except ApiError as error:
+        raise _fail(error.message) from None
+    finally:
+        db.dispose()
+    typer.echo(f"deleted {endpoint_id}")
 
 
 def _first_run_demo(db: Database, settings: Settings) -> None:

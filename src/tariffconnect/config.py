@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=16, ge=1)
     # Create a demo account (and print how to use it) when the database has no account.
     demo_account: bool = True
+    # Run the webhook delivery worker inside `serve` (else run `tariffconnect worker`).
+    worker_in_process: bool = True
+    # Networks (comma-separated CIDRs) live-mode webhooks may reach although private.
+    webhook_allowed_networks: str = ""
 
     @property
     def database_url_resolved(self) -> str:

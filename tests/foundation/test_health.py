@@ -21,7 +21,10 @@ def test_health_ok(client):
 @pytest.fixture(scope="module")
 def broken(tmp_path_factory):
     settings = Settings(
-        data_dir=tmp_path_factory.mktemp("broken"), database_url=UNREACHABLE, demo_account=False
+        data_dir=tmp_path_factory.mktemp("broken"),
+        database_url=UNREACHABLE,
+        demo_account=False,
+        worker_in_process=False,
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield settings, client

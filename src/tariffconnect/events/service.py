@@ -16,6 +16,7 @@ from tariffconnect.core.scoping import Scope, scoped
 from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.events.models import Event
 from tariffconnect.events.schemas import EventOut
+from tariffconnect.webhooks import service as webhooks
 
 
 def record(
@@ -36,6 +37,7 @@ def record(
         data=snapshot,
     )
     session.add(event)
+    webhooks.fan_out(session, event=event)
     return event
 
 

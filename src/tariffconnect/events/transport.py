@@ -1,0 +1,191 @@
+"""Delivering one webhook POST to a customer's endpoint, safely.
+
+Threat model: the URL is chosen by an API caller, so every delivery is a request from inside
+our network to a place an attacker may pick (SSRF). In live mode we therefore:
+
+- resolve the host ourselves and refuse (without connecting) when ANY resolved address is
+  private, loopback, link-local (incl. cloud metadata 169.254.169.254), unique-local,
+  unspecified, multicast or reserved, also when wrapped in IPv6 (IPv4-mapped, NAT64, 6to4),
+  unless the operator allowed its network (`allow`, from
+  TARIFFCONNECT_WEBHOOK_ALLOWED_NETWORKS; see `parse_allowed_networks`);
+- connect to the checked IP itself, so a second DNS answer (DNS rebinding: public at check
+  time, 127.0.0.1 at connect time) cannot change where we go. The request keeps
+  `Host: <original host>`, and TLS uses the hostname for SNI *and* certificate verification
+  (httpx's `sni_hostname` extension becomes httpcore's `server_hostname`, which the ssl module
+  both sends and checks the certificate against);
+- ignore proxy environment variables (`trust_env=False`), which would defeat the pinning.
+
+In both modes we never follow redirects (a 3xx is only a non-2xx status: a redirect to
+http://169.254.169.254/ must not be fetched), give up after `timeout` seconds in total
+(resolve + connect + send + read) and read at most 64 KiB of the answer, undecoded. Test mode
+skips the address checks: apps test against their own machine. Network problems never raise:
+they come back as `DeliveryResult(status=None, error=...)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import ssl
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from tariffconnect.core.webhook_urls import IPAddress, IPNetwork, is_forbidden_address
+
+USER_AGENT = "TariffConnect-Webhooks/1"
+MAX_RESPONSE_BYTES = 64 * 1024
+NOT_ALLOWED = "destination address not allowed"
+_DROPPED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What happened: the HTTP status (None when no answer) and why there was none."""
+
+    status: int | None
+    latency_ms: int
+    error: str | None
+
+
+class _Refused(Exception):
+    pass
+
+
+def parse_allowed_networks(value: str) -> tuple[IPNetwork, ...]:
+    """Parse a comma-separated CIDR list (e.g. "10.1.0.0/16, fd00::/8"); ValueError if bad."""
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False)
+        for part in value.split(",")
+        if part.strip()
+    )
+
+
+async def resolve(host: str, port: int) -> list[IPAddress]:
+    """Every address `host` resolves to, in resolver order (a seam for tests)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+    )
+    found: list[IPAddress] = []
+    for *_, sockaddr in infos:
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+        if address not in found:
+            found.append(address)
+    return found
+
+
+_ssl_context: ssl.SSLContext | None = None
+
+
+def ssl_context() -> ssl.SSLContext:
+    """The verifying TLS context (certifi roots), built once and shared."""
+    global _ssl_context
+    if _ssl_context is None:
+        _ssl_context = httpx.create_ssl_context()
+    return _ssl_context
+
+
+async def deliver(
+    url: str,
+    *,
+    body: bytes,
+    headers: dict[str, str],
+    live_mode: bool,
+    allow: Sequence[IPNetwork] = (),
+    timeout: float = 10.0,
+) -> DeliveryResult:
+    """POST `body` to `url` once; report the status or, on a network problem, the error."""
+    started = time.perf_counter()
+
+    def result(status: int | None, error: str | None) -> DeliveryResult:
+        return DeliveryResult(status, int((time.perf_counter() - started) * 1000), error)
+
+    try:
+        async with asyncio.timeout(timeout):
+            status = await _post(url, body, headers, live_mode, allow, timeout)
+    except _Refused:
+        return result(None, NOT_ALLOWED)
+    except (TimeoutError, httpx.TimeoutException):
+        return result(None, f"timeout after {timeout:g}s")
+    except socket.gaierror:
+        return result(None, "could not resolve host")
+    except httpx.ConnectError as exc:
+        return result(None, _short("connection failed", exc))
+    except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
+        return result(None, _short(type(exc).__name__, exc))
+    return result(status, None)
+
+
+def _short(prefix: str, exc: BaseException) -> str:
+    detail = str(exc).strip()
+    return f"{prefix}: {detail}"[:200] if detail else prefix
+
+
+async def _post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    live_mode: bool,
+    allow: Sequence[IPNetwork],
+    timeout: float,
+) -> int:
+    target = httpx.URL(url)
+    if target.scheme not in ("http", "https") or not target.raw_host:
+        raise ValueError("not an absolute http(s) URL")
+    request_headers = {"Content-Type": "application/json"}
+    request_headers.update(
+        (name, value) for name, value in headers.items() if name.lower() not in _DROPPED_HEADERS
+    )
+    request_headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
+    extensions: dict[str, Any] = {}
+    targets = [target]
+    if live_mode:
+        host = target.raw_host.decode("ascii")
+        port = target.port or (443 if target.scheme == "https" else 80)
+        addresses = await resolve(host, port)
+        if not addresses or any(is_forbidden_address(a, allow) for a in addresses):
+            raise _Refused
+        request_headers["Host"] = target.netloc.decode("ascii")
+        extensions["sni_hostname"] = host
+        targets = [target.copy_with(host=str(address)) for address in addresses]
+    async with httpx.AsyncClient(
+        verify=ssl_context(),
+        trust_env=False,
+        follow_redirects=False,
+        timeout=httpx.Timeout(timeout),
+        limits=httpx.Limits(max_keepalive_connections=0),
+    ) as client:
+        for index, attempt in enumerate(targets):
+            try:
+                return await _send(client, attempt, body, request_headers, extensions)
+            except httpx.ConnectError:
+                # Nothing was sent yet, so trying the host's next address cannot duplicate.
+                if index == len(targets) - 1:
+                    raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _send(
+    client: httpx.AsyncClient,
+    target: httpx.URL,
+    body: bytes,
+    headers: dict[str, str],
+    extensions: dict[str, Any],
+) -> int:
+    request = client.build_request(
+        "POST", target, content=body, headers=headers, extensions=extensions
+    )
+    response = await client.send(request, stream=True)
+    try:
+        read = 0
+        async for chunk in response.aiter_raw():
+            read += len(chunk)
+            if read >= MAX_RESPONSE_BYTES:
+                break
+    finally:
+        await response.aclose()
+    return response.status_code

@@ -1,0 +1,187 @@
+"""Webhook endpoints, and the fan-out of each new event into deliveries (the outbox)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tariffconnect.core.errors import not_found
+from tariffconnect.core.ids import is_valid_id, new_id
+from tariffconnect.core.pagination import PageParams, paginate
+from tariffconnect.core.scoping import Scope, scoped
+from tariffconnect.core.timeutil import format_utc, utcnow
+from tariffconnect.core.webhook_urls import validate_endpoint_url
+from tariffconnect.events import signing
+from tariffconnect.events.models import Event
+from tariffconnect.webhooks.models import (
+    ENABLED,
+    PENDING,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from tariffconnect.webhooks.schemas import (
+    ALL_EVENTS,
+    WebhookAttemptOut,
+    WebhookEndpointCreate,
+    WebhookEndpointOut,
+    WebhookEndpointUpdate,
+)
+
+
+def get_or_raise(session: Session, *, scope: Scope, endpoint_id: str) -> WebhookEndpoint:
+    """The caller's endpoint, or 404 `webhook_endpoint_not_found`."""
+    query = scoped(select(WebhookEndpoint), WebhookEndpoint, scope)
+    found = (
+        session.scalars(query.where(WebhookEndpoint.id == endpoint_id)).one_or_none()
+        if is_valid_id(endpoint_id, "we")
+        else None
+    )
+    if found is None:
+        raise not_found("webhook_endpoint_not_found", f"No webhook endpoint {endpoint_id}.")
+    return found
+
+
+def render(endpoint: WebhookEndpoint, *, secret: str | None = None) -> WebhookEndpointOut:
+    return WebhookEndpointOut(
+        id=endpoint.id,
+        live_mode=endpoint.live_mode,
+        url=endpoint.url,
+        enabled_events=endpoint.enabled_events,
+        description=endpoint.description,
+        status=endpoint.status,
+        disabled_reason=endpoint.disabled_reason,
+        time_created=format_utc(endpoint.time_created),
+        secret=secret,
+    )
+
+
+def create(
+    session: Session, *, scope: Scope, data: WebhookEndpointCreate, secret_key: bytes
+) -> WebhookEndpointOut:
+    """Register an endpoint; the answer carries its whsec_ secret, shown only this once."""
+    url = validate_endpoint_url(data.url, live_mode=scope.live_mode)
+    endpoint_secret = signing.new_endpoint_secret()
+    now = utcnow()
+    endpoint = WebhookEndpoint(
+        id=new_id("we"),
+        account_id=scope.account_id,
+        live_mode=scope.live_mode,
+        time_created=now,
+        time_updated=now,
+        url=url,
+        description=data.description,
+        enabled_events=data.enabled_events,
+        status=ENABLED,
+        disabled_reason=None,
+        secret=signing.seal(endpoint_secret, secret=secret_key),
+    )
+    session.add(endpoint)
+    session.flush()
+    return render(endpoint, secret=endpoint_secret)
+
+
+def update(
+    session: Session, *, scope: Scope, endpoint_id: str, data: WebhookEndpointUpdate
+) -> WebhookEndpointOut:
+    """Change the fields given; enabling again clears the reason it was disabled."""
+    endpoint = get_or_raise(session, scope=scope, endpoint_id=endpoint_id)
+    if data.url is not None:
+        endpoint.url = validate_endpoint_url(data.url, live_mode=scope.live_mode)
+    if data.enabled_events is not None:
+        endpoint.enabled_events = data.enabled_events
+    if "description" in data.model_fields_set:
+        endpoint.description = data.description
+    if data.status is not None:
+        endpoint.status = data.status
+        endpoint.disabled_reason = None if data.status == ENABLED else "disabled by the account"
+    endpoint.time_updated = utcnow()
+    return render(endpoint)
+
+
+def delete(session: Session, *, scope: Scope, endpoint_id: str) -> None:
+    """Delete the endpoint; its pending deliveries go with it."""
+    session.delete(get_or_raise(session, scope=scope, endpoint_id=endpoint_id))
+
+
+def list_(session: Session, *, scope: Scope, page: PageParams) -> dict[str, Any]:
+    """The caller's endpoints, newest first."""
+    query = scoped(select(WebhookEndpoint), WebhookEndpoint, scope)
+    return paginate(
+        session,
+        query,
+        WebhookEndpoint.id,
+        page,
+        url="/webhook_endpoints",
+        render=lambda rows: [render(e) for e in rows],
+    )
+
+
+def list_attempts(
+    session: Session, *, scope: Scope, endpoint_id: str, page: PageParams
+) -> dict[str, Any]:
+    """Every delivery attempt to one endpoint, newest first."""
+    get_or_raise(session, scope=scope, endpoint_id=endpoint_id)
+    query = scoped(select(WebhookAttempt), WebhookAttempt, scope).where(
+        WebhookAttempt.endpoint_id == endpoint_id
+    )
+    return paginate(
+        session,
+        query,
+        WebhookAttempt.id,
+        page,
+        url=f"/webhook_endpoints/{endpoint_id}/deliveries",
+        render=_render_attempts,
+    )
+
+
+def _render_attempts(attempts: Sequence[WebhookAttempt]) -> list[WebhookAttemptOut]:
+    return [
+        WebhookAttemptOut(
+            id=a.id,
+            event_id=a.event_id,
+            delivery_id=a.delivery_id,
+            time_created=format_utc(a.time_created),
+            http_status=a.http_status,
+            latency_ms=a.latency_ms,
+            error=a.error,
+        )
+        for a in attempts
+    ]
+
+
+def fan_out(session: Session, *, event: Event) -> int:
+    """Queue the event for every enabled endpoint of its account and mode that wants it.
+
+    Runs in the transaction that records the event, so a committed change always has its
+    deliveries queued, and a rolled-back one never has. Returns how many were queued.
+    """
+    endpoints = session.execute(
+        select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
+            WebhookEndpoint.account_id == event.account_id,
+            WebhookEndpoint.live_mode == event.live_mode,
+            WebhookEndpoint.status == ENABLED,
+        )
+    ).all()
+    wanted = [eid for eid, enabled in endpoints if ALL_EVENTS in enabled or event.type in enabled]
+    if wanted:
+        session.flush()  # the deliveries refer to the event row
+    for endpoint_id in wanted:
+        session.add(
+            WebhookDelivery(
+                id=new_id("whd"),
+                account_id=event.account_id,
+                live_mode=event.live_mode,
+                time_created=event.time_created,
+                event_id=event.id,
+                endpoint_id=endpoint_id,
+                status=PENDING,
+                attempts=0,
+                next_attempt_at=event.time_created,
+                locked_until=None,
+            )
+        )
+    return len(wanted)

@@ -1,0 +1,204 @@
+"""The delivery worker: sends each queued webhook until it succeeds, for up to 3 days.
+
+- Claiming: due deliveries are taken in a short transaction with `FOR UPDATE SKIP LOCKED`
+  (PostgreSQL; SQLite serialises writers anyway) and leased for LEASE. Several workers never
+  send the same delivery at once; a worker killed mid-send leaves its lease to run out, and
+  another sends the delivery again: at least once, never lost.
+- Retries: exponential backoff with jitter (RETRY_DELAYS, then every 12 hours), for up to
+  GIVE_UP_AFTER; then the delivery fails and its endpoint is disabled with the reason. A 410
+  answer disables the endpoint at once. Each attempt is logged (status, latency, error).
+- Every retry of a delivery carries the same `webhook-id`, so receivers can drop repeats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import orjson
+from anyio import to_thread
+from sqlalchemy import or_, select
+
+from tariffconnect.core.ids import new_id
+from tariffconnect.core.timeutil import as_utc, utcnow
+from tariffconnect.events import service as events
+from tariffconnect.events import signing
+from tariffconnect.events.models import Event, SigningKey
+from tariffconnect.events.transport import DeliveryResult, deliver, parse_allowed_networks
+from tariffconnect.runtime import Runtime
+from tariffconnect.webhooks.models import (
+    DISABLED,
+    ENABLED,
+    FAILED,
+    PENDING,
+    SUCCEEDED,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+log = logging.getLogger("tariffconnect.webhooks")
+API_VERSION = "2025-09-14.anode"
+LEASE = timedelta(seconds=30)  # longer than a delivery's 10 s timeout
+GIVE_UP_AFTER = timedelta(days=3)
+RETRY_DELAYS = [5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800]  # seconds, then 12 h
+BATCH = 64
+POLL_SECONDS = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    delivery_id: str
+    endpoint_id: str
+    event_id: str
+    url: str
+    sealed_secret: bytes
+    live_mode: bool
+    body: bytes
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait before attempt number `attempts + 1`, with up to 20% random jitter."""
+    base = RETRY_DELAYS[attempts - 1] if attempts <= len(RETRY_DELAYS) else 12 * 3600
+    return timedelta(seconds=base * (1 + random.random() * 0.2))  # noqa: S311 (not a secret)
+
+
+def claim(runtime: Runtime, *, now: datetime, batch: int = BATCH) -> list[Job]:
+    """Lease up to `batch` due deliveries, oldest first."""
+    with runtime.db.transaction() as session:
+        rows = session.execute(
+            select(WebhookDelivery, WebhookEndpoint, Event)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .join(Event, Event.id == WebhookDelivery.event_id)
+            .where(
+                WebhookDelivery.status == PENDING,
+                WebhookDelivery.next_attempt_at <= now,
+                or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until <= now),
+                WebhookEndpoint.status == ENABLED,
+            )
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True, of=WebhookDelivery)
+        ).all()
+        jobs = []
+        for delivery, endpoint, event in rows:
+            delivery.locked_until = now + LEASE
+            body = orjson.dumps(events.render(event).model_dump(mode="json"))
+            jobs.append(
+                Job(
+                    delivery.id,
+                    endpoint.id,
+                    event.id,
+                    endpoint.url,
+                    endpoint.secret,
+                    event.live_mode,
+                    body,
+                )
+            )
+        return jobs
+
+
+def record(runtime: Runtime, job: Job, result: DeliveryResult, *, now: datetime) -> None:
+    """Log the attempt and settle the delivery: done, retry later, or give up."""
+    with runtime.db.transaction() as session:
+        delivery = session.scalars(
+            select(WebhookDelivery).where(WebhookDelivery.id == job.delivery_id).with_for_update()
+        ).one_or_none()
+        if delivery is None or delivery.status != PENDING:
+            return  # the endpoint was deleted, or another worker settled it after our lease
+        session.add(
+            WebhookAttempt(
+                id=new_id("wha"),
+                account_id=delivery.account_id,
+                live_mode=delivery.live_mode,
+                time_created=now,
+                delivery_id=delivery.id,
+                endpoint_id=job.endpoint_id,
+                event_id=job.event_id,
+                http_status=result.status,
+                latency_ms=result.latency_ms,
+                error=result.error,
+            )
+        )
+        delivery.attempts += 1
+        delivery.locked_until = None
+        endpoint = session.get(WebhookEndpoint, job.endpoint_id)
+        if result.status is not None and 200 <= result.status < 300:
+            delivery.status = SUCCEEDED
+        elif result.status == 410:
+            delivery.status = FAILED
+            _disable(endpoint, "the endpoint answered 410 Gone")
+        elif now - as_utc(delivery.time_created) >= GIVE_UP_AFTER:
+            delivery.status = FAILED
+            _disable(endpoint, "deliveries failed for 3 days")
+        else:
+            delivery.next_attempt_at = now + retry_delay(delivery.attempts)
+
+
+def _disable(endpoint: WebhookEndpoint | None, reason: str) -> None:
+    if endpoint is not None and endpoint.status == ENABLED:
+        endpoint.status, endpoint.disabled_reason = DISABLED, reason
+        log.warning("webhook endpoint %s disabled: %s", endpoint.id, reason)
+
+
+class Worker:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.secret = runtime.settings.signing_secret
+        self.allow = parse_allowed_networks(runtime.settings.webhook_allowed_networks)
+        self._key: SigningKey | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set."""
+        while not stop.is_set():
+            try:
+                worked = await self.run_once()
+            except Exception:  # a database hiccup must not kill the worker
+                log.exception("webhook worker round failed")
+                worked = False
+            if not worked:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), POLL_SECONDS)
+
+    async def run_once(self) -> bool:
+        """One round: claim, send concurrently, record. True if anything was due."""
+        if self._key is None:
+            self._key = await to_thread.run_sync(self._signing_key)
+        jobs = await to_thread.run_sync(lambda: claim(self.runtime, now=utcnow()))
+        if not jobs:
+            return False
+        results = await asyncio.gather(*(self._send(job) for job in jobs))
+        await to_thread.run_sync(self._record_all, jobs, results)
+        return True
+
+    def _signing_key(self) -> SigningKey:
+        with self.runtime.db.transaction() as session:
+            return signing.ensure_signing_key(session, secret=self.secret)
+
+    def _record_all(self, jobs: Sequence[Job], results: Sequence[DeliveryResult]) -> None:
+        now = utcnow()
+        for job, result in zip(jobs, results, strict=True):
+            record(self.runtime, job, result, now=now)
+
+    async def _send(self, job: Job) -> DeliveryResult:
+        assert self._key is not None
+        timestamp = int(time.time())
+        headers = {"Content-Type": "application/json"}
+        headers |= signing.flatpeak_headers(
+            self._key, secret=self.secret, body=job.body, timestamp=timestamp, version=API_VERSION
+        )
+        headers |= signing.standard_headers(
+            endpoint_secret=signing.unseal(job.sealed_secret, secret=self.secret),
+            msg_id=job.delivery_id,
+            timestamp=timestamp,
+            body=job.body,
+        )
+        return await deliver(
+            job.url, body=job.body, headers=headers, live_mode=job.live_mode, allow=self.allow
+        )

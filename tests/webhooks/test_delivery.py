@@ -1,0 +1,166 @@
+"""Webhook delivery to a real receiver: signatures, retries, 410, redelivery."""
+
+import asyncio
+import base64
+import hashlib
+import hmac
+from datetime import timedelta
+
+import orjson
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from sqlalchemy import select, update
+
+from tariffconnect.core.timeutil import utcnow
+from tariffconnect.webhooks.models import WebhookDelivery
+from tariffconnect.webhooks.worker import Worker
+from tests.helpers import assert_error
+from tests.webhooks.receiver import Receiver
+
+
+@pytest.fixture
+def receiver():
+    started = Receiver().start()
+    yield started
+    started.stop()
+
+
+def run_worker(app):
+    return asyncio.run(Worker(app.state.runtime).run_once())
+
+
+def register(client, tenant, url, events=("*",)):
+    response = client.post(
+        "/webhook_endpoints", json={"url": url, "enabled_events": list(events)}, headers=tenant.test
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def make_location(client, tenant):
+    body = {"postal_address": {"city": "York", "country_code": "GB"}}
+    return client.post("/locations", json=body, headers=tenant.test).json()
+
+
+def b64url_int(value):
+    return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
+
+
+def test_delivery_verifies_with_only_jwks_and_with_the_whsec_secret(client, app, tenant, receiver):
+    endpoint = register(client, tenant, receiver.url)
+    location = make_location(client, tenant)
+    assert run_worker(app) is True
+    [got] = receiver.received
+    event = orjson.loads(got.body)
+    assert (event["type"], event["data"]["id"], event["object"]) == (
+        "location.create",
+        location["id"],
+        "event",
+    )
+
+    jwks = client.get("/jwks.json").json()
+    key = next(k for k in jwks["keys"] if k["kid"] == got.headers["flatpeak-key-id"])
+    public = rsa.RSAPublicNumbers(b64url_int(key["e"]), b64url_int(key["n"])).public_key()
+    scheme, _, signature = got.headers["flatpeak-signature"].partition("=")
+    assert scheme == "v1" and got.headers["flatpeak-signature-scheme"] == "v1"
+    signed = f"{got.headers['flatpeak-timestamp']}.".encode() + got.body
+    public.verify(
+        base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)),
+        signed,
+        padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
+        hashes.SHA256(),
+    )
+
+    secret = base64.b64decode(endpoint["secret"].removeprefix("whsec_"))
+    content = f"{got.headers['webhook-id']}.{got.headers['webhook-timestamp']}.".encode() + got.body
+    expected = base64.b64encode(hmac.new(secret, content, hashlib.sha256).digest()).decode()
+    assert got.headers["webhook-signature"] == f"v1,{expected}"
+    attempts = client.get(
+        f"/webhook_endpoints/{endpoint['id']}/deliveries", headers=tenant.test
+    ).json()
+    assert [(a["http_status"], a["error"], a["event_id"]) for a in attempts["data"]] == [
+        (200, None, event["id"])
+    ]
+
+
+def test_only_subscribed_events_are_sent(client, app, tenant, receiver):
+    register(client, tenant, receiver.url, events=["customer.create"])
+    make_location(client, tenant)
+    client.post("/customers", json={}, headers=tenant.test)
+    run_worker(app)
+    assert [orjson.loads(r.body)["type"] for r in receiver.received] == ["customer.create"]
+
+
+def test_receiver_down_then_up_loses_nothing_and_retries_keep_the_id(
+    client, app, database, tenant, receiver
+):
+    endpoint = register(client, tenant, receiver.url)
+    port = receiver.port
+    receiver.stop()
+    locations = [make_location(client, tenant)["id"] for _ in range(3)]
+    assert run_worker(app) is True
+    attempts = client.get(
+        f"/webhook_endpoints/{endpoint['id']}/deliveries", headers=tenant.test
+    ).json()
+    assert len(attempts["data"]) == 3
+    assert all(a["http_status"] is None and a["error"] for a in attempts["data"])
+    with database.transaction(write=False) as session:
+        rows = session.scalars(
+            select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint["id"])
+        ).all()
+        assert all(r.status == "pending" and r.attempts == 1 for r in rows)
+        assert all(
+            r.next_attempt_at.replace(tzinfo=None) > utcnow().replace(tzinfo=None) for r in rows
+        )
+    assert run_worker(app) is False  # nothing is due before the backoff has passed
+
+    receiver.start(port)
+    with database.transaction() as session:  # let the backoff pass
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.endpoint_id == endpoint["id"])
+            .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+        )
+    assert run_worker(app) is True
+    got = [orjson.loads(r.body)["data"]["id"] for r in receiver.received]
+    assert sorted(got) == sorted(locations)
+    ids = {r.headers["webhook-id"] for r in receiver.received}
+    with database.transaction(write=False) as session:
+        rows = session.scalars(
+            select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint["id"])
+        ).all()
+    assert ids == {r.id for r in rows}
+    assert all(r.status == "succeeded" and r.attempts == 2 for r in rows)
+
+
+def test_410_disables_the_endpoint(client, app, tenant, receiver):
+    receiver.status = 410
+    endpoint = register(client, tenant, receiver.url)
+    make_location(client, tenant)
+    run_worker(app)
+    got = client.get(f"/webhook_endpoints/{endpoint['id']}", headers=tenant.test).json()
+    assert (got["status"], got["disabled_reason"]) == ("disabled", "the endpoint answered 410 Gone")
+    make_location(client, tenant)
+    assert run_worker(app) is False
+
+
+def test_redeliver_sends_an_event_again(client, app, tenant, receiver):
+    register(client, tenant, receiver.url)
+    location = make_location(client, tenant)
+    run_worker(app)
+    event = client.get("/events", params={"object_id": location["id"]}, headers=tenant.test).json()[
+        "data"
+    ][0]
+    response = client.post(f"/events/{event['id']}/redeliver", headers=tenant.test)
+    assert response.status_code == 202
+    assert response.json() == {
+        "object": "event_redelivery",
+        "event_id": event["id"],
+        "deliveries": 1,
+    }
+    run_worker(app)
+    assert [orjson.loads(r.body)["id"] for r in receiver.received] == [event["id"], event["id"]]
+    assert_error(
+        client.post(f"/events/{event['id']}/redeliver", headers=tenant.live), 404, "event_not_found"
+    )

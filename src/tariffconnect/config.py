@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     worker_in_process: bool = True
     # Networks (comma-separated CIDRs) live-mode webhooks may reach although private.
     webhook_allowed_networks: str = ""
+    # How long a worker holds a delivery it is sending; a worker that dies releases it then.
+    webhook_lease_seconds: float = Field(default=30.0, gt=0)
 
     @property
     def database_url_resolved(self) -> str:

@@ -1,9 +1,9 @@
 """The delivery worker: sends each queued webhook until it succeeds, for up to 3 days.
 
 - Claiming: due deliveries are taken in a short transaction with `FOR UPDATE SKIP LOCKED`
-  (PostgreSQL; SQLite serialises writers anyway) and leased for LEASE. Several workers never
-  send the same delivery at once; a worker killed mid-send leaves its lease to run out, and
-  another sends the delivery again: at least once, never lost.
+  (PostgreSQL; SQLite serialises writers anyway) and leased (`webhook_lease_seconds`).
+  Several workers never send the same delivery at once; a worker killed mid-send leaves its
+  lease to run out, and another sends the delivery again: at least once, never lost.
 - Retries: exponential backoff with jitter (RETRY_DELAYS, then every 12 hours), for up to
   GIVE_UP_AFTER; then the delivery fails and its endpoint is disabled with the reason. A 410
   answer disables the endpoint at once. Each attempt is logged (status, latency, error).
@@ -45,7 +45,6 @@ from tariffconnect.webhooks.models import (
 
 log = logging.getLogger("tariffconnect.webhooks")
 API_VERSION = "2025-09-14.anode"
-LEASE = timedelta(seconds=30)  # longer than a delivery's 10 s timeout
 GIVE_UP_AFTER = timedelta(days=3)
 RETRY_DELAYS = [5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800]  # seconds, then 12 h
 BATCH = 64
@@ -70,7 +69,9 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def claim(runtime: Runtime, *, now: datetime, batch: int = BATCH) -> list[Job]:
-    """Lease up to `batch` due deliveries, oldest first."""
+    """Lease up to `batch` due deliveries, oldest first, for `webhook_lease_seconds` (longer
+    than a delivery's 10 s timeout)."""
+    lease = timedelta(seconds=runtime.settings.webhook_lease_seconds)
     with runtime.db.transaction() as session:
         rows = session.execute(
             select(WebhookDelivery, WebhookEndpoint, Event)
@@ -88,7 +89,7 @@ def claim(runtime: Runtime, *, now: datetime, batch: int = BATCH) -> list[Job]:
         ).all()
         jobs = []
         for delivery, endpoint, event in rows:
-            delivery.locked_until = now + LEASE
+            delivery.locked_until = now + lease
             body = orjson.dumps(events.render(event).model_dump(mode="json"))
             jobs.append(
                 Job(

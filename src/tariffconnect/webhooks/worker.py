@@ -32,6 +32,7 @@ from tariffconnect.events import signing
 from tariffconnect.events.models import Event, SigningKey
 from tariffconnect.events.transport import DeliveryResult, deliver, parse_allowed_networks
 from tariffconnect.runtime import Runtime
+from tariffconnect.tariffs import expiry
 from tariffconnect.webhooks.models import (
     DISABLED,
     ENABLED,
@@ -49,6 +50,7 @@ GIVE_UP_AFTER = timedelta(days=3)
 RETRY_DELAYS = [5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800]  # seconds, then 12 h
 BATCH = 64
 POLL_SECONDS = 0.05
+EXPIRY_SCAN_EVERY = 60.0  # seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +158,13 @@ class Worker:
         self._key: SigningKey | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set."""
+        """Deliver until `stop` is set; scan for expiring tariffs every EXPIRY_SCAN_EVERY."""
+        next_scan = 0.0
         while not stop.is_set():
             try:
+                if time.monotonic() >= next_scan:
+                    await to_thread.run_sync(self.scan_expiry)
+                    next_scan = time.monotonic() + EXPIRY_SCAN_EVERY
                 worked = await self.run_once()
             except Exception:  # a database hiccup must not kill the worker
                 log.exception("webhook worker round failed")
@@ -177,6 +183,11 @@ class Worker:
         results = await asyncio.gather(*(self._send(job) for job in jobs))
         await to_thread.run_sync(self._record_all, jobs, results)
         return True
+
+    def scan_expiry(self) -> int:
+        """Record due `tariff.expiring` and `tariff.expired` events (they then fan out)."""
+        with self.runtime.db.transaction() as session:
+            return expiry.scan(session, now=utcnow())
 
     def _signing_key(self) -> SigningKey:
         with self.runtime.db.transaction() as session:

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 import orjson
 from anyio import to_thread
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from tariffconnect.core.ids import new_id
 from tariffconnect.core.timeutil import as_utc, utcnow
@@ -107,41 +108,55 @@ def claim(runtime: Runtime, *, now: datetime, batch: int = BATCH) -> list[Job]:
         return jobs
 
 
-def record(runtime: Runtime, job: Job, result: DeliveryResult, *, now: datetime) -> None:
-    """Log the attempt and settle the delivery: done, retry later, or give up."""
+def record(
+    runtime: Runtime, outcomes: Sequence[tuple[Job, DeliveryResult]], *, now: datetime
+) -> None:
+    """Log a round's attempts and settle its deliveries (done, retry later, or give up), all in
+    one transaction: one commit per round, not per delivery."""
     with runtime.db.transaction() as session:
-        delivery = session.scalars(
-            select(WebhookDelivery).where(WebhookDelivery.id == job.delivery_id).with_for_update()
-        ).one_or_none()
-        if delivery is None or delivery.status != PENDING:
-            return  # the endpoint was deleted, or another worker settled it after our lease
-        session.add(
-            WebhookAttempt(
-                id=new_id("wha"),
-                account_id=delivery.account_id,
-                live_mode=delivery.live_mode,
-                time_created=now,
-                delivery_id=delivery.id,
-                endpoint_id=job.endpoint_id,
-                event_id=job.event_id,
-                http_status=result.status,
-                latency_ms=result.latency_ms,
-                error=result.error,
+        ids = [job.delivery_id for job, _ in outcomes]
+        deliveries = {
+            d.id: d
+            for d in session.scalars(
+                select(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).with_for_update()
             )
+        }
+        for job, result in outcomes:
+            delivery = deliveries.get(job.delivery_id)
+            if delivery is None or delivery.status != PENDING:
+                continue  # the endpoint was deleted, or another worker settled it after our lease
+            _settle(session, delivery, job, result, now=now)
+
+
+def _settle(
+    session: Session, delivery: WebhookDelivery, job: Job, result: DeliveryResult, *, now: datetime
+) -> None:
+    session.add(
+        WebhookAttempt(
+            id=new_id("wha"),
+            account_id=delivery.account_id,
+            live_mode=delivery.live_mode,
+            time_created=now,
+            delivery_id=delivery.id,
+            endpoint_id=job.endpoint_id,
+            event_id=job.event_id,
+            http_status=result.status,
+            latency_ms=result.latency_ms,
+            error=result.error,
         )
-        delivery.attempts += 1
-        delivery.locked_until = None
-        endpoint = session.get(WebhookEndpoint, job.endpoint_id)
-        if result.status is not None and 200 <= result.status < 300:
-            delivery.status = SUCCEEDED
-        elif result.status == 410:
-            delivery.status = FAILED
-            _disable(endpoint, "the endpoint answered 410 Gone")
-        elif now - as_utc(delivery.time_created) >= GIVE_UP_AFTER:
-            delivery.status = FAILED
-            _disable(endpoint, "deliveries failed for 3 days")
-        else:
-            delivery.next_attempt_at = now + retry_delay(delivery.attempts)
+    )
+    delivery.attempts += 1
+    delivery.locked_until = None
+    if result.status is not None and 200 <= result.status < 300:
+        delivery.status = SUCCEEDED
+    elif result.status == 410:
+        delivery.status = FAILED
+        _disable(session.get(WebhookEndpoint, job.endpoint_id), "the endpoint answered 410 Gone")
+    elif now - as_utc(delivery.time_created) >= GIVE_UP_AFTER:
+        delivery.status = FAILED
+        _disable(session.get(WebhookEndpoint, job.endpoint_id), "deliveries failed for 3 days")
+    else:
+        delivery.next_attempt_at = now + retry_delay(delivery.attempts)
 
 
 def _disable(endpoint: WebhookEndpoint | None, reason: str) -> None:
@@ -194,9 +209,7 @@ class Worker:
             return signing.ensure_signing_key(session, secret=self.secret)
 
     def _record_all(self, jobs: Sequence[Job], results: Sequence[DeliveryResult]) -> None:
-        now = utcnow()
-        for job, result in zip(jobs, results, strict=True):
-            record(self.runtime, job, result, now=now)
+        record(self.runtime, list(zip(jobs, results, strict=True)), now=utcnow())
 
     async def _send(self, job: Job) -> DeliveryResult:
         assert self._key is not None

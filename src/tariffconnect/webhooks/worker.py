@@ -50,6 +50,8 @@ API_VERSION = "2025-09-14.anode"
 GIVE_UP_AFTER = timedelta(days=3)
 RETRY_DELAYS = [5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800]  # seconds, then 12 h
 BATCH = 64
+PER_ENDPOINT = 8
+DELIVERY_TIMEOUT = 10.0  # seconds; shortened when the lease is short (see Worker)
 POLL_SECONDS = 0.05
 EXPIRY_SCAN_EVERY = 60.0  # seconds
 
@@ -63,6 +65,7 @@ class Job:
     sealed_secret: bytes
     live_mode: bool
     body: bytes
+    leased_until: datetime
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -72,8 +75,8 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def claim(runtime: Runtime, *, now: datetime, batch: int = BATCH) -> list[Job]:
-    """Lease up to `batch` due deliveries, oldest first, for `webhook_lease_seconds` (longer
-    than a delivery's 10 s timeout)."""
+    """Lease up to `batch` due deliveries, oldest first, for `webhook_lease_seconds` (a send's
+    timeout is at most half of it)."""
     lease = timedelta(seconds=runtime.settings.webhook_lease_seconds)
     with runtime.db.transaction() as session:
         rows = session.execute(
@@ -103,6 +106,7 @@ def claim(runtime: Runtime, *, now: datetime, batch: int = BATCH) -> list[Job]:
                     endpoint.secret,
                     event.live_mode,
                     body,
+                    delivery.locked_until,
                 )
             )
         return jobs
@@ -125,6 +129,8 @@ def record(
             delivery = deliveries.get(job.delivery_id)
             if delivery is None or delivery.status != PENDING:
                 continue  # the endpoint was deleted, or another worker settled it after our lease
+            if delivery.locked_until is None or as_utc(delivery.locked_until) != job.leased_until:
+                continue  # our lease ran out and another worker holds the delivery now
             _settle(session, delivery, job, result, now=now)
 
 
@@ -170,6 +176,8 @@ class Worker:
         self.runtime = runtime
         self.secret = runtime.settings.signing_secret
         self.allow = parse_allowed_networks(runtime.settings.webhook_allowed_networks)
+        # A send must end well within its lease, or a second worker would send it meanwhile.
+        self.timeout = min(DELIVERY_TIMEOUT, runtime.settings.webhook_lease_seconds / 2)
         self._key: SigningKey | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -195,7 +203,14 @@ class Worker:
         jobs = await to_thread.run_sync(lambda: claim(self.runtime, now=utcnow()))
         if not jobs:
             return False
-        results = await asyncio.gather(*(self._send(job) for job in jobs))
+        # At most PER_ENDPOINT sends to one endpoint at a time: a receiver is not a load test.
+        limits = {job.endpoint_id: asyncio.Semaphore(PER_ENDPOINT) for job in jobs}
+
+        async def send(job: Job) -> DeliveryResult:
+            async with limits[job.endpoint_id]:
+                return await self._send(job)
+
+        results = await asyncio.gather(*(send(job) for job in jobs))
         await to_thread.run_sync(self._record_all, jobs, results)
         return True
 
@@ -225,5 +240,10 @@ class Worker:
             body=job.body,
         )
         return await deliver(
-            job.url, body=job.body, headers=headers, live_mode=job.live_mode, allow=self.allow
+            job.url,
+            body=job.body,
+            headers=headers,
+            live_mode=job.live_mode,
+            allow=self.allow,
+            timeout=self.timeout,
         )

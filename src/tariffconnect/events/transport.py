@@ -29,6 +29,8 @@ import ipaddress
 import socket
 import ssl
 import time
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -152,21 +154,62 @@ async def _post(
         request_headers["Host"] = target.netloc.decode("ascii")
         extensions["sni_hostname"] = host
         targets = [target.copy_with(host=str(address)) for address in addresses]
-    async with httpx.AsyncClient(
-        verify=ssl_context(),
-        trust_env=False,
-        follow_redirects=False,
-        timeout=httpx.Timeout(timeout),
-        limits=httpx.Limits(max_keepalive_connections=0),
-    ) as client:
-        for index, attempt in enumerate(targets):
-            try:
-                return await _send(client, attempt, body, request_headers, extensions)
-            except httpx.ConnectError:
-                # Nothing was sent yet, so trying the host's next address cannot duplicate.
-                if index == len(targets) - 1:
-                    raise
+    for index, attempt in enumerate(targets):
+        client = _client_for(attempt, extensions.get("sni_hostname"), timeout)
+        try:
+            return await _send(client, attempt, body, request_headers, extensions)
+        except httpx.ConnectError:
+            # Nothing was sent yet, so trying the host's next address cannot duplicate.
+            if index == len(targets) - 1:
+                raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+# Kept-alive clients, one per event loop and destination: (scheme, checked address or host,
+# port, TLS name). Keying by the TLS name too means a connection verified for one host name
+# never carries a request for another name that resolves to the same address.
+ClientKey = tuple[str, str, int, str | None, float]
+_LOOP_CLIENTS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, OrderedDict[ClientKey, httpx.AsyncClient]
+] = weakref.WeakKeyDictionary()
+_MAX_CLIENTS = 256
+
+
+def _clients() -> OrderedDict[ClientKey, httpx.AsyncClient]:
+    loop = asyncio.get_running_loop()
+    found = _LOOP_CLIENTS.get(loop)
+    if found is None:
+        found = _LOOP_CLIENTS[loop] = OrderedDict()
+    return found
+
+
+def _client_for(target: httpx.URL, sni_hostname: str | None, timeout: float) -> httpx.AsyncClient:
+    key = (target.scheme, target.host, target.port or 0, sni_hostname, timeout)
+    clients = _clients()
+    client = clients.get(key)
+    if client is None:
+        client = httpx.AsyncClient(
+            verify=ssl_context(),
+            trust_env=False,
+            follow_redirects=False,
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
+        )
+        clients[key] = client
+        if len(clients) > _MAX_CLIENTS:
+            # Dropped, not closed: a send may still be using it; its connections close with it.
+            clients.popitem(last=False)
+    else:
+        clients.move_to_end(key)
+    return client
+
+
+async def close_clients() -> None:
+    """Close this event loop's kept-alive connections (when a worker stops)."""
+    clients = _clients()
+    while clients:
+        _, client = clients.popitem()
+        await client.aclose()
 
 
 async def _send(

@@ -31,7 +31,12 @@ from tariffconnect.core.timeutil import as_utc, utcnow
 from tariffconnect.events import service as events
 from tariffconnect.events import signing
 from tariffconnect.events.models import Event, SigningKey
-from tariffconnect.events.transport import DeliveryResult, deliver, parse_allowed_networks
+from tariffconnect.events.transport import (
+    DeliveryResult,
+    close_clients,
+    deliver,
+    parse_allowed_networks,
+)
 from tariffconnect.runtime import Runtime
 from tariffconnect.tariffs import expiry
 from tariffconnect.webhooks.models import (
@@ -182,6 +187,12 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; scan for expiring tariffs every EXPIRY_SCAN_EVERY."""
+        try:
+            await self._loop(stop)
+        finally:
+            await close_clients()
+
+    async def _loop(self, stop: asyncio.Event) -> None:
         next_scan = 0.0
         while not stop.is_set():
             try:

@@ -83,17 +83,27 @@ def claim(runtime: Runtime, *, now: datetime, batch: int = BATCH) -> list[Job]:
     """Lease up to `batch` due deliveries, oldest first, for `webhook_lease_seconds` (a send's
     timeout is at most half of it)."""
     lease = timedelta(seconds=runtime.settings.webhook_lease_seconds)
+    due = (
+        WebhookDelivery.status == PENDING,
+        WebhookDelivery.next_attempt_at <= now,
+        or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until <= now),
+    )
+    # The worker polls often: look first in a read transaction, which on SQLite takes no lock.
+    with runtime.db.transaction(write=False) as session:
+        probe = (
+            select(WebhookDelivery.id)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(*due, WebhookEndpoint.status == ENABLED)
+            .limit(1)
+        )
+        if session.execute(probe).first() is None:
+            return []
     with runtime.db.transaction() as session:
         rows = session.execute(
             select(WebhookDelivery, WebhookEndpoint, Event)
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
             .join(Event, Event.id == WebhookDelivery.event_id)
-            .where(
-                WebhookDelivery.status == PENDING,
-                WebhookDelivery.next_attempt_at <= now,
-                or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until <= now),
-                WebhookEndpoint.status == ENABLED,
-            )
+            .where(*due, WebhookEndpoint.status == ENABLED)
             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
             .limit(batch)
             .with_for_update(skip_locked=True, of=WebhookDelivery)

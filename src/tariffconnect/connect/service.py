@@ -17,13 +17,13 @@ from tariffconnect.core.errors import ApiError, invalid, not_found
 from tariffconnect.core.ids import is_valid_id, new_id
 from tariffconnect.core.scoping import Scope, scoped
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
-from tariffconnect.devices.models import Device
+from tariffconnect.devices import service as devices
 from tariffconnect.events import service as events
 from tariffconnect.locations import service as locations
-from tariffconnect.locations.models import Location
 from tariffconnect.providers import catalogue
 
 CREATED, IN_PROGRESS, COMPLETED, EXPIRED = "CREATED", "IN_PROGRESS", "COMPLETED", "EXPIRED"
+REFERENCES = {"location_id", "device_id", "provider_id"}
 
 
 def get(session: Session, *, scope: Scope, session_id: str) -> ConnectSession | None:
@@ -73,9 +73,7 @@ def create(
     session: Session, *, scope: Scope, data: ConnectSessionCreate, ttl_seconds: int
 ) -> ConnectSessionOut:
     """Create a session for one of the caller's locations and record `connect_session.create`."""
-    _check_location(session, scope, data.location_id)
-    _check_device(session, scope, data.device_id)
-    _check_provider(data.provider_id)
+    _check_references(session, scope, data.model_dump(include=REFERENCES))
     now = utcnow()
     connect_session = ConnectSession(
         id=new_id("cot"),
@@ -112,12 +110,7 @@ def update(
     for field in ("location_id", "connect_url", "callback_url"):
         if field in changes and changes[field] is None:
             raise invalid(f"{field}_invalid", f"{field} cannot be null.")
-    if "location_id" in changes:
-        _check_location(session, scope, changes["location_id"])
-    if "device_id" in changes:
-        _check_device(session, scope, changes["device_id"])
-    if "provider_id" in changes:
-        _check_provider(changes["provider_id"])
+    _check_references(session, scope, {k: v for k, v in changes.items() if k in REFERENCES})
     for field, value in changes.items():
         setattr(connect_session, field, value)
     session.flush()
@@ -126,20 +119,15 @@ def update(
     return out
 
 
-def _check_location(session: Session, scope: Scope, location_id: str) -> None:
-    query = scoped(select(Location.id), Location, scope).where(Location.id == location_id)
-    if not is_valid_id(location_id, "loc") or session.scalars(query).first() is None:
-        raise not_found("location_not_found", f"No location {location_id}.")
-
-
-def _check_device(session: Session, scope: Scope, device_id: str | None) -> None:
-    if device_id is None:
-        return
-    query = scoped(select(Device.id), Device, scope).where(Device.id == device_id)
-    if not is_valid_id(device_id, "dev") or session.scalars(query).first() is None:
-        raise not_found("device_not_found", f"No device {device_id}.")
-
-
-def _check_provider(provider_id: str | None) -> None:
-    if provider_id is not None and catalogue.get(provider_id) is None:
-        raise not_found("provider_not_found", f"No provider {provider_id}.")
+def _check_references(
+    session: Session,
+    scope: Scope,
+    changes: dict[str, str | None],
+) -> None:
+    """404 for any location, device or provider named in `changes` that the caller lacks."""
+    if changes.get("location_id") is not None:
+        locations.get_or_raise(session, scope=scope, location_id=str(changes["location_id"]))
+    if changes.get("device_id") is not None:
+        devices.get_or_raise(session, scope=scope, device_id=str(changes["device_id"]))
+    if changes.get("provider_id") is not None:
+        catalogue.get_or_raise(str(changes["provider_id"]))

@@ -12,11 +12,11 @@ import orjson
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from tariffconnect.core.errors import ApiError, invalid, not_found
-from tariffconnect.core.ids import is_valid_id, new_id
-from tariffconnect.core.scoping import Scope, scoped
+from tariffconnect.core.errors import ApiError, invalid
+from tariffconnect.core.ids import new_id
+from tariffconnect.core.scoping import Scope
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
-from tariffconnect.devices.models import Device
+from tariffconnect.devices import service as devices
 from tariffconnect.locations import service as locations
 from tariffconnect.prices.calendar import public_holidays
 from tariffconnect.prices.engine import Interval, MarketPrices, NoPriceData, price_intervals
@@ -62,7 +62,8 @@ def price(
     if start.year < MIN_YEAR or end.year > MAX_YEAR:
         raise invalid("time_window_invalid", f"Times must lie in the years {MIN_YEAR}-{MAX_YEAR}.")
     location = locations.get_or_raise(session, scope=scope, location_id=location_id)
-    _check_device(session, scope, device_id)
+    if device_id is not None:
+        devices.get_or_raise(session, scope=scope, device_id=device_id)
     priced = [
         t
         for t in tariffs.connected(session, location_ids=[location.id])
@@ -177,11 +178,3 @@ def _next_update(priced: list[Tariff], now: datetime, end: datetime) -> datetime
         if tariff.contract_end_date is not None and as_utc(tariff.contract_end_date) > now:
             candidates.append(as_utc(tariff.contract_end_date))
     return min(candidates)
-
-
-def _check_device(session: Session, scope: Scope, device_id: str | None) -> None:
-    if device_id is None:
-        return
-    query = scoped(select(Device.id), Device, scope).where(Device.id == device_id)
-    if not is_valid_id(device_id, "dev") or session.scalars(query).first() is None:
-        raise not_found("device_not_found", f"No device {device_id}.")

@@ -15,6 +15,7 @@ from importlib.resources import files
 
 from pydantic import TypeAdapter
 
+from tariffconnect.core.errors import not_found
 from tariffconnect.providers.schemas import Provider
 
 DATA_PACKAGE = "tariffconnect.data"
@@ -58,6 +59,14 @@ def load() -> Catalogue:
 def get(provider_id: str) -> Provider | None:
     """The provider with this id, or None (Connect uses this to check a `provider_id`)."""
     return load().by_id.get(provider_id)
+
+
+def get_or_raise(provider_id: str) -> Provider:
+    """The provider, or 404 `provider_not_found`."""
+    provider = get(provider_id)
+    if provider is None:
+        raise not_found("provider_not_found", f"No provider {provider_id}.")
+    return provider
 
 
 def all_providers() -> Sequence[Provider]:

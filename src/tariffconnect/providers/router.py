@@ -8,7 +8,7 @@ from fastapi import Depends, Query, Request
 from starlette.responses import Response
 
 from tariffconnect.core.auth import Api
-from tariffconnect.core.errors import invalid, not_found
+from tariffconnect.core.errors import invalid
 from tariffconnect.core.pagination import ListObject, PageParams, page_in_memory, page_params
 from tariffconnect.core.routing import api_router
 from tariffconnect.providers import catalogue, logo
@@ -43,13 +43,6 @@ def render(request: Request, provider: Provider) -> ProviderOut:
         website_url=provider.website_url,
         logo_url=f"{_base_url(request)}{logo_path}",
     )
-
-
-def _get_or_raise(provider_id: str) -> Provider:
-    provider = catalogue.get(provider_id)
-    if provider is None:
-        raise not_found("provider_not_found", f"No provider {provider_id}.")
-    return provider
 
 
 @router.get("", name="provider_list", response_model=ListObject[ProviderOut], summary="List")
@@ -87,7 +80,7 @@ def list_providers(
 @router.get("/{provider_id}", name="provider_retrieve", summary="Retrieve")
 def retrieve(api: Api, request: Request, provider_id: str) -> ProviderOut:
     """One provider."""
-    return render(request, _get_or_raise(provider_id))
+    return render(request, catalogue.get_or_raise(provider_id))
 
 
 @router.get(
@@ -104,7 +97,7 @@ def retrieve(api: Api, request: Request, provider_id: str) -> ProviderOut:
 def logo_svg(provider_id: str) -> Response:
     """The provider's badge. Public, unlike the rest of the API: it is shown in `<img>` tags,
     which cannot send a bearer token, and it reveals only what the catalogue already ships."""
-    provider = _get_or_raise(provider_id)
+    provider = catalogue.get_or_raise(provider_id)
     headers = {
         "Cache-Control": f"public, max-age={LOGO_MAX_AGE}",
         # Opened directly, an SVG is a document: allow no scripts or loads, just drawing.

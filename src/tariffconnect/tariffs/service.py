@@ -71,7 +71,8 @@ def create(
     location = locations.get_or_raise(session, scope=scope, location_id=data.location_id)
     if data.tariff_type == "NON_COMMODITY" and data.tariff_direction == "EXPORT":
         raise invalid("tariff_type_not_supported", "NON_COMMODITY tariffs exist for IMPORT only.")
-    _check_provider(data.provider_id)
+    if data.provider_id is not None:
+        catalogue.get_or_raise(data.provider_id)
     _check_market(data.market_rates, data.market_source_id)
     _check_contract(data.contract_start_date, data.contract_end_date)
     validate_schedule(data.schedule, market_rates=data.market_rates)
@@ -115,8 +116,8 @@ def update(session: Session, *, scope: Scope, tariff_id: str, data: TariffUpdate
     """Change the fields given; a new schedule is validated as on creation."""
     tariff = get_or_raise(session, scope=scope, tariff_id=tariff_id)
     changes = data.model_dump(exclude_unset=True)
-    if "provider_id" in changes:
-        _check_provider(data.provider_id)
+    if data.provider_id is not None:
+        catalogue.get_or_raise(data.provider_id)
     if changes.get("schedule") is None and "schedule" in changes:
         raise invalid("schedule_invalid", "schedule cannot be null.")
     stored_start, stored_end = tariff.contract_start_date, tariff.contract_end_date
@@ -215,11 +216,6 @@ def _location_changed(session: Session, scope: Scope, location: Location) -> Non
     session.flush()
     out = locations.render(session, location)
     events.record(session, scope=scope, type="location.update", object_id=location.id, data=out)
-
-
-def _check_provider(provider_id: str | None) -> None:
-    if provider_id is not None and catalogue.get(provider_id) is None:
-        raise not_found("provider_not_found", f"No provider {provider_id}.")
 
 
 def _check_market(market_rates: bool, market_source_id: str | None) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tariffconnect.connect.models import ConnectSession
@@ -14,8 +13,8 @@ from tariffconnect.connect.schemas import (
     ConnectSessionUpdate,
 )
 from tariffconnect.core.errors import ApiError, invalid, not_found
-from tariffconnect.core.ids import is_valid_id, new_id
-from tariffconnect.core.scoping import Scope, scoped
+from tariffconnect.core.ids import new_id
+from tariffconnect.core.scoping import Scope, get_owned
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
 from tariffconnect.devices import service as devices
 from tariffconnect.events import service as events
@@ -28,10 +27,7 @@ REFERENCES = {"location_id", "device_id", "provider_id"}
 
 def get(session: Session, *, scope: Scope, session_id: str) -> ConnectSession | None:
     """The caller's Connect session with this id, or None."""
-    if not is_valid_id(session_id, "cot"):
-        return None
-    query = scoped(select(ConnectSession), ConnectSession, scope)
-    return session.scalars(query.where(ConnectSession.id == session_id)).one_or_none()
+    return get_owned(session, ConnectSession, scope, session_id, prefix="cot")
 
 
 def get_or_raise(session: Session, *, scope: Scope, session_id: str) -> ConnectSession:

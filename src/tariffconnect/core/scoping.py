@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Select, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from tariffconnect.core.ids import is_valid_id
 from tariffconnect.db.base import ID_LENGTH
 
 S = TypeVar("S", bound=Select[Any])
@@ -35,3 +36,22 @@ class OwnedMixin:
 def scoped(query: S, model: Any, scope: Scope) -> S:
     """Restrict `query` to rows of `model` that belong to the caller's account and mode."""
     return query.where(model.account_id == scope.account_id, model.live_mode == scope.live_mode)
+
+
+M = TypeVar("M")
+
+
+def get_owned(
+    session: Session, model: type[M], scope: Scope, object_id: str, *, prefix: str
+) -> M | None:
+    """The caller's row of `model` with this id, or None.
+
+    An id of the wrong shape cannot exist, so it is answered without a query; junk such as a
+    NUL byte (which PostgreSQL refuses outright) never reaches the database driver.
+    """
+    if not is_valid_id(object_id, prefix):
+        return None
+    table: Any = model
+    query = scoped(select(table), table, scope).where(table.id == object_id)
+    found: M | None = session.scalars(query).one_or_none()
+    return found

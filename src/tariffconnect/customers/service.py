@@ -10,9 +10,9 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import not_found
-from tariffconnect.core.ids import is_valid_id, new_id
+from tariffconnect.core.ids import new_id
 from tariffconnect.core.pagination import PageParams, paginate
-from tariffconnect.core.scoping import Scope, scoped
+from tariffconnect.core.scoping import Scope, get_owned, scoped
 from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.customers.models import Customer
 from tariffconnect.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
@@ -22,10 +22,7 @@ from tariffconnect.locations.models import Location
 
 def get(session: Session, *, scope: Scope, customer_id: str) -> Customer | None:
     """The caller's customer with this id, or None."""
-    if not is_valid_id(customer_id, "cus"):
-        return None
-    query = scoped(select(Customer), Customer, scope).where(Customer.id == customer_id)
-    return session.scalars(query).one_or_none()
+    return get_owned(session, Customer, scope, customer_id, prefix="cus")
 
 
 def get_or_raise(session: Session, *, scope: Scope, customer_id: str) -> Customer:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tariffconnect.core.errors import not_found
 from tariffconnect.core.ids import is_valid_id, new_id
 from tariffconnect.core.pagination import PageParams, paginate
-from tariffconnect.core.scoping import Scope, scoped
+from tariffconnect.core.scoping import Scope, get_owned, scoped
 from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.customers import service as customers
 from tariffconnect.devices.models import device_locations
@@ -40,10 +40,7 @@ class TariffSummary:
 
 def get(session: Session, *, scope: Scope, location_id: str) -> Location | None:
     """The caller's location with this id, or None."""
-    if not is_valid_id(location_id, "loc"):
-        return None  # cannot exist; and junk (NUL bytes) never reaches the database driver
-    query = scoped(select(Location), Location, scope).where(Location.id == location_id)
-    return session.scalars(query).one_or_none()
+    return get_owned(session, Location, scope, location_id, prefix="loc")
 
 
 def get_or_raise(session: Session, *, scope: Scope, location_id: str) -> Location:

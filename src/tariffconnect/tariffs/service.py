@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tariffconnect.core.errors import invalid, not_found
 from tariffconnect.core.ids import is_valid_id, new_id
 from tariffconnect.core.pagination import PageParams, paginate
-from tariffconnect.core.scoping import Scope, scoped
+from tariffconnect.core.scoping import Scope, get_owned, scoped
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
 from tariffconnect.events import service as events
 from tariffconnect.locations import service as locations
@@ -25,10 +25,7 @@ from tariffconnect.tariffs.schemas import StandingCharge, TariffCreate, TariffOu
 
 def get(session: Session, *, scope: Scope, tariff_id: str) -> Tariff | None:
     """The caller's tariff with this id, or None."""
-    if not is_valid_id(tariff_id, "trf"):
-        return None
-    query = scoped(select(Tariff), Tariff, scope).where(Tariff.id == tariff_id)
-    return session.scalars(query).one_or_none()
+    return get_owned(session, Tariff, scope, tariff_id, prefix="trf")
 
 
 def get_or_raise(session: Session, *, scope: Scope, tariff_id: str) -> Tariff:

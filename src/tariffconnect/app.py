@@ -19,6 +19,8 @@ from starlette.responses import Response
 from tariffconnect import __version__
 from tariffconnect.accounts.router import router as accounts_router
 from tariffconnect.config import Settings
+from tariffconnect.connect.flow.router import FlowHost
+from tariffconnect.connect.flow.router import build_router as build_flow_router
 from tariffconnect.connect.router import router as connect_router
 from tariffconnect.core import idempotency
 from tariffconnect.core.errors import (
@@ -93,6 +95,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.runtime = runtime
     _install_error_handlers(app)
+    if settings.connect_flow_host:
+        app.add_middleware(
+            FlowHost, host=settings.connect_flow_host, path=settings.connect_flow_path
+        )
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     app.include_router(accounts_router)
     app.include_router(health_router)
@@ -101,6 +107,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         locations_router,
         devices_router,
         providers_router,
+        build_flow_router(settings.connect_flow_path),
         connect_router,
         tariffs_router,
         prices_router,

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     webhook_allowed_networks: str = ""
     # How long a worker holds a delivery it is sending; a worker that dies releases it then.
     webhook_lease_seconds: float = Field(default=30.0, gt=0)
+    # The Connect flow API (docs/connect-flow.md): its path, and optionally a host name whose
+    # `POST /` is the flow too, for a Flatpeak-style `connect.example.com`.
+    connect_flow_path: str = Field(default="/connect/flow", pattern=r"^/[A-Za-z0-9/_.-]*$")
+    connect_flow_host: str = ""
+    # Who may frame the hosted Connect pages (CSP frame-ancestors): "'none'", "'self'" or
+    # space-separated origins such as "https://app.example.com".
+    connect_web_frame_ancestors: str = "'none'"
 
     @property
     def database_url_resolved(self) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tariffconnect.core.scoping import OwnedMixin
@@ -32,3 +33,6 @@ class ConnectSession(OwnedMixin, Base):
     status: Mapped[str] = mapped_column(String(16))
     time_expiry: Mapped[datetime]
     time_completed: Mapped[datetime | None]
+    # Where the customer is in the Connect flow and what they answered (connect/flow/state.py);
+    # null until the flow starts.
+    flow: Mapped[dict[str, Any] | None] = mapped_column(JSON)

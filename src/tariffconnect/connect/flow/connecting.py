@@ -1,0 +1,135 @@
+"""Connecting the captured tariff, and disconnecting it, in the flow's one transaction.
+
+The tariff goes through the tariffs service (which records `tariff.create` and
+`location.update`), and the session completes with `connect_session.complete` in the same
+transaction: either all of it is stored or none of it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from tariffconnect.connect import service as sessions
+from tariffconnect.connect.flow.context import Flow
+from tariffconnect.connect.flow.protocol import invalid
+from tariffconnect.events import service as events
+from tariffconnect.market import sources as market
+from tariffconnect.tariffs import library
+from tariffconnect.tariffs import service as tariffs
+from tariffconnect.tariffs.models import REPLACED
+from tariffconnect.tariffs.schemas import TariffCreate
+
+
+def _whole_day(rate: dict[str, Any]) -> list[dict[str, Any]]:
+    hours = [{"valid_from": "00:00:00", "valid_to": "00:00:00", "rate": [rate]}]
+    return _every_day(hours)
+
+
+def _every_day(hours: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"months": ["All"], "days_and_hours": [{"days": ["All"], "hours": hours}]}]
+
+
+def _create_body(flow: Flow, contract_end: datetime | None) -> tuple[TariffCreate, str]:
+    """The tariff to create from the customer's answers, and its connection type."""
+    draft = flow.state.draft
+    common: dict[str, Any] = {
+        "location_id": flow.location.id,
+        "provider_id": draft.provider_id,
+        "contract_end_date": contract_end,
+    }
+    if draft.library_tariff_id is not None:
+        chosen = library.get(draft.library_tariff_id)
+        if chosen is None:
+            raise invalid("tariff_id_invalid", "That tariff is no longer in the library.")
+        body = TariffCreate.model_validate(
+            {
+                **common,
+                "display_name": chosen.display_name,
+                "provider_id": chosen.provider_id,
+                "schedule": chosen.schedule,
+                "standing_charge": chosen.standing_charge,
+            }
+        )
+        return body, "LIBRARY"
+    if draft.structure == "MARKET":
+        source = market.source_for(flow.location.country_code, draft.region)
+        if source is None:
+            raise invalid("geo_location_not_found", "No market prices are known here.")
+        percentage = Decimal(str(draft.surcharge_percentage or 0)) / 100
+        rate = {
+            "surcharge_fixed": draft.surcharge_fixed or 0,
+            "surcharge_percentage": float(percentage),
+        }
+        body = TariffCreate.model_validate(
+            {
+                **common,
+                "display_name": draft.tariff_name,
+                "market_rates": True,
+                "market_source_id": source.id,
+                "schedule": _whole_day(rate),
+            }
+        )
+        return body, "MARKET"
+    if draft.structure == "FIXED" and draft.cost is not None:
+        schedule = _whole_day({"fixed": draft.cost})
+    elif draft.structure == "TIME_OF_DAY" and draft.hours:
+        schedule = _every_day(
+            [
+                {
+                    "valid_from": h["valid_from"],
+                    "valid_to": h["valid_to"],
+                    "rate": [{"fixed": h["cost"]}],
+                }
+                for h in draft.hours
+            ]
+        )
+    else:  # the state machine only reaches the contract page with rates captured
+        raise invalid(
+            "tariff_incomplete", "The tariff's rates are missing; go back and enter them."
+        )
+    body = TariffCreate.model_validate(
+        {**common, "display_name": draft.tariff_name, "schedule": schedule}
+    )
+    return body, "MANUAL"
+
+
+def connect(flow: Flow, *, contract_end: datetime | None) -> None:
+    """Connect the captured tariff in place of the location's current one and complete the
+    session. A tariff this same session connected before (then EDITed) is deleted rather than
+    kept as REPLACED: the customer corrected their own answer, so one session leaves one
+    tariff."""
+    body, connection_type = _create_body(flow, contract_end)
+    created = tariffs.create(flow.db, scope=flow.scope, data=body, connection_type=connection_type)
+    earlier = flow.state.tariff_id
+    if earlier is not None:
+        own = tariffs.get(flow.db, scope=flow.scope, tariff_id=earlier)
+        if own is not None and own.status == REPLACED:
+            tariffs.delete(flow.db, scope=flow.scope, tariff_id=earlier)
+    flow.state.tariff_id = created.id
+    flow.connect_session.provider_id = created.provider_id
+    _complete(flow)
+
+
+def disconnect(flow: Flow) -> None:
+    """Remove the connected tariff; the session ends (completed) without one."""
+    tariff = flow.connected_tariff()
+    if tariff is not None:
+        tariffs.delete(flow.db, scope=flow.scope, tariff_id=tariff.id)
+    flow.state.tariff_id = None
+    _complete(flow)
+
+
+def _complete(flow: Flow) -> None:
+    """COMPLETED with `connect_session.complete` the first time; a later change in the same
+    session (EDIT, DISCONNECT) is a `connect_session.update`."""
+    connect_session = flow.connect_session
+    first = connect_session.status != sessions.COMPLETED
+    if first:
+        connect_session.status = sessions.COMPLETED
+        connect_session.time_completed = flow.now
+    flow.db.flush()
+    out = sessions.render(flow.db, connect_session)
+    kind = "connect_session.complete" if first else "connect_session.update"
+    events.record(flow.db, scope=flow.scope, type=kind, object_id=connect_session.id, data=out)

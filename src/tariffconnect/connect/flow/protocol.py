@@ -1,0 +1,112 @@
+"""The Connect flow's wire protocol, as spoken by Flatpeak's reference front end.
+
+Request:  `{route, connect_token, type: "submit", action?, data?}`.
+Reply:    `{connect_token, route, type: "render", tariff_type, direction, live_mode, actions,
+           data}`.
+Error:    the error object, with `context: "connect.<route>"` and the `connect_token`.
+
+Older generations of the protocol used other names for some routes and for the token
+(`session_id`); they are accepted on input and the current names are always emitted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tariffconnect.core.timeutil import format_utc, utcnow
+
+# Route names of earlier protocol generations, accepted on input.
+ROUTE_ALIASES = {
+    "session_restore": "session_start",
+    "start_tariff": "session_start",
+    "start-tariff": "session_start",
+    "postal_address_input": "postal_address_capture",
+    "market_surcharge_capture": "surcharge_capture",
+    "summary_fixed_confirm": "tariff_summary",
+    "summary_tou_confirm": "tariff_summary",
+}
+# Tariff structure names of the earliest generation.
+STRUCTURE_ALIASES = {"FIXEDRATE": "FIXED", "TIMEOFUSE": "TIME_OF_DAY"}
+
+
+class FlowError(Exception):
+    """An answer that is an error object; the session stays where it was."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        # Filled in by the machine once it knows the session and the page answered.
+        self.route: str | None = None
+        self.live_mode = False
+
+    @property
+    def type(self) -> str:
+        return "api_error" if self.status >= 500 else "invalid_request"
+
+
+def invalid(code: str, message: str) -> FlowError:
+    return FlowError(400, code, message)
+
+
+class FlowRequest(BaseModel):
+    """One submit. `route` is the page being answered (after alias mapping)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    route: str = Field(min_length=1, max_length=64)
+    connect_token: str = Field(min_length=1, max_length=64)
+    type: str | None = None
+    action: str | None = Field(default=None, max_length=64)
+    data: dict[str, Any] | None = None
+
+
+def parse(body: bytes) -> FlowRequest:
+    """The request in `body`, whatever Content-Type came with it (the reference front end sends
+    none, so browsers label it text/plain)."""
+    try:
+        raw = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise invalid("data_json_invalid", "The request body must be a JSON object.") from None
+    if not isinstance(raw, dict):
+        raise invalid("data_json_invalid", "The request body must be a JSON object.")
+    if "connect_token" not in raw and "session_id" in raw:
+        raw["connect_token"] = raw["session_id"]
+    if raw.get("data") is None:
+        raw.pop("data", None)
+    try:
+        request = FlowRequest.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "data"
+        code = f"{field}_missing" if first["type"] == "missing" else f"{field}_invalid"
+        raise invalid(code, f"{field}: {first['msg']}") from None
+    request.route = ROUTE_ALIASES.get(request.route, request.route)
+    if request.action is not None:
+        request.action = request.action.upper()
+    return request
+
+
+def error_body(
+    error: FlowError,
+    *,
+    route: str | None,
+    connect_token: str | None,
+    live_mode: bool,
+    request_id: str,
+) -> dict[str, Any]:
+    return {
+        "object": "error",
+        "type": error.type,
+        "code": error.code,
+        "message": error.message,
+        "context": f"connect.{route or 'request'}",
+        "connect_token": connect_token,
+        "live_mode": live_mode,
+        "request_id": request_id,
+        "time_created": format_utc(utcnow()),
+    }

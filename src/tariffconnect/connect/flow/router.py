@@ -1,0 +1,91 @@
+"""`POST /connect/flow`: the Connect flow API, authorised by the `connect_token` in the body.
+
+There is no bearer token: a customer's browser calls this, often from another origin, with no
+Content-Type (so a CORS "simple request"). The body is parsed as JSON whatever its type, and
+every answer carries `Access-Control-Allow-Origin: *`; that is safe because no cookie or
+header carries authority here, only the token in the body.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from anyio import to_thread
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tariffconnect.connect.flow import machine
+from tariffconnect.connect.flow.protocol import FlowError, FlowRequest, error_body, parse
+from tariffconnect.runtime import Runtime, runtime_of
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type",
+    "Access-Control-Max-Age": "86400",
+    "Cache-Control": "no-store",
+}
+
+
+def build_router(path: str) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.post(path, name="connect_flow")
+    async def flow(request: Request) -> Response:
+        body = await request.body()
+        runtime = runtime_of(request)
+        request_id = str(request.scope.get("state", {}).get("request_id", ""))
+        status, answer = await to_thread.run_sync(_answer, runtime, body, request_id)
+        return Response(
+            orjson.dumps(answer),
+            status_code=status,
+            media_type="application/json",
+            headers=CORS_HEADERS,
+        )
+
+    @router.options(path, name="connect_flow_preflight")
+    async def preflight() -> Response:
+        return Response(status_code=204, headers=CORS_HEADERS)
+
+    return router
+
+
+def _answer(runtime: Runtime, body: bytes, request_id: str) -> tuple[int, dict[str, Any]]:
+    request: FlowRequest | None = None
+    try:
+        request = parse(body)
+        with runtime.db.transaction(write=True) as session:
+            return 200, machine.advance(session, request)
+    except FlowError as error:
+        return error.status, error_body(
+            error,
+            route=error.route or (request.route if request else None),
+            connect_token=request.connect_token if request else None,
+            live_mode=error.live_mode,
+            request_id=request_id,
+        )
+
+
+class FlowHost:
+    """Serve the flow as `POST /` of its own host name (`connect_flow_host`), as Flatpeak
+    serves `https://connect.flatpeak.com`: requests to that host's root are routed to the
+    flow path; everything else passes untouched."""
+
+    def __init__(self, app: ASGIApp, *, host: str, path: str) -> None:
+        self.app = app
+        self.host = host.lower().encode()
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/" and self._host(scope) == self.host:
+            scope = dict(scope, path=self.path, raw_path=self.path.encode())
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _host(scope: Scope) -> bytes:
+        for name, value in scope.get("headers", []):
+            if name == b"host":
+                return bytes(value).split(b":", 1)[0].lower()
+        return b""

@@ -1,0 +1,396 @@
+"""The pages of the flow: what each shows (`render`) and where each answer leads (`submit`,
+`actions`). A handler answers the next route, or `END` to send the customer to the callback.
+
+The order (docs/connect-flow.md): address → provider → a library tariff, or a structure
+(fixed, day & night, market) with its rates → name → contract term → connected → summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tariffconnect.connect.flow import connecting, inputs, summary
+from tariffconnect.connect.flow.context import Flow
+from tariffconnect.connect.flow.protocol import STRUCTURE_ALIASES, invalid
+from tariffconnect.connect.flow.state import Draft
+from tariffconnect.locations import service as locations
+from tariffconnect.locations.schemas import LocationUpdate, PostalAddressIn
+from tariffconnect.market import sources as market
+from tariffconnect.providers import catalogue
+from tariffconnect.tariffs import library
+
+END = "session_redirect"
+ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "post_code", "country_code")
+# What Connect needs of an address: enough to find providers and a market region.
+ADDRESS_REQUIRED = ("address_line1", "city", "post_code", "country_code")
+STRUCTURES = ("FIXED", "TIME_OF_DAY", "MARKET")
+
+Handler = Callable[[Flow], str]
+
+
+@dataclass(frozen=True)
+class Step:
+    route: str
+    render: Callable[[Flow], dict[str, Any]]
+    submit: Callable[[Flow, dict[str, Any] | None], str]
+    # Actions of this page beyond BACK and CLOSE, which every page offers.
+    actions: dict[str, Handler] = field(default_factory=dict)
+
+
+# -- address ---------------------------------------------------------------------------------
+
+
+def address_complete(flow: Flow) -> bool:
+    address = flow.postal_address()
+    return all(address[name] for name in ADDRESS_REQUIRED)
+
+
+def _render_address(flow: Flow) -> dict[str, Any]:
+    return {"postal_address": flow.postal_address()}
+
+
+def _submit_address(flow: Flow, data: dict[str, Any] | None) -> str:
+    given = inputs.section(data or {}, "postal_address")
+    address = {name: given.get(name) for name in ADDRESS_FIELDS}
+    for name in ADDRESS_REQUIRED:
+        value = address[name]
+        if not isinstance(value, str) or not value.strip():
+            raise invalid(f"{name}_missing", f"postal_address.{name} is required.")
+    if any(value is not None and not isinstance(value, str) for value in address.values()):
+        raise invalid("postal_address_invalid", "Every address field must be text.")
+    checked = PostalAddressIn.model_validate({k: v or None for k, v in address.items()})
+    locations.update(
+        flow.db,
+        scope=flow.scope,
+        location_id=flow.location.id,
+        data=LocationUpdate(postal_address=checked),
+    )
+    return "provider_select"
+
+
+# -- provider --------------------------------------------------------------------------------
+
+
+def _providers(flow: Flow) -> list[dict[str, Any]]:
+    found = catalogue.search(country_code=flow.location.country_code, state=flow.location.state)
+    return [flow.provider(p.id) for p in sorted(found, key=lambda p: p.display_name.casefold())]
+
+
+def _render_provider_select(flow: Flow) -> dict[str, Any]:
+    return {"providers": _providers(flow), "postal_address": flow.postal_address()}
+
+
+def _submit_provider_select(flow: Flow, data: dict[str, Any] | None) -> str:
+    provider_id = inputs.section(data or {}, "provider").get("id")
+    if not provider_id:
+        raise invalid("provider_id_missing", "Please choose your provider.")
+    offered = {p["id"] for p in _providers(flow)}
+    if provider_id not in offered:
+        raise invalid("provider_id_invalid", "That provider does not serve this address.")
+    flow.state.draft = Draft(provider_id=str(provider_id))
+    # DIRECT providers (a login at the provider) come with the DIRECT issue; until then they
+    # take the library or manual path like every other provider.
+    return "tariff_select" if _library(flow) else "tariff_structure_select"
+
+
+def _render_provider_name(flow: Flow) -> dict[str, Any]:
+    return {
+        "provider": {"name": flow.state.draft.provider_name or ""},
+        "postal_address": flow.postal_address(),
+    }
+
+
+def _submit_provider_name(flow: Flow, data: dict[str, Any] | None) -> str:
+    given = inputs.section(data or {}, "provider").get("name")
+    flow.state.draft = Draft(provider_name=inputs.name(given, "provider_name", "provider's name"))
+    return "tariff_structure_select"
+
+
+# -- library tariffs -------------------------------------------------------------------------
+
+
+def _library(flow: Flow) -> list[library.LibraryTariff]:
+    return [
+        t
+        for t in library.search(
+            provider_id=flow.state.draft.provider_id, country_code=flow.location.country_code
+        )
+        if t.tariff_direction == "IMPORT" and t.tariff_type == "COMMODITY"
+    ]
+
+
+def _describe(tariff: library.LibraryTariff) -> str:
+    structure = "Market-linked" if tariff.market_rates else "Published"
+    return f"{structure} tariff, {tariff.currency_code}, published {tariff.published_date}"
+
+
+def _render_tariff_select(flow: Flow) -> dict[str, Any]:
+    return {
+        "provider": flow.provider(),
+        "postal_address": flow.postal_address(),
+        "tariffs": [
+            {"id": t.id, "name": t.display_name, "description": _describe(t)}
+            for t in _library(flow)
+        ],
+    }
+
+
+def _submit_tariff_select(flow: Flow, data: dict[str, Any] | None) -> str:
+    tariff_id = inputs.section(data or {}, "tariff").get("id")
+    if not tariff_id:
+        raise invalid("tariff_id_missing", "Please choose your tariff.")
+    if tariff_id not in {t.id for t in _library(flow)}:
+        raise invalid("tariff_id_invalid", "That tariff is not offered here.")
+    draft = flow.state.draft
+    draft.library_tariff_id, draft.structure = str(tariff_id), None
+    return "contract_term_capture"
+
+
+# -- tariff structure and rates --------------------------------------------------------------
+
+
+def _options(flow: Flow) -> list[str]:
+    country = flow.location.country_code
+    return [s for s in STRUCTURES if s != "MARKET" or market.has_market(country)]
+
+
+def _render_structure(flow: Flow) -> dict[str, Any]:
+    return {"provider": flow.provider(), "options": _options(flow)}
+
+
+def _choose_structure(flow: Flow, choice: Any) -> str:
+    structure = STRUCTURE_ALIASES.get(str(choice), str(choice))
+    if structure not in _options(flow):
+        raise invalid("options_invalid", f"Choose one of {', '.join(_options(flow))}.")
+    draft = flow.state.draft
+    draft.structure, draft.library_tariff_id = structure, None
+    if structure == "FIXED":
+        return "rate_fixed_capture"
+    if structure == "TIME_OF_DAY":
+        return "rate_tod_capture"
+    loc = flow.location
+    if market.regions(loc.country_code):
+        draft.region = draft.region or market.region_for(loc.country_code, loc.post_code, loc.state)
+        if draft.region is None:
+            return "region_select"
+    return "surcharge_capture"
+
+
+def _submit_structure(flow: Flow, data: dict[str, Any] | None) -> str:
+    options = (data or {}).get("options")
+    if not isinstance(options, list) or len(options) != 1:
+        raise invalid("options_invalid", "Choose one tariff structure in data.options.")
+    return _choose_structure(flow, options[0])
+
+
+def _structure_action(structure: str) -> Handler:
+    return lambda flow: _choose_structure(flow, structure)
+
+
+def _render_fixed(flow: Flow) -> dict[str, Any]:
+    return {
+        "provider": flow.provider(),
+        "currency_code": flow.location.currency_code,
+        "cost": flow.state.draft.cost or 0,
+    }
+
+
+def _submit_fixed(flow: Flow, data: dict[str, Any] | None) -> str:
+    flow.state.draft.cost = float(inputs.cost((data or {}).get("cost")))
+    return "tariff_name_capture"
+
+
+DEFAULT_HOURS = [
+    {"cost": 0, "valid_from": "07:00:00", "valid_to": "23:00:00"},
+    {"cost": 0, "valid_from": "23:00:00", "valid_to": "07:00:00"},
+]
+
+
+def _render_tod(flow: Flow) -> dict[str, Any]:
+    return {
+        "provider": flow.provider(),
+        "currency_code": flow.location.currency_code,
+        "hours": flow.state.draft.hours or DEFAULT_HOURS,
+    }
+
+
+def _submit_tod(flow: Flow, data: dict[str, Any] | None) -> str:
+    flow.state.draft.hours = inputs.periods((data or {}).get("hours"))
+    return "tariff_name_capture"
+
+
+def _render_region(flow: Flow) -> dict[str, Any]:
+    return {
+        "provider": flow.provider(),
+        "regions": market.regions(flow.location.country_code),
+        "region": flow.state.draft.region,
+    }
+
+
+def _region(flow: Flow, value: Any) -> str:
+    regions = market.regions(flow.location.country_code)
+    if not isinstance(value, str) or value not in regions:
+        raise invalid("market_region_invalid", "Choose your region from the list.")
+    return value
+
+
+def _submit_region(flow: Flow, data: dict[str, Any] | None) -> str:
+    flow.state.draft.region = _region(flow, (data or {}).get("region"))
+    return "surcharge_capture"
+
+
+def _render_surcharge(flow: Flow) -> dict[str, Any]:
+    draft = flow.state.draft
+    return {
+        "provider": flow.provider(),
+        "currency_code": flow.location.currency_code,
+        "surcharge": {
+            "fixed": draft.surcharge_fixed or 0,
+            "percentage": draft.surcharge_percentage or 0,
+        },
+        "region": draft.region,
+    }
+
+
+def _submit_surcharge(flow: Flow, data: dict[str, Any] | None) -> str:
+    given = data or {}
+    fixed, percentage = inputs.surcharge(given)
+    draft = flow.state.draft
+    if given.get("region") is not None:
+        draft.region = _region(flow, given["region"])
+    if market.source_for(flow.location.country_code, draft.region) is None:
+        raise invalid("geo_location_not_found", "No market prices are known for this address.")
+    draft.surcharge_fixed, draft.surcharge_percentage = float(fixed), float(percentage)
+    return "tariff_name_capture"
+
+
+# -- name, contract, connection --------------------------------------------------------------
+
+STRUCTURE_NAMES = {"FIXED": "fixed rate", "TIME_OF_DAY": "day & night", "MARKET": "market-linked"}
+
+
+def _suggested_name(flow: Flow) -> str:
+    provider = flow.provider()["display_name"]
+    kind = STRUCTURE_NAMES.get(flow.state.draft.structure or "", "")
+    return f"{provider} {kind}".strip()
+
+
+def _render_name(flow: Flow) -> dict[str, Any]:
+    name = flow.state.draft.tariff_name or _suggested_name(flow)
+    return {"provider": flow.provider(), "tariff": {"name": name}}
+
+
+def _submit_name(flow: Flow, data: dict[str, Any] | None) -> str:
+    given = inputs.section(data or {}, "tariff").get("name")
+    flow.state.draft.tariff_name = inputs.name(given, "tariff_name", "tariff's name")
+    return "contract_term_capture"
+
+
+def _render_contract(flow: Flow) -> dict[str, Any]:
+    return {"provider": flow.provider(), "contract_end_date": flow.state.draft.contract_end_date}
+
+
+def _submit_contract(flow: Flow, data: dict[str, Any] | None) -> str:
+    end = inputs.contract_end(data, now=flow.now)
+    flow.state.draft.contract_end_date = None if end is None else end.isoformat()
+    connecting.connect(flow, contract_end=end)
+    return "tariff_summary"
+
+
+# -- summary ---------------------------------------------------------------------------------
+
+
+def render_summary(flow: Flow) -> dict[str, Any]:
+    tariff = flow.connected_tariff()
+    if tariff is None:  # removed behind the customer's back (e.g. through the API)
+        return {
+            "provider": flow.provider(),
+            "currency_code": flow.location.currency_code,
+            "timezone": flow.location.timezone,
+            "market_rates_source": False,
+            "tariff": None,
+            "rates": {"yesterday": [], "today": [], "tomorrow": []},
+        }
+    return {
+        "provider": flow.provider(tariff.provider_id),
+        "currency_code": flow.location.currency_code,
+        "timezone": flow.location.timezone,
+        "market_rates_source": tariff.market_rates,
+        "tariff": summary.tariff_part(tariff),
+        "rates": summary.rates(flow.db, scope=flow.scope, location=flow.location, now=flow.now),
+    }
+
+
+def _no_summary_submit(flow: Flow, data: dict[str, Any] | None) -> str:
+    raise invalid("action_missing", "Answer this page with an action: EDIT, DISCONNECT or CLOSE.")
+
+
+def _edit(flow: Flow) -> str:
+    """Capture again from the provider; confirming replaces the connected tariff."""
+    flow.state.draft = Draft()
+    flow.state.history = []
+    return "provider_select"
+
+
+def _disconnect(flow: Flow) -> str:
+    connecting.disconnect(flow)
+    return END
+
+
+STEPS: dict[str, Step] = {
+    step.route: step
+    for step in (
+        Step("postal_address_capture", _render_address, _submit_address),
+        Step(
+            "provider_select",
+            _render_provider_select,
+            _submit_provider_select,
+            {
+                "PROVIDER_MISSING": lambda flow: "provider_name_capture",
+                "ADDRESS_CHANGE": lambda flow: "postal_address_capture",
+            },
+        ),
+        Step(
+            "provider_name_capture",
+            _render_provider_name,
+            _submit_provider_name,
+            {"ADDRESS_CHANGE": lambda flow: "postal_address_capture"},
+        ),
+        Step(
+            "tariff_select",
+            _render_tariff_select,
+            _submit_tariff_select,
+            {
+                "TARIFF_MISSING": lambda flow: "tariff_structure_select",
+                "ADDRESS_CHANGE": lambda flow: "postal_address_capture",
+            },
+        ),
+        Step(
+            "tariff_structure_select",
+            _render_structure,
+            _submit_structure,
+            {structure: _structure_action(structure) for structure in STRUCTURES},
+        ),
+        Step("rate_fixed_capture", _render_fixed, _submit_fixed),
+        Step("rate_tod_capture", _render_tod, _submit_tod),
+        Step("region_select", _render_region, _submit_region),
+        Step("surcharge_capture", _render_surcharge, _submit_surcharge),
+        Step("tariff_name_capture", _render_name, _submit_name),
+        Step("contract_term_capture", _render_contract, _submit_contract),
+        Step(
+            "tariff_summary",
+            render_summary,
+            _no_summary_submit,
+            {"EDIT": _edit, "WRONG_TARIFF": _edit, "DISCONNECT": _disconnect},
+        ),
+    )
+}
+
+
+def offered_actions(flow: Flow, step: Step) -> list[str]:
+    """The actions the page lists: its own (MARKET only where there is a market), then BACK
+    and CLOSE."""
+    own = [a for a in step.actions if a not in STRUCTURES or a in _options(flow)]
+    return [*own, "BACK", "CLOSE"]

@@ -1,0 +1,1 @@
+"""Market sources (`mrs_` ids) and market regions for market-indexed tariffs."""

@@ -22,6 +22,7 @@ from tariffconnect.config import Settings
 from tariffconnect.connect.flow.router import FlowHost
 from tariffconnect.connect.flow.router import build_router as build_flow_router
 from tariffconnect.connect.router import router as connect_router
+from tariffconnect.connect.web.router import router as web_router
 from tariffconnect.core import idempotency
 from tariffconnect.core.errors import (
     ApiError,
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         devices_router,
         providers_router,
         build_flow_router(settings.connect_flow_path),
+        web_router,
         connect_router,
         tariffs_router,
         prices_router,

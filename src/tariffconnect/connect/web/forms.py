@@ -1,0 +1,554 @@
+"""HTML form fields <-> the Connect flow's requests, per route.
+
+The one Python module that knows form field names: `to_request` turns a posted form into the
+`FlowRequest` the state machine takes, `values` turns the machine's render data into the
+strings the fields show, `entered` keeps what the customer typed for a re-render, and
+`field_of` says which field a machine error belongs to. The templates name the same fields
+(`FIELDS` lists them; a test checks the two agree).
+
+Money is entered in the currency's minor unit per kWh (p/kWh, ct/kWh, ¢/kWh, öre/øre) where
+the currency has one of two decimals, and converted to major units for the machine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import babel.numbers
+
+from tariffconnect.connect.flow import inputs as machine_inputs
+from tariffconnect.connect.flow.protocol import FlowRequest
+
+# Fields every step's forms carry.
+ROUTE_FIELD = "route"
+CSRF_FIELD = "csrf_token"
+ACTION_FIELD = "action"
+SKIP_FIELD = "skip"  # contract_term_capture's "until terminated" button
+
+ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "post_code", "country_code")
+TOD_FIELDS = ("day_from", "day_to", "day_cost", "night_from", "night_to", "night_cost")
+FIELDS: dict[str, tuple[str, ...]] = {
+    "postal_address_capture": ADDRESS_FIELDS,
+    "provider_select": ("provider_id",),
+    "provider_name_capture": ("provider_name",),
+    "tariff_select": ("tariff_id",),
+    "tariff_structure_select": ("structure",),
+    "rate_fixed_capture": ("cost",),
+    "rate_tod_capture": TOD_FIELDS,
+    "region_select": ("region",),
+    "surcharge_capture": ("surcharge_fixed", "surcharge_percentage", "region"),
+    "tariff_name_capture": ("tariff_name",),
+    "contract_term_capture": ("contract_end_date", SKIP_FIELD),
+}
+# Fields that are radio groups: an error links to the first radio, `<name>-0`.
+RADIO_FIELDS = frozenset({"provider_id", "tariff_id", "structure", "region"})
+
+MAX_DECIMALS = 4  # what a person may type, at most; never more than the machine takes:
+MACHINE_DECIMALS = machine_inputs.MAX_DECIMALS  # amounts in major units
+PERCENT_DECIMALS = 3  # the machine's limit for a surcharge percentage
+MAX_TEXT = 255
+# The longest value each text field takes (the location's columns); inputs say so too.
+MAX_LENGTHS = {
+    "address_line1": 255,
+    "address_line2": 255,
+    "city": 255,
+    "state": 64,
+    "post_code": 32,
+    "country_code": 8,
+    "provider_name": 255,
+    "tariff_name": 255,
+}
+DEFAULT_DAY = ("07:00", "23:00")
+DEFAULT_NIGHT = ("23:00", "07:00")
+
+# Minor units shown for rates, where the currency has one of two decimals.
+MINOR_UNITS = {
+    "GBP": "p",
+    "EUR": "ct",
+    "USD": "¢",
+    "CAD": "¢",
+    "AUD": "c",
+    "NZD": "c",
+    "SEK": "öre",
+    "NOK": "øre",
+    "DKK": "øre",
+    "CHF": "Rp.",
+}
+
+_ACTION = re.compile(r"[A-Za-z_]{1,64}")
+_NUMBER = re.compile(r"([+-]?)(\d{0,9})(?:[.,](\d*))?")
+_TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?")
+_DATE_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated when the page is rendered."""
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class RateUnit:
+    """How a currency's rates are entered: the entered number ÷ `factor` = major units."""
+
+    minor_symbol: str | None
+    factor: int
+
+
+def rate_unit(currency_code: str | None) -> RateUnit:
+    code = (currency_code or "").upper()
+    symbol = MINOR_UNITS.get(code)
+    if symbol is not None and babel.numbers.get_currency_precision(code) == 2:
+        return RateUnit(symbol, 100)
+    return RateUnit(None, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """A problem with one field (`field` None: with the page as a whole).
+
+    `message` is an English msgid (translated when shown, then formatted with `params`)
+    unless `translated` is False, which marks the machine's own message for a code the pages
+    have no text for.
+    """
+
+    field: str | None
+    code: str
+    message: str
+    translated: bool = True
+    params: tuple[tuple[str, str], ...] = ()
+
+
+class FormInvalid(Exception):
+    """The form cannot become a request; nothing was sent to the machine."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(", ".join(error.code for error in errors))
+        self.errors = errors
+
+
+def anchor(field: str) -> str:
+    """The element id an error summary links to for `field`."""
+    return f"{field}-0" if field in RADIO_FIELDS else field
+
+
+def action_of(form: Mapping[str, str]) -> str | None:
+    """The button's action (BACK, CLOSE, ...), upper-cased; None when there is none or it is
+    not an action name at all."""
+    value = form.get(ACTION_FIELD, "").strip()
+    if not value or not _ACTION.fullmatch(value):
+        return None
+    return value.upper()
+
+
+def has_garbage_action(form: Mapping[str, str]) -> bool:
+    value = form.get(ACTION_FIELD, "").strip()
+    return bool(value) and not _ACTION.fullmatch(value)
+
+
+def entered(route: str, form: Mapping[str, str]) -> dict[str, str]:
+    """What the customer typed into this route's fields, to show again after an error."""
+    return {name: form.get(name, "")[:MAX_TEXT] for name in FIELDS.get(route, ())}
+
+
+# --- form -> request ------------------------------------------------------------------------
+
+
+def to_request(
+    route: str, token: str, form: Mapping[str, str], data: Mapping[str, Any]
+) -> FlowRequest | None:
+    """The request for this submit of `route`; None when the form asks for nothing (a page
+    without fields, such as the summary, submitted without a button). `data` is the page's
+    render data (the currency). Raises FormInvalid for input that cannot be sent."""
+    action = action_of(form)
+    if action is not None:
+        return FlowRequest(route=route, connect_token=token, type="submit", action=action)
+    build = _BUILDERS.get(route)
+    if build is None:
+        return None
+    # A builder's None is a submit without data (contract_term_capture's "until terminated").
+    payload = build(form, data)
+    return FlowRequest(route=route, connect_token=token, type="submit", data=payload)
+
+
+def _text(form: Mapping[str, str], name: str) -> str:
+    """A text field as the machine takes it: runs of white space as one space, control
+    characters (NUL) dropped, at most the field's length."""
+    words = "".join(ch for ch in form.get(name, "") if ch.isprintable() or ch.isspace()).split()
+    return " ".join(words)[: MAX_LENGTHS.get(name, MAX_TEXT)]
+
+
+def _address(form: Mapping[str, str], _data: Mapping[str, Any]) -> dict[str, Any]:
+    address = {name: _text(form, name) for name in ADDRESS_FIELDS}
+    address["country_code"] = address["country_code"].upper()
+    return {"postal_address": address}
+
+
+def _choice(name: str, code: str, message: str) -> Callable[[Mapping[str, str]], str]:
+    def chosen(form: Mapping[str, str]) -> str:
+        value = form.get(name, "").strip()
+        if not value:
+            raise FormInvalid([FieldError(name, code, message)])
+        return value[:MAX_TEXT]
+
+    return chosen
+
+
+_provider = _choice("provider_id", "provider_id_missing", N_("Choose your energy provider."))
+_tariff = _choice("tariff_id", "tariff_id_missing", N_("Choose your tariff."))
+_structure = _choice("structure", "options_missing", N_("Choose how your tariff is priced."))
+_region = _choice("region", "region_missing", N_("Choose your region."))
+
+
+def _provider_select(form: Mapping[str, str], _data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"provider": {"id": _provider(form)}}
+
+
+def _provider_name(form: Mapping[str, str], _data: Mapping[str, Any]) -> dict[str, Any]:
+    name = _text(form, "provider_name")
+    if not name:
+        message = N_("Enter the name of your energy provider.")
+        raise FormInvalid([FieldError("provider_name", "provider_name_missing", message)])
+    return {"provider": {"name": name}}
+
+
+def _tariff_select(form: Mapping[str, str], _data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"tariff": {"id": _tariff(form)}}
+
+
+def _structure_select(form: Mapping[str, str], _data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"options": [_structure(form).upper()]}
+
+
+def _rate_fixed(form: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
+    unit = rate_unit(data.get("currency_code"))
+    cost = _amount(form, "cost", unit.factor, required=N_("Enter your price per kWh."))
+    return {"cost": cost}
+
+
+def _rate_tod(form: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
+    unit = rate_unit(data.get("currency_code"))
+    errors: list[FieldError] = []
+    times: dict[str, str] = {}
+    costs: dict[str, float] = {}
+    time_messages = {
+        "day_from": N_("Enter the time the day rate starts, like 07:00."),
+        "day_to": N_("Enter the time the day rate ends, like 23:00."),
+        "night_from": N_("Enter the time the night rate starts, like 23:00."),
+        "night_to": N_("Enter the time the night rate ends, like 07:00."),
+    }
+    for name, message in time_messages.items():
+        value = _time(form.get(name, ""))
+        if value is None:
+            errors.append(FieldError(name, "time_invalid", message))
+        else:
+            times[name] = value
+    cost_messages = {
+        "day_cost": N_("Enter your day rate."),
+        "night_cost": N_("Enter your night rate."),
+    }
+    for name, message in cost_messages.items():
+        try:
+            costs[name] = _amount(form, name, unit.factor, required=message)
+        except FormInvalid as invalid:
+            errors.extend(invalid.errors)
+    if errors:
+        order = list(TOD_FIELDS)
+        errors.sort(key=lambda error: order.index(error.field) if error.field in order else 99)
+        raise FormInvalid(errors)
+    return {
+        "hours": [
+            {
+                "valid_from": times["day_from"],
+                "valid_to": times["day_to"],
+                "cost": costs["day_cost"],
+            },
+            {
+                "valid_from": times["night_from"],
+                "valid_to": times["night_to"],
+                "cost": costs["night_cost"],
+            },
+        ]
+    }
+
+
+def _region_select(form: Mapping[str, str], _data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"region": _region(form)}
+
+
+def _surcharge(form: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
+    unit = rate_unit(data.get("currency_code"))
+    errors: list[FieldError] = []
+    values: dict[str, float] = {}
+    for name, factor, places in (
+        ("surcharge_fixed", unit.factor, None),
+        ("surcharge_percentage", 1, PERCENT_DECIMALS),
+    ):
+        try:
+            values[name] = _amount(form, name, factor, required=None, places=places)
+        except FormInvalid as invalid:
+            errors.extend(invalid.errors)
+    if errors:
+        raise FormInvalid(errors)
+    payload: dict[str, Any] = {
+        "surcharge": {
+            "fixed": values["surcharge_fixed"],
+            "percentage": values["surcharge_percentage"],
+        }
+    }
+    region = form.get("region", "").strip()
+    if region:
+        payload["region"] = region[:MAX_TEXT]
+    return payload
+
+
+def _tariff_name(form: Mapping[str, str], _data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"tariff": {"name": _text(form, "tariff_name")}}
+
+
+def _contract_term(form: Mapping[str, str], _data: Mapping[str, Any]) -> dict[str, Any] | None:
+    if form.get(SKIP_FIELD):
+        return None  # "until terminated": a submit with no data at all
+    text = form.get("contract_end_date", "").strip()
+    if not text:
+        return None
+    day = _date(text)
+    if day is None:
+        message = N_("Enter the contract end date as a real date, like 30 June 2027.")
+        raise FormInvalid([FieldError("contract_end_date", "date_format_invalid", message)])
+    return {"contract_end_date": f"{day.isoformat()}T00:00:00Z"}
+
+
+Builder = Callable[[Mapping[str, str], Mapping[str, Any]], dict[str, Any] | None]
+_BUILDERS: dict[str, Builder] = {
+    "postal_address_capture": _address,
+    "provider_select": _provider_select,
+    "provider_name_capture": _provider_name,
+    "tariff_select": _tariff_select,
+    "tariff_structure_select": _structure_select,
+    "rate_fixed_capture": _rate_fixed,
+    "rate_tod_capture": _rate_tod,
+    "region_select": _region_select,
+    "surcharge_capture": _surcharge,
+    "tariff_name_capture": _tariff_name,
+    "contract_term_capture": _contract_term,
+}
+
+
+def decimals_for(factor: int) -> int:
+    """How many decimals a person may type for an amount entered in units of 1/factor: at
+    most MAX_DECIMALS, and no more than the machine keeps once divided (24.123 p is
+    0.24123 GBP: five decimals)."""
+    return max(0, min(MAX_DECIMALS, MACHINE_DECIMALS - (len(str(factor)) - 1)))
+
+
+def parse_number(text: str, places: int = MAX_DECIMALS) -> Decimal | None:
+    """A number typed by a person: `24.5` or `24,5` (either decimal separator, no grouping),
+    an optional sign; None for an empty field. Raises ValueError for anything else, or for
+    more than `places` decimals."""
+    text = text.strip().replace("\u2212", "-")  # a typographic minus
+    if not text:
+        return None
+    match = _NUMBER.fullmatch(text)
+    if match is None or not (match.group(2) or match.group(3)):
+        raise ValueError("not a number")
+    sign, whole, fraction = match.group(1), match.group(2) or "0", match.group(3) or ""
+    if len(fraction) > places:
+        raise ValueError("too many decimals")
+    try:
+        return Decimal(f"{sign}{whole}.{fraction or '0'}")
+    except InvalidOperation:  # pragma: no cover - the pattern admits only digits
+        raise ValueError("not a number") from None
+
+
+def _amount(
+    form: Mapping[str, str],
+    name: str,
+    factor: int,
+    *,
+    required: str | None,
+    places: int | None = None,
+) -> float:
+    """The number in field `name` divided by factor, as the machine's float. Empty is 0 when
+    the field is optional (`required` None), else the error `required`."""
+    text = form.get(name, "")
+    allowed = decimals_for(factor) if places is None else min(places, decimals_for(factor))
+    try:
+        value = parse_number(text, allowed)
+    except ValueError as error:
+        code = f"{name}_invalid"
+        if str(error) != "too many decimals":
+            raise FormInvalid([FieldError(name, code, N_("Enter a number, like 24.5."))]) from None
+        message = N_("Enter a number with at most %(places)s decimal places.")
+        params = (("places", str(allowed)),)
+        raise FormInvalid([FieldError(name, code, message, params=params)]) from None
+    if value is None:
+        if required is not None:
+            raise FormInvalid([FieldError(name, f"{name}_missing", required)])
+        return 0.0
+    return float(value / factor)
+
+
+def _time(text: str) -> str | None:
+    """`HH:MM` or `HH:MM:SS` as the machine's `HH:MM:SS`; None when it is neither."""
+    match = _TIME.fullmatch(text.strip())
+    if match is None:
+        return None
+    return f"{match.group(1)}:{match.group(2)}:{match.group(3) or '00'}"
+
+
+def _date(text: str) -> date | None:
+    """An ISO date (what `<input type="date">` sends) or a dotted day.month.year."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    match = _DATE_DOTTED.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        return date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
+    except ValueError:
+        return None
+
+
+# --- render data -> field values --------------------------------------------------------------
+
+
+NumberText = Callable[[Decimal], str]
+
+
+def values(route: str, data: Mapping[str, Any], number: NumberText) -> dict[str, str]:
+    """The strings this route's fields show for the machine's render data. `number` formats
+    a number for an input in the page's locale (its decimal separator, no grouping)."""
+    shown = dict.fromkeys(FIELDS.get(route, ()), "")
+    unit = rate_unit(data.get("currency_code"))
+    if route == "postal_address_capture":
+        address = _mapping(data.get("postal_address"))
+        shown.update({name: _str(address.get(name)) for name in ADDRESS_FIELDS})
+    elif route == "provider_name_capture":
+        shown["provider_name"] = _str(_mapping(data.get("provider")).get("name"))
+    elif route == "tariff_select":
+        shown["tariff_id"] = _str(_mapping(data.get("tariff")).get("id"))
+    elif route == "rate_fixed_capture":
+        shown["cost"] = amount_text(data.get("cost"), unit.factor, number)
+    elif route == "rate_tod_capture":
+        shown.update(_tod_values(data, unit, number))
+    elif route == "region_select":
+        shown["region"] = _str(data.get("region"))
+    elif route == "surcharge_capture":
+        surcharge = _mapping(data.get("surcharge"))
+        shown["surcharge_fixed"] = amount_text(surcharge.get("fixed"), unit.factor, number)
+        shown["surcharge_percentage"] = amount_text(surcharge.get("percentage"), 1, number)
+        shown["region"] = _str(data.get("region"))
+    elif route == "tariff_name_capture":
+        shown["tariff_name"] = _str(_mapping(data.get("tariff")).get("name"))
+    elif route == "contract_term_capture":
+        end = _str(data.get("contract_end_date"))
+        shown["contract_end_date"] = end[:10] if _date(end[:10]) else ""
+    return shown
+
+
+def _tod_values(data: Mapping[str, Any], unit: RateUnit, number: NumberText) -> dict[str, str]:
+    hours = data.get("hours")
+    entries = [h for h in hours if isinstance(h, Mapping)] if isinstance(hours, list) else []
+    shown: dict[str, str] = {}
+    for index, (prefix, defaults) in enumerate((("day", DEFAULT_DAY), ("night", DEFAULT_NIGHT))):
+        entry = entries[index] if index < len(entries) else {}
+        start = _time(_str(entry.get("valid_from")))
+        end = _time(_str(entry.get("valid_to")))
+        if start is None or end is None or start == end:  # empty or zero: the usual periods
+            start, end = f"{defaults[0]}:00", f"{defaults[1]}:00"
+        shown[f"{prefix}_from"] = start[:5]
+        shown[f"{prefix}_to"] = end[:5]
+        shown[f"{prefix}_cost"] = amount_text(entry.get("cost"), unit.factor, number)
+    return shown
+
+
+def amount_text(value: Any, factor: int, number: NumberText) -> str:
+    """A machine amount (major units) as the field shows it (times factor); "" for none or 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return ""
+    try:
+        major = Decimal(str(value))
+    except InvalidOperation:
+        return ""
+    if not major.is_finite() or major == 0:
+        return ""
+    return number(major * factor)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+# --- machine errors -> fields -----------------------------------------------------------------
+
+_ADDRESS_CODE = re.compile(r"(?:.*\.)?(" + "|".join(ADDRESS_FIELDS) + r")_[a-z_]+")
+
+
+def field_of(route: str, code: str, form: Mapping[str, str]) -> str | None:
+    """The field a machine error code is about on this route (None: the page as a whole)."""
+    if route == "postal_address_capture":
+        match = _ADDRESS_CODE.fullmatch(code)
+        return match.group(1) if match else None
+    if route == "rate_tod_capture":
+        return _tod_field(code, form)
+    if code.startswith(("region", "market_region")):
+        if route == "region_select" or form.get("region") is not None:
+            return "region"
+        return None
+    if route == "surcharge_capture":
+        if code.startswith(("surcharge_percentage", "percentage")):
+            return "surcharge_percentage"
+        if code.startswith(("surcharge", "fixed", "cost")):
+            return "surcharge_fixed"
+        return None
+    simple = {
+        "provider_select": ("provider", "provider_id"),
+        "provider_name_capture": ("provider", "provider_name"),
+        "tariff_select": ("tariff", "tariff_id"),
+        "tariff_structure_select": ("options", "structure"),
+        "rate_fixed_capture": ("cost", "cost"),
+        "tariff_name_capture": ("tariff", "tariff_name"),
+        "contract_term_capture": ("", "contract_end_date"),
+    }
+    prefix, field = simple.get(route, (None, None))
+    if prefix is None or not code.startswith(prefix):
+        return None
+    return field
+
+
+def _tod_field(code: str, form: Mapping[str, str]) -> str:
+    def minutes(name: str) -> str | None:
+        return _time(form.get(name, ""))
+
+    if code.startswith("valid_from"):
+        return "day_from"
+    if code.startswith("valid_to"):
+        return "day_to"
+    if code.startswith(("gap", "incomplete", "overlap")):
+        # The day must end when the night starts, and the night end when the day starts.
+        if minutes("day_to") != minutes("night_from"):
+            return "day_to"
+        if minutes("night_to") != minutes("day_from"):
+            return "night_to"
+        return "day_from"
+    if code.startswith("cost"):
+        for name in ("day_cost", "night_cost"):
+            try:
+                value = parse_number(form.get(name, ""))
+            except ValueError:
+                return name
+            if value is None or value <= 0:
+                return name
+        return "day_cost"
+    return "day_from"

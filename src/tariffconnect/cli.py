@@ -18,12 +18,17 @@ from sqlalchemy import select
 from tariffconnect.accounts import service as accounts
 from tariffconnect.accounts.models import Account
 from tariffconnect.config import Settings
+from tariffconnect.connect import service as connect_sessions
+from tariffconnect.connect.schemas import ConnectSessionCreate
 from tariffconnect.core.errors import ApiError
 from tariffconnect.core.pagination import PageParams
 from tariffconnect.core.scoping import Scope
 from tariffconnect.db import Database
 from tariffconnect.db.migrate import upgrade
 from tariffconnect.events import signing
+from tariffconnect.locations import service as locations
+from tariffconnect.locations.models import Location
+from tariffconnect.locations.schemas import LocationCreate, PostalAddressIn
 from tariffconnect.runtime import Runtime
 from tariffconnect.webhooks import service as webhooks
 from tariffconnect.webhooks.schemas import WebhookEndpointCreate
@@ -76,6 +81,7 @@ def serve(
     try:
         if settings.demo_account:
             _first_run_demo(db, settings)
+            _demo_connect_link(db, settings)
     finally:
         db.dispose()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -186,12 +192,15 @@ def webhook_delete(
     typer.echo(f"deleted {endpoint_id}")
 
 
+DEMO_NAME = "Demo"
+
+
 def _first_run_demo(db: Database, settings: Settings) -> None:
     """On an empty database, create a demo account and say how to use it."""
     with db.transaction() as session:
         if session.scalars(select(Account.id).limit(1)).first() is not None:
             return
-        account = accounts.create(session, name="Demo")
+        account = accounts.create(session, name=DEMO_NAME)
         key = accounts.create_key(session, account_id=account.id, live_mode=False, name="demo")
     base = settings.base_url
     credentials = shlex.quote(f"{account.id}:{key.secret}")
@@ -200,6 +209,51 @@ def _first_run_demo(db: Database, settings: Settings) -> None:
     typer.echo(f"  test API key: {key.secret}")
     typer.echo("Log in with:")
     typer.echo(f"  curl -s -u {credentials} {base}/login")
+
+
+DEMO_LOCATION = "tariffconnect-demo"  # the demo location's reference_id
+DEMO_ADDRESS = PostalAddressIn(
+    address_line1="10 Downing Street", city="London", post_code="SW1A 2AA", country_code="GB"
+)
+
+
+def _demo_connect_link(db: Database, settings: Settings) -> None:
+    """Print a fresh link to the hosted Connect flow for the demo account's demo location.
+
+    A new session on every start, as sessions expire (a day by default); the demo location is
+    made on the first start that lacks it.
+    """
+    base = settings.base_url
+    with db.transaction() as session:
+        query = select(Account.id).where(Account.name == DEMO_NAME).order_by(Account.id)
+        account_id = session.scalars(query.limit(1)).first()
+        if account_id is None:
+            return
+        scope = Scope(account_id, live_mode=False)
+        location_id = session.scalars(
+            select(Location.id)
+            .where(
+                Location.account_id == account_id,
+                Location.live_mode.is_(False),
+                Location.reference_id == DEMO_LOCATION,
+            )
+            .limit(1)
+        ).first()
+        if location_id is None:
+            body = LocationCreate(reference_id=DEMO_LOCATION, postal_address=DEMO_ADDRESS)
+            location_id = locations.create(session, scope=scope, data=body).id
+        connect_session = connect_sessions.create(
+            session,
+            scope=scope,
+            data=ConnectSessionCreate(
+                location_id=location_id,
+                connect_url=f"{base}/connect/web",
+                callback_url=f"{base}/connect/web/done",
+            ),
+            ttl_seconds=settings.connect_session_ttl_seconds,
+        )
+    typer.echo("Link a tariff as a customer would (the demo location's hosted Connect flow):")
+    typer.echo(f"  {base}/connect/web?fp_cot={connect_session.id}")
 
 
 @account_app.command("create")

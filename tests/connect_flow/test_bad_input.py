@@ -218,6 +218,14 @@ def test_name_and_contract_errors(client, at_structure):
             },
             "state_missing",
         ),
+        (
+            {"address_line1": "1 A\u0000", "city": "L", "post_code": "X", "country_code": "GB"},
+            "address_line1_invalid",
+        ),
+        (
+            {"address_line1": "1 A", "city": "L", "post_code": "X" * 33, "country_code": "GB"},
+            "post_code_invalid",
+        ),
     ],
 )
 def test_address_errors(client, tenant, address, code):

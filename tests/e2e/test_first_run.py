@@ -1,5 +1,6 @@
 """`make run` as a user meets it: the server starts, prints a demo account and a curl that works."""
 
+import json
 import os
 import re
 import shlex
@@ -47,6 +48,19 @@ def test_first_start_prints_a_demo_account_and_a_working_curl(server, tmp_path):
     assert account.status_code == 200
     assert account.json()["id"] == account_id
 
+    # The hosted Connect link of the demo location opens its first page.
+    link = re.search(r"(http://\S+/connect/web\?fp_cot=(cot_[0-9a-f]{24}))", output)
+    assert link is not None, output
+    page = httpx.get(link.group(1))
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
+    flow = httpx.post(
+        f"{server.base}/connect/flow",
+        content=json.dumps({"route": "session_start", "connect_token": link.group(2)}),
+    )
+    assert flow.json()["route"] == "provider_select"
+    assert flow.json()["data"]["postal_address"]["post_code"] == "SW1A 2AA"
+
     secret_file = tmp_path / "secret_key"
     assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
     assert key not in secret_file.read_text()
@@ -61,6 +75,8 @@ def test_restart_keeps_accounts_and_tokens_and_does_not_make_a_second_demo(serve
     server.stop(signal.SIGKILL)  # a crash, not a clean shutdown
     output = server.start()
     assert "First run" not in output
+    # Each start prints a fresh link (sessions expire), for the same demo location.
+    assert output.count("/connect/web?fp_cot=cot_") == 1
     headers = {"Authorization": f"Bearer {token}"}
     assert httpx.get(f"{server.base}/account", headers=headers).json()["id"] == account_id
     assert httpx.get(f"{server.base}/login", auth=(account_id, key)).status_code == 200

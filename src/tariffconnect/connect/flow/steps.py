@@ -11,10 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from tariffconnect.connect.flow import connecting, inputs, summary
 from tariffconnect.connect.flow.context import Flow
 from tariffconnect.connect.flow.protocol import STRUCTURE_ALIASES, invalid
 from tariffconnect.connect.flow.state import Draft
+from tariffconnect.core.errors import from_validation_errors
 from tariffconnect.locations import service as locations
 from tariffconnect.locations.schemas import LocationUpdate, PostalAddressIn
 from tariffconnect.market import sources as market
@@ -60,7 +63,10 @@ def _submit_address(flow: Flow, data: dict[str, Any] | None) -> str:
             raise invalid(f"{name}_missing", f"postal_address.{name} is required.")
     if any(value is not None and not isinstance(value, str) for value in address.values()):
         raise invalid("postal_address_invalid", "Every address field must be text.")
-    checked = PostalAddressIn.model_validate({k: v or None for k, v in address.items()})
+    try:
+        checked = PostalAddressIn.model_validate({k: v or None for k, v in address.items()})
+    except ValidationError as error:  # too long, or a control character
+        raise from_validation_errors(error.errors()) from None
     locations.update(
         flow.db,
         scope=flow.scope,

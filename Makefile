@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 LINTED := src tests $(wildcard bench)
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run test lint typecheck clean
+.PHONY: run test lint typecheck chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,11 @@ lint: $(VENV)/.test-installed
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy
 
-test: lint typecheck
+# Browser tests need Debian's Chromium; scripts/install-chromium installs it when missing.
+chromium:
+	scripts/install-chromium
+
+test: lint typecheck chromium
 	$(BIN)/pytest
 
 clean:

@@ -50,11 +50,23 @@ PHONE = {
 }
 
 
+# A front end on another origin that calls the flow API the way Flatpeak's reference front end
+# does (its service.ts): fetch(API, {method: "POST", body: JSON.stringify(payload)}), with no
+# Content-Type, so the browser sends a CORS "simple request" labelled text/plain.
+FRONT_END = b"""<!doctype html><title>Front end</title><h1>Front end</h1>
+<script>
+window.submitAction = (api, payload) =>
+  fetch(api, {method: "POST", body: JSON.stringify(payload)}).then((r) => r.json());
+</script>"""
+CALLBACK_PAGE = b"<!doctype html><title>App</title><h1>Back in the app</h1>"
+
+
 class CallbackApp(BaseHTTPRequestHandler):
-    """The app's callback page: where the customer lands when Connect is done."""
+    """The app's side: its callback page, where the customer lands when Connect is done, and
+    a front end page of its own origin."""
 
     def do_GET(self) -> None:
-        body = b"<!doctype html><title>App</title><h1>Back in the app</h1>"
+        body = FRONT_END if self.path.startswith("/front-end") else CALLBACK_PAGE
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(body)))

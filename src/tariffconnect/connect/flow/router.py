@@ -8,11 +8,14 @@ header carries authority here, only the token in the body.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
 from anyio import to_thread
 from fastapi import APIRouter, Request
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -20,6 +23,7 @@ from tariffconnect.connect.flow import machine
 from tariffconnect.connect.flow.protocol import FlowError, FlowRequest, error_body, parse
 from tariffconnect.runtime import Runtime, runtime_of
 
+log = logging.getLogger("tariffconnect.connect.flow")
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "POST, OPTIONS",
@@ -37,7 +41,8 @@ def build_router(path: str) -> APIRouter:
         body = await request.body()
         runtime = runtime_of(request)
         request_id = str(request.scope.get("state", {}).get("request_id", ""))
-        status, answer = await to_thread.run_sync(_answer, runtime, body, request_id)
+        base_url = (runtime.settings.public_base_url or str(request.base_url)).rstrip("/")
+        status, answer = await to_thread.run_sync(_answer, runtime, body, request_id, base_url)
         return Response(
             orjson.dumps(answer),
             status_code=status,
@@ -52,12 +57,18 @@ def build_router(path: str) -> APIRouter:
     return router
 
 
-def _answer(runtime: Runtime, body: bytes, request_id: str) -> tuple[int, dict[str, Any]]:
+def _answer(
+    runtime: Runtime, body: bytes, request_id: str, base_url: str
+) -> tuple[int, dict[str, Any]]:
     request: FlowRequest | None = None
     try:
         request = parse(body)
-        with runtime.db.transaction(write=True) as session:
-            return 200, machine.advance(session, request)
+        try:
+            with runtime.db.transaction(write=True) as session:
+                return 200, machine.advance(session, request, base_url=base_url)
+        except (OperationalError, PoolTimeout):
+            log.warning("database unavailable for the Connect flow", exc_info=True)
+            raise FlowError(503, "database_unavailable", "Try again in a moment.") from None
     except FlowError as error:
         return error.status, error_body(
             error,

@@ -573,5 +573,4 @@ def _summary(visit: Visit, data: Mapping[str, Any], fmt: i18n.Formatter) -> dict
         "fixed_rate": today[0]["price"] if today else None,
         "market": data.get("market_rates_source") is True,
         "days": days,
-        "read_only": False,
     }

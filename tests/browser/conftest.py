@@ -125,8 +125,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             callback_server.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """One browser per test module. Playwright's sync API runs an event loop in this thread
+    while it is started, which would break later tests that call asyncio.run(); so it stops
+    with each module rather than living for the session."""
     if not os.access(CHROMIUM, os.X_OK):
         if os.environ.get("TARIFFCONNECT_SKIP_BROWSER_TESTS") == "1":
             pytest.skip("Chromium is not installed and browser tests were skipped on request")

@@ -249,3 +249,32 @@ def test_wrong_tariff_recaptures_like_edit(client, tenant):
     page = submit(client, token, "tariff_summary", action="WRONG_TARIFF")
     assert page["route"] == "provider_select"
     assert submit(client, token, "provider_select", action="BACK")["route"] == "tariff_summary"
+
+
+def test_a_provider_named_by_the_app_skips_the_provider_page(client, tenant):
+    location_id = make_location(client, tenant.test, LONDON)
+    body = {
+        "location_id": location_id,
+        "connect_url": "https://app.example.com/connect",
+        "callback_url": CALLBACK,
+        "provider_id": OCTOPUS,
+    }
+    token = client.post("/connect", json=body, headers=tenant.test).json()["id"]
+    page = start(client, token)
+    assert page["route"] == "tariff_select"
+    assert page["data"]["provider"]["id"] == OCTOPUS
+    # It is the first page: BACK leaves for the app.
+    assert submit(client, token, "tariff_select", action="BACK")["route"] == "session_redirect"
+
+
+def test_a_named_provider_that_does_not_serve_the_address_is_asked_for(client, tenant):
+    location_id = make_location(client, tenant.test, LONDON)
+    berlin_only = plain_provider("DE")
+    body = {
+        "location_id": location_id,
+        "connect_url": "https://app.example.com/connect",
+        "callback_url": CALLBACK,
+        "provider_id": berlin_only,
+    }
+    token = client.post("/connect", json=body, headers=tenant.test).json()["id"]
+    assert start(client, token)["route"] == "provider_select"

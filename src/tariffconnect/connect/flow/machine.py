@@ -85,12 +85,12 @@ def _advance(
 
 def _first_route(flow: Flow) -> str:
     """An existing tariff opens its summary (to manage it); else the address if Connect
-    lacks part of it; else the provider."""
+    lacks part of it; else the provider (or, when the app named it, what follows)."""
     if flow.connected_tariff() is not None:
         return "tariff_summary"
     if not steps.address_complete(flow):
         return "postal_address_capture"
-    return "provider_select"
+    return steps.after_address(flow)
 
 
 def _submit(flow: Flow, request: FlowRequest) -> dict[str, Any]:

@@ -73,6 +73,16 @@ def _submit_address(flow: Flow, data: dict[str, Any] | None) -> str:
         location_id=flow.location.id,
         data=LocationUpdate(postal_address=checked),
     )
+    return after_address(flow)
+
+
+def after_address(flow: Flow) -> str:
+    """The provider page, unless the app named the provider when it created the session (and
+    that provider serves the address): then the page after it."""
+    preset = flow.connect_session.provider_id
+    if preset is not None and preset in {p["id"] for p in _providers(flow)}:
+        flow.state.draft = Draft(provider_id=preset)
+        return _after_provider(flow)
     return "provider_select"
 
 
@@ -96,6 +106,10 @@ def _submit_provider_select(flow: Flow, data: dict[str, Any] | None) -> str:
     if provider_id not in offered:
         raise invalid("provider_id_invalid", "That provider does not serve this address.")
     flow.state.draft = Draft(provider_id=str(provider_id))
+    return _after_provider(flow)
+
+
+def _after_provider(flow: Flow) -> str:
     # DIRECT providers (a login at the provider) come with the DIRECT issue; until then they
     # take the library or manual path like every other provider.
     return "tariff_select" if _library(flow) else "tariff_structure_select"

@@ -278,3 +278,13 @@ def test_a_named_provider_that_does_not_serve_the_address_is_asked_for(client, t
     }
     token = client.post("/connect", json=body, headers=tenant.test).json()["id"]
     assert start(client, token)["route"] == "provider_select"
+
+
+def test_a_summary_whose_tariff_was_deleted_starts_the_capture_again(client, tenant):
+    token = make_session(client, tenant.test)
+    summary = connect_fixed(client, token)
+    tariff_id = summary["data"]["tariff"]["id"]
+    assert client.delete(f"/tariffs/{tariff_id}", headers=tenant.test).status_code == 202
+    page = start(client, token)
+    assert page["route"] == "provider_select"
+    assert submit(client, token, "provider_select", action="BACK")["route"] == "session_redirect"

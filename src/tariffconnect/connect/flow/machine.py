@@ -71,8 +71,12 @@ def _advance(
     if expired and not ended and cs.status != sessions.COMPLETED:
         raise FlowError(410, "connect_token_expired", "This Connect link has expired.")
     flow = Flow(session, cs, location, state or FlowState(route=START), now, base_url)
-    if state is None:
-        flow.state.route = _first_route(flow)
+    if state is None or (
+        flow.state.route == "tariff_summary" and not ended and flow.connected_tariff() is None
+    ):
+        # A new flow; or the summary's tariff was removed meanwhile (through the API, or by
+        # another session): start the capture again.
+        flow.state.route, flow.state.history = _first_route(flow), []
     if ended or expired:
         reply = _read_only(flow, request)
     else:

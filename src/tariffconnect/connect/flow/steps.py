@@ -323,16 +323,9 @@ def _submit_contract(flow: Flow, data: dict[str, Any] | None) -> str:
 
 
 def render_summary(flow: Flow) -> dict[str, Any]:
+    """The location's connected tariff (the machine never shows this page without one)."""
     tariff = flow.connected_tariff()
-    if tariff is None:  # removed behind the customer's back (e.g. through the API)
-        return {
-            "provider": flow.provider(),
-            "currency_code": flow.location.currency_code,
-            "timezone": flow.location.timezone,
-            "market_rates_source": False,
-            "tariff": None,
-            "rates": {"yesterday": [], "today": [], "tomorrow": []},
-        }
+    assert tariff is not None
     return {
         "provider": flow.provider(tariff.provider_id),
         "currency_code": flow.location.currency_code,

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from tariffconnect.connect import service as sessions
 from tariffconnect.connect.flow import connecting, inputs, summary
 from tariffconnect.connect.flow.context import Flow
 from tariffconnect.connect.flow.protocol import STRUCTURE_ALIASES, invalid
@@ -78,9 +79,11 @@ def _submit_address(flow: Flow, data: dict[str, Any] | None) -> str:
 
 def after_address(flow: Flow) -> str:
     """The provider page, unless the app named the provider when it created the session (and
-    that provider serves the address): then the page after it."""
+    that provider serves the address): then the page after it. Once the session completed,
+    its provider_id is the customer's own choice, so they are asked again."""
     preset = flow.connect_session.provider_id
-    if preset is not None and preset in {p["id"] for p in _providers(flow)}:
+    named_by_app = flow.connect_session.status != sessions.COMPLETED
+    if named_by_app and preset is not None and preset in {p["id"] for p in _providers(flow)}:
         flow.state.draft = Draft(provider_id=preset)
         return _after_provider(flow)
     return "provider_select"

@@ -33,6 +33,7 @@ from tariffconnect.connect.models import ConnectSession
 from tariffconnect.connect.web import chart, csrf, forms, i18n
 from tariffconnect.connect.web.forms import N_
 from tariffconnect.core.urls import UrlError, validate_redirect_url
+from tariffconnect.locations.models import Location
 from tariffconnect.runtime import Runtime, runtime_of
 
 log = logging.getLogger("tariffconnect.connect.web")
@@ -48,6 +49,8 @@ TOKEN_MAX_LENGTH = 64
 MAX_FIELDS = 50
 TEMPLATES = frozenset(forms.FIELDS) | {"tariff_summary", "error", "session_redirect"}
 TOKEN_ERROR_STATUSES = frozenset({404, 410})  # connect_token_invalid, connect_token_expired
+# The machine's answers to a form for a page that is not the current one.
+STALE_CODES = frozenset({"route_not_current", "route_invalid"})
 _HOST = re.compile(r"[a-z0-9.-]+")
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
 _LOGO_PATH = re.compile(r"(?:/[A-Za-z0-9._~-]+)*/providers/[A-Za-z0-9_]+/logo\.svg")
@@ -213,53 +216,47 @@ def _submit(visit: Visit, form: Mapping[str, str]) -> Response:
     route = ROUTE_ALIASES.get(posted, posted)
     if not route or forms.has_garbage_action(form):
         return _see_other(visit, visit.page_url)
-    current: dict[str, Any] | None = None
-    callback_url: str | None = None
-    invalid: forms.FormInvalid | None = None
-    reply: dict[str, Any] | None = None
     try:
         with visit.runtime.db.transaction(write=True) as session:
-            current = _advance(session, visit, _resume(visit.token))
-            callback_url = _callback_url(session, visit.token)
-            if current.get("route") == route:
-                try:
-                    request = forms.to_request(route, visit.token, form, _data(current))
-                except forms.FormInvalid as error:
-                    invalid, request = error, None
-                if request is not None:
-                    reply = _advance(session, visit, request)
+            found = session.get(ConnectSession, visit.token)
+            callback_url = found.callback_url if found is not None else None
+            # The one thing a form needs from the session: the currency its rates are in.
+            location = session.get(Location, found.location_id) if found is not None else None
+            page = {"currency_code": location.currency_code if location else None}
+            request = forms.to_request(route, visit.token, form, page)
+            if request is None:  # nothing asked (a page without fields, sent without a button)
+                return _see_other(visit, visit.page_url)
+            reply = _advance(session, visit, request)
+    except forms.FormInvalid as invalid:
+        return _refused(visit, route, form, invalid.errors)
     except FlowError as error:
-        if current is None or error.status in TOKEN_ERROR_STATUSES or error.status >= 500:
+        if error.code in STALE_CODES:
+            # A double submit, or a page the browser kept from earlier: show where the flow is.
+            return _see_other(visit, visit.page_url)
+        if error.status in TOKEN_ERROR_STATUSES or error.status >= 500:
             return _flow_error_page(visit, error)
-        return _refused(visit, route, form, error)
-    if current.get("route") != route:
-        # A double submit, or a page the browser kept from earlier: show where the flow is.
-        return _see_other(visit, visit.page_url)
-    if invalid is not None:
-        entered = forms.entered(route, form)
-        return _step(
-            visit, current, callback_url=callback_url, errors=invalid.errors, entered=entered
-        )
-    if reply is not None and reply.get("route") == "session_redirect":
+        message = i18n.error_text(visit.lang, error.code, error.message)
+        field = forms.field_of(route, error.code, form)
+        problem = forms.FieldError(field, error.code, message, translated=False)
+        return _refused(visit, route, form, [problem])
+    if reply.get("route") == "session_redirect":
         return _leave(visit, reply, callback_url)
     return _see_other(visit, visit.page_url)
 
 
-def _refused(visit: Visit, route: str, form: Mapping[str, str], error: FlowError) -> Response:
-    """The machine refused the submit (nothing changed): the step again, with the error and
-    what the customer entered."""
+def _refused(
+    visit: Visit, route: str, form: Mapping[str, str], errors: Sequence[forms.FieldError]
+) -> Response:
+    """The submit was refused (nothing changed): the step again, with the errors and what the
+    customer entered; or, if the flow is on another step by now, that step."""
     try:
         current, callback_url = _current(visit)
     except FlowError as again:
         return _flow_error_page(visit, again)
     if current.get("route") != route:
         return _see_other(visit, visit.page_url)
-    message = i18n.error_text(visit.lang, error.code, error.message)
-    problem = forms.FieldError(
-        forms.field_of(route, error.code, form), error.code, message, translated=False
-    )
     entered = forms.entered(route, form)
-    return _step(visit, current, callback_url=callback_url, errors=[problem], entered=entered)
+    return _step(visit, current, callback_url=callback_url, errors=errors, entered=entered)
 
 
 # --- answers ----------------------------------------------------------------------------------

@@ -19,3 +19,10 @@ class Runtime:
 def runtime_of(connection: HTTPConnection) -> Runtime:
     runtime: Runtime = connection.app.state.runtime
     return runtime
+
+
+def public_base_url(connection: HTTPConnection) -> str:
+    """settings.public_base_url when set (behind a proxy the request's own host may be an
+    internal one), else the URL the caller used to reach us; no trailing slash."""
+    configured = runtime_of(connection).settings.public_base_url
+    return (configured or str(connection.base_url)).rstrip("/")

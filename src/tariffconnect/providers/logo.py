@@ -19,6 +19,11 @@ _SKIPPED_WORDS = frozenset({"and", "of", "the", "&", "de", "del", "di", "la", "l
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
 
+def path(provider_id: str) -> str:
+    """Where the badge is served (`GET /providers/{id}/logo.svg`, needing no token)."""
+    return f"/providers/{provider_id}/logo.svg"
+
+
 def initials(name: str) -> str:
     """Up to two letters: the first of each of the first two words, or for a one-word name
     its first two letters (`Octopus Energy` -> OE, `Tibber` -> TI, `E.ON` -> EO)."""

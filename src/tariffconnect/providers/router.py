@@ -13,7 +13,7 @@ from tariffconnect.core.pagination import ListObject, PageParams, page_in_memory
 from tariffconnect.core.routing import api_router
 from tariffconnect.providers import catalogue, logo
 from tariffconnect.providers.schemas import Provider, ProviderOut
-from tariffconnect.runtime import runtime_of
+from tariffconnect.runtime import public_base_url
 
 router = api_router(prefix="/providers", tags=["Providers"])
 Page = Annotated[PageParams, Depends(page_params)]
@@ -25,15 +25,7 @@ class SvgResponse(Response):
     media_type = "image/svg+xml"
 
 
-def _base_url(request: Request) -> str:
-    """settings.public_base_url when set (behind a proxy the request's own host may be an
-    internal one), else the URL the caller used to reach us."""
-    configured = runtime_of(request).settings.public_base_url
-    return (configured or str(request.base_url)).rstrip("/")
-
-
 def render(request: Request, provider: Provider) -> ProviderOut:
-    logo_path = router.url_path_for("provider_logo", provider_id=provider.id)
     return ProviderOut(
         id=provider.id,
         display_name=provider.display_name,
@@ -41,7 +33,7 @@ def render(request: Request, provider: Provider) -> ProviderOut:
         states=list(provider.states),
         integration_type=provider.integration_type,
         website_url=provider.website_url,
-        logo_url=f"{_base_url(request)}{logo_path}",
+        logo_url=f"{public_base_url(request)}{logo.path(provider.id)}",
     )
 
 

@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS
 from tariffconnect.connect.flow.state import FlowState
 from tariffconnect.connect.models import ConnectSession
 from tariffconnect.core.scoping import Scope
 from tariffconnect.locations.models import Location
-from tariffconnect.providers import catalogue
+from tariffconnect.providers import catalogue, logo
 from tariffconnect.tariffs import service as tariffs
 from tariffconnect.tariffs.models import Tariff
 
@@ -39,15 +40,7 @@ class Flow:
         )
 
     def postal_address(self) -> dict[str, str]:
-        loc = self.location
-        return {
-            "address_line1": loc.address_line1 or "",
-            "address_line2": loc.address_line2 or "",
-            "city": loc.city or "",
-            "state": loc.state or "",
-            "post_code": loc.post_code or "",
-            "country_code": loc.country_code or "",
-        }
+        return {name: getattr(self.location, name) or "" for name in ADDRESS_FIELDS}
 
     def provider(self, provider_id: str | None = None) -> dict[str, Any]:
         """`{id, display_name, logo_url}` of the chosen (or given) provider; a provider the
@@ -63,5 +56,5 @@ class Flow:
         return {
             "id": found.id,
             "display_name": found.display_name,
-            "logo_url": f"{self.base_url}/providers/{found.id}/logo.svg",
+            "logo_url": f"{self.base_url}{logo.path(found.id)}",
         }

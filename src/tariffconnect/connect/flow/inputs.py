@@ -17,7 +17,7 @@ MAX_RATE = Decimal(1000)  # per kWh, in major units: far above any real tariff
 MAX_DECIMALS = 5
 MAX_PERIODS = 48
 DAY_SECONDS = 24 * 3600
-_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
+TIME_OF_DAY = re.compile(r"([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?")  # HH:mm[:ss]
 UNTIL_TERMINATED = "0001-01-01T00:00:00Z"  # the zero release's spelling of "no end date"
 
 
@@ -63,7 +63,7 @@ def cost(value: Any, field: str = "cost") -> Decimal:
 
 def clock(value: Any, field: str) -> int:
     """`HH:MM:SS` (or `HH:MM`) as seconds since midnight."""
-    match = _TIME.match(value) if isinstance(value, str) else None
+    match = TIME_OF_DAY.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         raise invalid(f"{field}_invalid", f"{field} must be a time of day as HH:mm:ss.")
     hours, minutes, seconds = match.groups()

@@ -28,6 +28,8 @@ ROUTE_ALIASES = {
     "summary_fixed_confirm": "tariff_summary",
     "summary_tou_confirm": "tariff_summary",
 }
+# The keys of `postal_address`, on the pages that show or take one.
+ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "post_code", "country_code")
 # Tariff structure names of the earliest generation.
 STRUCTURE_ALIASES = {"FIXEDRATE": "FIXED", "TIMEOFUSE": "TIME_OF_DAY"}
 

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tariffconnect.connect.flow import machine
 from tariffconnect.connect.flow.protocol import FlowError, FlowRequest, error_body, parse
-from tariffconnect.runtime import Runtime, runtime_of
+from tariffconnect.runtime import Runtime, public_base_url, runtime_of
 
 log = logging.getLogger("tariffconnect.connect.flow")
 CORS_HEADERS = {
@@ -41,7 +41,7 @@ def build_router(path: str) -> APIRouter:
         body = await request.body()
         runtime = runtime_of(request)
         request_id = str(request.scope.get("state", {}).get("request_id", ""))
-        base_url = (runtime.settings.public_base_url or str(request.base_url)).rstrip("/")
+        base_url = public_base_url(request)
         status, answer = await to_thread.run_sync(_answer, runtime, body, request_id, base_url)
         return Response(
             orjson.dumps(answer),

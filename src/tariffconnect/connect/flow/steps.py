@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from tariffconnect.connect import service as sessions
 from tariffconnect.connect.flow import connecting, inputs, summary
 from tariffconnect.connect.flow.context import Flow
-from tariffconnect.connect.flow.protocol import STRUCTURE_ALIASES, invalid
+from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS, STRUCTURE_ALIASES, invalid
 from tariffconnect.connect.flow.state import Draft
 from tariffconnect.core.errors import from_validation_errors
 from tariffconnect.locations import service as locations
@@ -26,7 +26,6 @@ from tariffconnect.providers import catalogue
 from tariffconnect.tariffs import library
 
 END = "session_redirect"
-ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "post_code", "country_code")
 # What Connect needs of an address: enough to find providers and a market region.
 ADDRESS_REQUIRED = ("address_line1", "city", "post_code", "country_code")
 STRUCTURES = ("FIXED", "TIME_OF_DAY", "MARKET")

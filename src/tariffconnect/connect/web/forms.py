@@ -22,7 +22,7 @@ from typing import Any
 import babel.numbers
 
 from tariffconnect.connect.flow import inputs as machine_inputs
-from tariffconnect.connect.flow.protocol import FlowRequest
+from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS, FlowRequest
 
 # Fields every step's forms carry.
 ROUTE_FIELD = "route"
@@ -30,7 +30,6 @@ CSRF_FIELD = "csrf_token"
 ACTION_FIELD = "action"
 SKIP_FIELD = "skip"  # contract_term_capture's "until terminated" button
 
-ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "post_code", "country_code")
 TOD_FIELDS = ("day_from", "day_to", "day_cost", "night_from", "night_to", "night_cost")
 FIELDS: dict[str, tuple[str, ...]] = {
     "postal_address_capture": ADDRESS_FIELDS,
@@ -82,7 +81,6 @@ MINOR_UNITS = {
 
 _ACTION = re.compile(r"[A-Za-z_]{1,64}")
 _NUMBER = re.compile(r"([+-]?)(\d{0,9})(?:[.,](\d*))?")
-_TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?")
 _DATE_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 
 
@@ -395,7 +393,7 @@ def _amount(
 
 def _time(text: str) -> str | None:
     """`HH:MM` or `HH:MM:SS` as the machine's `HH:MM:SS`; None when it is neither."""
-    match = _TIME.fullmatch(text.strip())
+    match = machine_inputs.TIME_OF_DAY.fullmatch(text.strip())
     if match is None:
         return None
     return f"{match.group(1)}:{match.group(2)}:{match.group(3) or '00'}"

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from tariffconnect.connect.flow import summary
 from tariffconnect.events.models import Event
+from tariffconnect.locations.models import Location
 from tariffconnect.market import sources as market
 from tariffconnect.tariffs import library
 from tests.connect_flow.flow import (
@@ -246,3 +248,40 @@ def test_contract_end_date_in_the_reference_front_ends_format(client, tenant):
     stamp = end.strftime("%Y-%m-%dT%H:%M:%S.") + "123Z"
     summary = submit(client, token, "contract_term_capture", data={"contract_end_date": stamp})
     assert summary["data"]["tariff"]["contract_end_date"] == end.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_summary_days_are_local_days_with_their_own_offsets(client, database, tenant):
+    """On the day the clocks go forward, today runs 00:00 GMT to 00:00 BST: 23 hours."""
+    token = make_session(client, tenant.test)
+    to_structure(client, token, plain_provider())
+    submit(client, token, "tariff_structure_select", data={"options": ["FIXED"]})
+    submit(client, token, "rate_fixed_capture", data={"cost": 0.25})
+    finish(client, token, "Flat")
+    location_id = client.get(f"/connect/{token}", headers=tenant.test).json()["location_id"]
+    with database.transaction(write=False) as session:
+        location = session.get(Location, location_id)
+        now = datetime(2027, 3, 28, 12, 0, tzinfo=UTC)
+        days = summary.rates(session, location=location, now=now)
+    assert days == {
+        "yesterday": [
+            {
+                "tariff": {"confidence": 1.0, "cost": 0.25},
+                "valid_from": "2027-03-27T00:00:00+00:00",
+                "valid_to": "2027-03-28T00:00:00+00:00",
+            }
+        ],
+        "today": [
+            {
+                "tariff": {"confidence": 1.0, "cost": 0.25},
+                "valid_from": "2027-03-28T00:00:00+00:00",
+                "valid_to": "2027-03-29T00:00:00+01:00",
+            }
+        ],
+        "tomorrow": [
+            {
+                "tariff": {"confidence": 1.0, "cost": 0.25},
+                "valid_from": "2027-03-29T00:00:00+01:00",
+                "valid_to": "2027-03-30T00:00:00+01:00",
+            }
+        ],
+    }

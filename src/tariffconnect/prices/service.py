@@ -18,6 +18,7 @@ from tariffconnect.core.scoping import Scope
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
 from tariffconnect.devices import service as devices
 from tariffconnect.locations import service as locations
+from tariffconnect.locations.models import Location
 from tariffconnect.prices.calendar import public_holidays
 from tariffconnect.prices.engine import Interval, MarketPrices, NoPriceData, price_intervals
 from tariffconnect.prices.schemas import PriceWindow
@@ -75,22 +76,8 @@ def price(
             "no_tariff_connected",
             f"Location {location.id} has no connected {window.tariff_direction} tariff.",
         )
-    zone = ZoneInfo(location.timezone)
-    utc_start, utc_end = as_utc(start), as_utc(end)
-    holidays = public_holidays(
-        location.country_code,
-        location.state,
-        range((utc_start - timedelta(days=1)).year, (utc_end + timedelta(days=1)).year + 1),
-    )
-    inputs = [(_schedule(t), _market(session, t, utc_start, utc_end)) for t in priced]
-    try:
-        intervals = price_intervals(
-            inputs, start=utc_start, end=utc_end, zone=zone, holidays=holidays, decimals=5
-        )
-    except NoPriceData:
-        raise ApiError(
-            422, "no_price_data", "Market prices for this window are not available yet."
-        ) from None
+    utc_end = as_utc(end)
+    found = intervals(session, location, priced, start=as_utc(start), end=utc_end)
     offset = end.tzinfo or UTC
     charges = [t.standing_charge for t in priced if t.standing_charge is not None]
     return {
@@ -111,13 +98,40 @@ def price(
             "end_time": end,
             "tariff_direction": window.tariff_direction,
         },
-        "data": _series(intervals, offset),
+        "data": _series(found, offset),
         "standing_charge": (
             {"value": float(sum(charges, Decimal(0))), "unit": "per_day"} if charges else None
         ),
         "time_created": format_utc(now),
         "account_id": scope.account_id,
     }
+
+
+def intervals(
+    session: Session, location: Location, priced: list[Tariff], *, start: datetime, end: datetime
+) -> list[Interval]:
+    """The summed price intervals of `priced` (tariffs of `location`, already checked to be
+    the caller's) from `start` to `end` (UTC); 422 `no_price_data` where market prices are
+    missing."""
+    holidays = public_holidays(
+        location.country_code,
+        location.state,
+        range((start - timedelta(days=1)).year, (end + timedelta(days=1)).year + 1),
+    )
+    inputs = [(_schedule(t), _market(session, t, start, end)) for t in priced]
+    try:
+        return price_intervals(
+            inputs,
+            start=start,
+            end=end,
+            zone=ZoneInfo(location.timezone),
+            holidays=holidays,
+            decimals=5,
+        )
+    except NoPriceData:
+        raise ApiError(
+            422, "no_price_data", "Market prices for this window are not available yet."
+        ) from None
 
 
 def _series(intervals: list[Interval], offset: tzinfo) -> list[dict[str, Any]]:

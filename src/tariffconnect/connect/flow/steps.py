@@ -334,7 +334,7 @@ def render_summary(flow: Flow) -> dict[str, Any]:
         "timezone": flow.location.timezone,
         "market_rates_source": tariff.market_rates,
         "tariff": summary.tariff_part(tariff),
-        "rates": summary.rates(flow.db, scope=flow.scope, location=flow.location, now=flow.now),
+        "rates": summary.rates(flow.db, location=flow.location, now=flow.now),
     }
 
 

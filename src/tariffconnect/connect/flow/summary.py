@@ -3,18 +3,17 @@ tomorrow, in the reference front end's RateEntry shape."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import ApiError
-from tariffconnect.core.scoping import Scope
-from tariffconnect.core.timeutil import format_utc, utcnow
+from tariffconnect.core.timeutil import format_utc
 from tariffconnect.locations.models import Location
 from tariffconnect.prices import service as prices
-from tariffconnect.prices.schemas import PriceWindow
+from tariffconnect.tariffs import service as tariffs
 from tariffconnect.tariffs.models import Tariff
 
 DAYS = (("yesterday", -1), ("today", 0), ("tomorrow", 1))
@@ -44,37 +43,35 @@ def is_tiered(tariff: Tariff) -> bool:
 
 
 def rates(
-    session: Session, *, scope: Scope, location: Location, now: datetime | None = None
+    session: Session, *, location: Location, now: datetime
 ) -> dict[str, list[dict[str, Any]]]:
-    """Each local day's price intervals; a day without prices yet (a market day not
-    published) is an empty list."""
+    """Each local day's prices of the location's import tariffs (summed, as `/prices` gives
+    them); a day without prices yet (a market day not published) is an empty list."""
     zone = ZoneInfo(location.timezone)
-    today = (now or utcnow()).astimezone(zone).date()
+    priced = [
+        t
+        for t in tariffs.connected(session, location_ids=[location.id])
+        if t.tariff_direction == "IMPORT"
+    ]
+    today = now.astimezone(zone).date()
     out: dict[str, list[dict[str, Any]]] = {}
     for key, offset in DAYS:
         day = today + timedelta(days=offset)
-        start = datetime.combine(day, time(), zone)
-        end = datetime.combine(day + timedelta(days=1), time(), zone)
-        window = PriceWindow(start_time=start, end_time=end, tariff_direction="IMPORT")
+        start = datetime.combine(day, time(), zone).astimezone(UTC)
+        end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
         try:
-            price = prices.price(
-                session, scope=scope, location_id=location.id, device_id=None, window=window
-            )
+            found = prices.intervals(session, location, priced, start=start, end=end)
         except ApiError as error:
-            if error.code not in {"no_price_data", "no_tariff_connected"}:
+            if error.code != "no_price_data":
                 raise
-            out[key] = []
-            continue
+            found = []
         out[key] = [
             {
-                "tariff": {
-                    "confidence": entry["price"]["confidence"],
-                    "cost": entry["price"]["value"],
-                },
-                "valid_from": entry["valid_from"].isoformat(),
-                "valid_to": entry["valid_to"].isoformat(),
+                "tariff": {"confidence": float(i.confidence), "cost": float(i.value)},
+                "valid_from": i.start.astimezone(zone).isoformat(),
+                "valid_to": i.end.astimezone(zone).isoformat(),
             }
-            for entry in price["data"]
+            for i in found
         ]
     return out
 

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_DATABASE_URL
+from tests.connect_flow.flow import make_session
 from tests.e2e.server import Server, fresh_database_url
 
 CHROMIUM = "/usr/bin/chromium"
@@ -85,18 +86,8 @@ class Live:
 
     def session(self, address: dict[str, str]) -> str:
         """A location at `address` and a Connect session for it; the session's token."""
-        location = httpx.post(
-            f"{self.base}/locations", json={"postal_address": address}, headers=self.headers
-        )
-        assert location.status_code == 201, location.text
-        body = {
-            "location_id": location.json()["id"],
-            "connect_url": f"{self.base}/connect/web",
-            "callback_url": self.callback,
-        }
-        created = httpx.post(f"{self.base}/connect", json=body, headers=self.headers)
-        assert created.status_code == 200, created.text
-        return str(created.json()["id"])
+        with httpx.Client(base_url=self.base) as client:
+            return make_session(client, self.headers, address, callback_url=self.callback)
 
     def get(self, path: str, **params: str) -> Any:
         response = httpx.get(f"{self.base}{path}", params=params, headers=self.headers)

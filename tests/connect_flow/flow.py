@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import orjson
 from fastapi.testclient import TestClient
 
@@ -28,14 +29,14 @@ def plain_provider(country_code: str = "GB") -> str:
     )
 
 
-def make_location(client: TestClient, headers: dict[str, str], address: dict[str, str]) -> str:
+def make_location(client: httpx.Client, headers: dict[str, str], address: dict[str, str]) -> str:
     response = client.post("/locations", json={"postal_address": address}, headers=headers)
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 
 
 def make_session(
-    client: TestClient,
+    client: httpx.Client,
     headers: dict[str, str],
     address: dict[str, str] | None = None,
     *,

@@ -9,6 +9,8 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.connect_flow.flow import make_session
+
 CALLBACK = "myapp://nova/flatpeak/complete"
 LONDON = {
     "address_line1": "1 High Street",
@@ -21,18 +23,8 @@ LONDON = {
 def create_session(client, tenant, *, address: dict | None = None, callback=CALLBACK) -> str:
     """A Connect session (its token) for a new location; the location has only a city and
     country unless `address` is given, so the flow starts at the address page."""
-    headers = tenant.test
     postal = address or {"city": "London", "country_code": "GB"}
-    location = client.post("/locations", json={"postal_address": postal}, headers=headers)
-    assert location.status_code == 201, location.text
-    body = {
-        "location_id": location.json()["id"],
-        "connect_url": "myapp://nova/flatpeak/connect",
-        "callback_url": callback,
-    }
-    created = client.post("/connect", json=body, headers=headers)
-    assert created.status_code == 200, created.text
-    return created.json()["id"]
+    return make_session(client, tenant.test, postal, callback_url=callback)
 
 
 @dataclass

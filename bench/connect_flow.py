@@ -497,7 +497,7 @@ PIECES: tuple[tuple[object, str, str], ...] = (
     (tariffs_service, "create", "of which `tariffs.create` (checks, INSERT, 2 events)"),
     (events_service, "record", "`events.record` (3 events, each with a webhook fan-out query)"),
     (summary, "rates", "the summary's prices for yesterday, today, tomorrow"),
-    (prices_service, "price", "of which `prices.price`, 3 calls"),
+    (prices_service, "intervals", "of which `prices.intervals`, 3 calls"),
     (Session, "flush", "ORM flushes (autoflush before queries, and at commit)"),
 )
 TRANSACTION = "the transaction: pool checkout, BEGIN, final flush, COMMIT"

@@ -42,7 +42,9 @@ from tariffconnect.providers import catalogue
 from tariffconnect.providers.router import router as providers_router
 from tariffconnect.runtime import Runtime
 from tariffconnect.tariffs.router import router as tariffs_router
+from tariffconnect.webhooks import service as webhooks
 from tariffconnect.webhooks.router import public as jwks_router
+from tariffconnect.webhooks.router import redelivery as redelivery_router
 from tariffconnect.webhooks.router import router as webhooks_router
 from tariffconnect.webhooks.worker import Worker
 
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     db = database or Database(settings.database_url_resolved, pool_size=settings.db_pool_size)
     runtime = Runtime(settings=settings, db=db)
     catalogue.load()  # a broken provider file stops start-up, not the first request
+    webhooks.install()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -114,6 +117,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         tariffs_router,
         prices_router,
         events_router,
+        redelivery_router,
         webhooks_router,
         jwks_router,
     ):

@@ -25,12 +25,12 @@ from tariffconnect.core.pagination import PageParams
 from tariffconnect.core.scoping import Scope
 from tariffconnect.db import Database
 from tariffconnect.db.migrate import upgrade
-from tariffconnect.events import signing
 from tariffconnect.locations import service as locations
 from tariffconnect.locations.models import Location
 from tariffconnect.locations.schemas import LocationCreate, PostalAddressIn
 from tariffconnect.runtime import Runtime
 from tariffconnect.webhooks import service as webhooks
+from tariffconnect.webhooks import signing
 from tariffconnect.webhooks.schemas import WebhookEndpointCreate
 from tariffconnect.webhooks.worker import Worker
 
@@ -103,6 +103,7 @@ def worker() -> None:
     """Run the webhook delivery worker (also runs inside `serve` unless disabled)."""
     settings = Settings()
     db = _database(settings)
+    webhooks.install()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     async def main() -> None:

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_DATABASE_URL
-from tests.connect_flow.flow import make_session
+from tests.connect.flow.flow import make_session
 from tests.e2e.server import Server, fresh_database_url
 
 CHROMIUM = "/usr/bin/chromium"

@@ -9,9 +9,9 @@ from fastapi.security import HTTPBasicCredentials
 
 from tariffconnect.accounts import service, tokens
 from tariffconnect.accounts.schemas import AccountOut, AuthToken
-from tariffconnect.core.auth import Api, basic_auth
+from tariffconnect.auth.context import Api, basic_auth
+from tariffconnect.auth.routing import api_router
 from tariffconnect.core.errors import not_found
-from tariffconnect.core.routing import api_router
 from tariffconnect.core.timeutil import format_utc
 from tariffconnect.runtime import runtime_of
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from tariffconnect.auth.context import Api
+from tariffconnect.auth.routing import api_router
 from tariffconnect.connect import service
 from tariffconnect.connect.schemas import (
     ConnectSessionCreate,
     ConnectSessionOut,
     ConnectSessionUpdate,
 )
-from tariffconnect.core.auth import Api
-from tariffconnect.core.routing import api_router
 
 router = api_router(prefix="/connect", tags=["Connect"])
 

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Query
 from starlette.responses import Response
 
-from tariffconnect.core.auth import Api
+from tariffconnect.auth.context import Api
+from tariffconnect.auth.routing import api_router
 from tariffconnect.core.pagination import ListObject, PageParams, page_params
-from tariffconnect.core.routing import api_router
 from tariffconnect.core.wire import Deleted
 from tariffconnect.devices import service
 from tariffconnect.devices.schemas import DeviceCreate, DeviceOut, DeviceUpdate

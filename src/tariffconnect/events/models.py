@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, LargeBinary, String
+from sqlalchemy import JSON, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tariffconnect.core.scoping import OwnedMixin
@@ -24,15 +23,3 @@ class Event(OwnedMixin, Base):
     type: Mapped[str] = mapped_column(String(64))
     object_id: Mapped[str] = mapped_column(String(ID_LENGTH))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
-
-
-class SigningKey(Base):
-    """An RSA key that signs webhooks; its public half is published at /jwks.json."""
-
-    __tablename__ = "signing_keys"
-
-    id: Mapped[str] = id_column()
-    private_key: Mapped[bytes] = mapped_column(LargeBinary)
-    public_jwk: Mapped[dict[str, str]] = mapped_column(JSON)
-    time_created: Mapped[datetime]
-    time_retired: Mapped[datetime | None]

@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
-from starlette.responses import Response
 
-from tariffconnect.core.auth import Api
+from tariffconnect.auth.context import Api
+from tariffconnect.auth.routing import api_router
 from tariffconnect.core.pagination import ListObject, PageParams, page_params
-from tariffconnect.core.routing import api_router
 from tariffconnect.events import service
-from tariffconnect.events.schemas import EventOut, Redelivery
-from tariffconnect.webhooks import service as webhooks
+from tariffconnect.events.schemas import EventOut
 
 router = api_router(prefix="/events", tags=["Events"])
 
@@ -38,17 +36,3 @@ def list_events(
 def retrieve(api: Api, event_id: str) -> EventOut:
     """One event, with the object as it was when the event happened."""
     return service.render(service.get_or_raise(api.db, scope=api.scope, event_id=event_id))
-
-
-@router.post(
-    "/{event_id}/redeliver",
-    name="event_redeliver",
-    status_code=202,
-    response_model=Redelivery,
-    summary="Send again",
-)
-def redeliver(api: Api, event_id: str) -> Response:
-    """Queue the event again for every enabled endpoint that subscribes to it."""
-    event = service.get_or_raise(api.db, scope=api.scope, event_id=event_id)
-    queued = webhooks.fan_out(api.db, event=event)
-    return api.reply(Redelivery(event_id=event.id, deliveries=queued), status_code=202)

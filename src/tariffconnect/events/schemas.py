@@ -14,9 +14,3 @@ class EventOut(BaseModel):
     data: dict[str, Any] = Field(description="The object as the API showed it at that moment.")
     live_mode: bool
     time_created: str
-
-
-class Redelivery(BaseModel):
-    object: str = "event_redelivery"
-    event_id: str
-    deliveries: int = Field(description="How many endpoints the event was queued for.")

@@ -1,8 +1,13 @@
-"""Events: recorded as part of each change, read back through /events. Webhook delivery (a
-later issue) reads the same rows."""
+"""Events: recorded as part of each change, read back through /events.
+
+This package knows nothing of what consumes events. A consumer that must act in the same
+transaction (webhooks queue their deliveries there) registers a hook with `on_record` at
+start-up; `record` calls every registered hook before it returns.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -16,7 +21,18 @@ from tariffconnect.core.scoping import Scope, scoped
 from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.events.models import Event
 from tariffconnect.events.schemas import EventOut
-from tariffconnect.webhooks import service as webhooks
+
+RecordHook = Callable[[Session, Event], object]
+_hooks: list[RecordHook] = []
+
+
+def on_record(hook: RecordHook) -> None:
+    """Call `hook(session, event)` for every event recorded from now on, in its transaction.
+
+    Registering the same hook again is a no-op, so every start-up path may register it.
+    """
+    if hook not in _hooks:
+        _hooks.append(hook)
 
 
 def record(
@@ -37,7 +53,8 @@ def record(
         data=snapshot,
     )
     session.add(event)
-    webhooks.fan_out(session, event=event)
+    for hook in _hooks:
+        hook(session, event)
     return event
 
 

@@ -8,8 +8,8 @@ from fastapi import Request
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
+from tariffconnect.auth.routing import api_router
 from tariffconnect.core.errors import ApiError
-from tariffconnect.core.routing import api_router
 from tariffconnect.runtime import runtime_of
 
 router = api_router(tags=["Health"])

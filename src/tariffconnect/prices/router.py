@@ -5,8 +5,8 @@ from __future__ import annotations
 import orjson
 from starlette.responses import Response
 
-from tariffconnect.core.auth import Api
-from tariffconnect.core.routing import api_router
+from tariffconnect.auth.context import Api
+from tariffconnect.auth.routing import api_router
 from tariffconnect.prices import service
 from tariffconnect.prices.schemas import PriceOut, PriceRequest, PriceWindow
 

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 from starlette.responses import Response
 
-from tariffconnect.core.auth import Api
+from tariffconnect.auth.context import Api
+from tariffconnect.auth.routing import api_router
 from tariffconnect.core.errors import invalid
 from tariffconnect.core.pagination import ListObject, PageParams, page_in_memory, page_params
-from tariffconnect.core.routing import api_router
 from tariffconnect.providers import catalogue, logo
 from tariffconnect.providers.schemas import Provider, ProviderOut
 from tariffconnect.runtime import public_base_url

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Query
 from starlette.responses import Response
 
-from tariffconnect.core.auth import Api
+from tariffconnect.auth.context import Api
+from tariffconnect.auth.routing import api_router
 from tariffconnect.core.pagination import ListObject, PageParams, page_in_memory, page_params
-from tariffconnect.core.routing import api_router
 from tariffconnect.core.wire import Deleted
 from tariffconnect.tariffs import library, service
 from tariffconnect.tariffs.schemas import TariffCreate, TariffOut, TariffUpdate

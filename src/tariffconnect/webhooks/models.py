@@ -1,4 +1,5 @@
-"""Webhook endpoints, one delivery per (event, endpoint), and every attempt at it."""
+"""Webhook endpoints, one delivery per (event, endpoint), every attempt at it, and the keys
+that sign deliveries."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ class WebhookEndpoint(OwnedMixin, Base):
     enabled_events: Mapped[list[str]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))
     disabled_reason: Mapped[str | None] = mapped_column(String(255))
-    # The whsec_ secret, encrypted with the service's secret key (events.signing.seal).
+    # The whsec_ secret, encrypted with the service's secret key (webhooks.signing.seal).
     secret: Mapped[bytes] = mapped_column(LargeBinary)
     time_updated: Mapped[datetime]
 
@@ -66,3 +67,15 @@ class WebhookAttempt(OwnedMixin, Base):
     http_status: Mapped[int | None]
     latency_ms: Mapped[int]
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class SigningKey(Base):
+    """An RSA key that signs webhooks; its public half is published at /jwks.json."""
+
+    __tablename__ = "signing_keys"
+
+    id: Mapped[str] = id_column()
+    private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    public_jwk: Mapped[dict[str, str]] = mapped_column(JSON)
+    time_created: Mapped[datetime]
+    time_retired: Mapped[datetime | None]

@@ -1,4 +1,5 @@
-"""Webhook endpoints: /webhook_endpoints, their delivery log, and /jwks.json."""
+"""Webhook endpoints: /webhook_endpoints, their delivery log, POST /events/{id}/redeliver and
+/jwks.json."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.responses import Response
 
-from tariffconnect.core.auth import Api
+from tariffconnect.auth.context import Api
+from tariffconnect.auth.routing import api_router
 from tariffconnect.core.pagination import ListObject, PageParams, page_params
-from tariffconnect.core.routing import api_router
 from tariffconnect.core.wire import Deleted
-from tariffconnect.events import signing
+from tariffconnect.events import service as events
 from tariffconnect.runtime import runtime_of
-from tariffconnect.webhooks import service
+from tariffconnect.webhooks import service, signing
 from tariffconnect.webhooks.schemas import (
+    Redelivery,
     WebhookAttemptOut,
     WebhookEndpointCreate,
     WebhookEndpointOut,
@@ -23,6 +25,7 @@ from tariffconnect.webhooks.schemas import (
 
 router = api_router(prefix="/webhook_endpoints", tags=["Webhooks"])
 public = api_router(tags=["Webhooks"])
+redelivery = api_router(prefix="/events", tags=["Events"])
 Page = Annotated[PageParams, Depends(page_params)]
 
 
@@ -77,3 +80,17 @@ def jwks(request: Request) -> dict[str, Any]:
     """The public keys that verify `Flatpeak-Signature` headers (JWKS, RFC 7517)."""
     with runtime_of(request).db.transaction(write=False) as session:
         return signing.jwks(session)
+
+
+@redelivery.post(
+    "/{event_id}/redeliver",
+    name="event_redeliver",
+    status_code=202,
+    response_model=Redelivery,
+    summary="Send again",
+)
+def redeliver(api: Api, event_id: str) -> Response:
+    """Queue the event again for every enabled endpoint that subscribes to it."""
+    event = events.get_or_raise(api.db, scope=api.scope, event_id=event_id)
+    queued = service.fan_out(api.db, event=event)
+    return api.reply(Redelivery(event_id=event.id, deliveries=queued), status_code=202)

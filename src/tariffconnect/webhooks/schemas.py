@@ -90,3 +90,9 @@ class WebhookAttemptOut(BaseModel):
     http_status: int | None
     latency_ms: int
     error: str | None
+
+
+class Redelivery(BaseModel):
+    object: str = "event_redelivery"
+    event_id: str
+    deliveries: int = Field(description="How many endpoints the event was queued for.")

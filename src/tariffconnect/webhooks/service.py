@@ -13,9 +13,9 @@ from tariffconnect.core.ids import is_valid_id, new_id
 from tariffconnect.core.pagination import PageParams, paginate
 from tariffconnect.core.scoping import Scope, scoped
 from tariffconnect.core.timeutil import format_utc, utcnow
-from tariffconnect.core.webhook_urls import validate_endpoint_url
-from tariffconnect.events import signing
+from tariffconnect.events import service as events
 from tariffconnect.events.models import Event
+from tariffconnect.webhooks import signing
 from tariffconnect.webhooks.models import (
     ENABLED,
     PENDING,
@@ -30,6 +30,7 @@ from tariffconnect.webhooks.schemas import (
     WebhookEndpointOut,
     WebhookEndpointUpdate,
 )
+from tariffconnect.webhooks.urls import validate_endpoint_url
 
 
 def get_or_raise(session: Session, *, scope: Scope, endpoint_id: str) -> WebhookEndpoint:
@@ -185,3 +186,12 @@ def fan_out(session: Session, *, event: Event) -> int:
             )
         )
     return len(wanted)
+
+
+def _queue_deliveries(session: Session, event: Event) -> None:
+    fan_out(session, event=event)
+
+
+def install() -> None:
+    """Queue deliveries for every event recorded from now on (called at app and worker start)."""
+    events.on_record(_queue_deliveries)

@@ -29,25 +29,26 @@ from sqlalchemy.orm import Session
 from tariffconnect.core.ids import new_id
 from tariffconnect.core.timeutil import as_utc, utcnow
 from tariffconnect.events import service as events
-from tariffconnect.events import signing
-from tariffconnect.events.models import Event, SigningKey
-from tariffconnect.events.transport import (
-    DeliveryResult,
-    close_clients,
-    deliver,
-    parse_allowed_networks,
-)
+from tariffconnect.events.models import Event
 from tariffconnect.runtime import Runtime
 from tariffconnect.tariffs import expiry
+from tariffconnect.webhooks import signing
 from tariffconnect.webhooks.models import (
     DISABLED,
     ENABLED,
     FAILED,
     PENDING,
     SUCCEEDED,
+    SigningKey,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
+)
+from tariffconnect.webhooks.transport import (
+    DeliveryResult,
+    close_clients,
+    deliver,
+    parse_allowed_networks,
 )
 
 log = logging.getLogger("tariffconnect.webhooks")

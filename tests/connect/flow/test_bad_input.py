@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.connect_flow.flow import error, make_session, plain_provider, start, submit
+from tests.connect.flow.flow import error, make_session, plain_provider, start, submit
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.connect_flow.flow import make_session
+from tests.connect.flow.flow import make_session
 
 CALLBACK = "myapp://nova/flatpeak/complete"
 LONDON = {

@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from tariffconnect.connect.flow import connecting, machine
 from tariffconnect.connect.flow.protocol import FlowError, FlowRequest
-from tests.connect_flow.flow import make_session, plain_provider, post, start, submit
+from tests.connect.flow.flow import make_session, plain_provider, post, start, submit
 
 
 def to_contract(client, token):

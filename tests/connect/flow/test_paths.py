@@ -13,7 +13,7 @@ from tariffconnect.events.models import Event
 from tariffconnect.locations.models import Location
 from tariffconnect.market import sources as market
 from tariffconnect.tariffs import library
-from tests.connect_flow.flow import (
+from tests.connect.flow.flow import (
     CALLBACK,
     OCTOPUS,
     make_session,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.connect_flow.flow import (
+from tests.connect.flow.flow import (
     CALLBACK,
     LONDON,
     OCTOPUS,

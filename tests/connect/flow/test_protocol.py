@@ -12,7 +12,7 @@ from sqlalchemy import update
 from tariffconnect.app import create_app
 from tariffconnect.connect.models import ConnectSession
 from tariffconnect.core.timeutil import utcnow
-from tests.connect_flow.flow import make_session, post, start, submit
+from tests.connect.flow.flow import make_session, post, start, submit
 
 ERROR_KEYS = [
     "object",

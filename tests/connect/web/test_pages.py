@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 from tariffconnect.app import create_app
 from tariffconnect.connect.models import ConnectSession
 from tariffconnect.core.timeutil import utcnow
-from tests.connect_web import LONDON, Page, create_session, csp, follow, press, show
+from tests.connect.web import LONDON, Page, create_session, csp, follow, press, show
 
 BERLIN = {
     "address_line1": "Unter den Linden 1",

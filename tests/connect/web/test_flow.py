@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from tariffconnect.connect.models import ConnectSession
 from tariffconnect.core.timeutil import utcnow
-from tests.connect_web import (
+from tests.connect.web import (
     CALLBACK,
     LONDON,
     Page,
@@ -15,7 +15,7 @@ from tests.connect_web import (
     show,
     text_of,
 )
-from tests.connect_web import (
+from tests.connect.web import (
     create_session as new_session,
 )
 

@@ -4,7 +4,7 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
-from tests.foundation.probe_app import probe_app
+from tests.core.probe_app import probe_app
 from tests.helpers import assert_error
 
 

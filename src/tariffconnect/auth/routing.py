@@ -18,7 +18,7 @@ from anyio import to_thread
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
-from tariffconnect.core.auth import ApiContext
+from tariffconnect.auth.context import ApiContext
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -7,7 +7,7 @@ layers. Here, at creation time, we refuse what is visibly wrong (not absolute ht
 info, fragments, control characters, odd numeric hosts such as `2130706433` that resolvers
 turn into 127.0.0.1) and, in live mode, plain http and IP literals in forbidden ranges.
 Hostnames can resolve anywhere and change at any time (DNS rebinding), so
-`events.transport.deliver` checks the *resolved* addresses again before every delivery.
+`webhooks.transport.deliver` checks the *resolved* addresses again before every delivery.
 
 Test mode lets apps develop against their own machine: http is allowed to localhost,
 127.0.0.1 and [::1] there (and https anywhere). Live mode is https only.

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from tariffconnect.accounts.models import ApiKey
 from tariffconnect.app import create_app
-from tariffconnect.core.auth import Api
+from tariffconnect.auth.context import Api
+from tariffconnect.auth.routing import api_router
 from tariffconnect.core.errors import ApiError
 from tariffconnect.core.pagination import PageParams, page_params, paginate
-from tariffconnect.core.routing import api_router
 
 
 class Address(BaseModel):

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.ids import new_id
-from tariffconnect.events.models import SigningKey
+from tariffconnect.webhooks.models import SigningKey
 
 KEY_INFO = b"tariffconnect webhook signing keys"
 ENDPOINT_SECRET_INFO = b"tariffconnect webhook endpoint secrets"

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from tariffconnect.config import Settings
 from tariffconnect.core.ids import is_valid_id
 from tariffconnect.db import Database
-from tariffconnect.events import signing
-from tariffconnect.events.models import SigningKey
+from tariffconnect.webhooks import signing
+from tariffconnect.webhooks.models import SigningKey
 
 BODY = b'{"event":"tariff.updated","data":{"id":"trf_1"}}'
 

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from cryptography.x509.oid import NameOID
 
-from tariffconnect.events import transport
-from tariffconnect.events.transport import (
+from tariffconnect.webhooks import transport
+from tariffconnect.webhooks.transport import (
     NOT_ALLOWED,
     DeliveryResult,
     deliver,

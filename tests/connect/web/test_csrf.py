@@ -1,7 +1,7 @@
 """Posts to the hosted pages need the double-submit cookie and its HMAC field."""
 
 from tariffconnect.connect.web import csrf
-from tests.connect_web import Page, create_session, show
+from tests.connect.web import Page, create_session, show
 
 ADDRESS = {
     "address_line1": "1 High Street",

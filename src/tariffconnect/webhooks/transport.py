@@ -37,7 +37,7 @@ from typing import Any
 
 import httpx
 
-from tariffconnect.core.webhook_urls import IPAddress, IPNetwork, is_forbidden_address
+from tariffconnect.webhooks.urls import IPAddress, IPNetwork, is_forbidden_address
 
 USER_AGENT = "TariffConnect-Webhooks/1"
 MAX_RESPONSE_BYTES = 64 * 1024

@@ -33,7 +33,7 @@ class ApiContext:
     """An authenticated request: the caller's scope and, while the handler runs, its transaction.
 
     The transaction is opened by `transaction()` in the handler's own worker thread (see
-    core.routing.ApiRoute), so a request crosses into the thread pool once and holds a pooled
+    auth.routing.ApiRoute), so a request crosses into the thread pool once and holds a pooled
     connection only while it actually runs.
     """
 
@@ -147,5 +147,5 @@ async def api_context(
     )
 
 
-# Handlers taking `Api` run inside `ApiContext.transaction()`: core.routing.ApiRoute sees to it.
+# Handlers taking `Api` run inside `ApiContext.transaction()`: auth.routing.ApiRoute sees to it.
 Api = Annotated[ApiContext, Depends(api_context)]

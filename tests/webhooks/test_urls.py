@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tariffconnect.core.errors import ApiError
-from tariffconnect.core.webhook_urls import is_forbidden_address, validate_endpoint_url
+from tariffconnect.webhooks.urls import is_forbidden_address, validate_endpoint_url
 
 
 def refused(url: str, *, live_mode: bool) -> str:

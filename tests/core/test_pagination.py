@@ -4,7 +4,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tariffconnect.accounts import service as accounts
-from tests.foundation.probe_app import probe_app
+from tests.core.probe_app import probe_app
 from tests.helpers import assert_error
 
 CONTEXT = "api.probe_key_list"

@@ -46,7 +46,7 @@ from tariffconnect.webhooks import service as webhooks
 from tariffconnect.webhooks.router import public as jwks_router
 from tariffconnect.webhooks.router import redelivery as redelivery_router
 from tariffconnect.webhooks.router import router as webhooks_router
-from tariffconnect.webhooks.worker import Worker
+from tariffconnect.worker import build_runner
 
 log = logging.getLogger("tariffconnect")
 
@@ -74,7 +74,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         stop = asyncio.Event()
         worker = (
-            asyncio.create_task(Worker(runtime).run(stop)) if settings.worker_in_process else None
+            asyncio.create_task(build_runner(runtime).run(stop))
+            if settings.worker_in_process
+            else None
         )
         yield
         stop.set()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
 import shlex
-import signal
 from typing import Annotated
 
 import typer
@@ -32,7 +30,7 @@ from tariffconnect.runtime import Runtime
 from tariffconnect.webhooks import service as webhooks
 from tariffconnect.webhooks import signing
 from tariffconnect.webhooks.schemas import WebhookEndpointCreate
-from tariffconnect.webhooks.worker import Worker
+from tariffconnect.worker import run_process
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 account_app = typer.Typer(no_args_is_help=True, help="Accounts.")
@@ -100,21 +98,13 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run the webhook delivery worker (also runs inside `serve` unless disabled)."""
+    """Run the background worker: periodic tasks, queued jobs and webhook delivery (also runs
+    inside `serve` unless disabled)."""
     settings = Settings()
     db = _database(settings)
-    webhooks.install()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await Worker(Runtime(settings=settings, db=db)).run(stop)
-
     try:
-        asyncio.run(main())
+        run_process(Runtime(settings=settings, db=db))
     finally:
         db.dispose()
 

@@ -33,8 +33,19 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=16, ge=1)
     # Create a demo account (and print how to use it) when the database has no account.
     demo_account: bool = True
-    # Run the webhook delivery worker inside `serve` (else run `tariffconnect worker`).
+    # Run the background worker (job runner and webhook delivery) inside `serve`; else run
+    # `tariffconnect worker` processes.
     worker_in_process: bool = True
+    # How often the job runner beats, claims due periodic tasks and queued jobs (seconds);
+    # GET /health/worker fails when no worker has beaten within twice this.
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+    # Periodic tasks and queued jobs one worker runs at once (each in a thread).
+    worker_concurrency: int = Field(default=4, ge=1)
+    # A queued job's lease (renewed while its worker lives), its attempts, and the first
+    # retry's wait (doubling after each failure, at most 6 hours).
+    job_lease_seconds: float = Field(default=300.0, gt=0)
+    job_max_attempts: int = Field(default=8, ge=1)
+    job_backoff_seconds: float = Field(default=10.0, gt=0)
     # Networks (comma-separated CIDRs) live-mode webhooks may reach although private.
     webhook_allowed_networks: str = ""
     # How long a worker holds a delivery it is sending; a worker that dies releases it then.

@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from sqlalchemy import select, update
 
 from tariffconnect.core.timeutil import utcnow
+from tariffconnect.webhooks.delivery import DeliveryPump
 from tariffconnect.webhooks.models import WebhookDelivery
-from tariffconnect.webhooks.worker import Worker
 from tests.helpers import assert_error
 from tests.webhooks.receiver import Receiver
 
@@ -27,7 +27,7 @@ def receiver():
 
 
 def run_worker(app):
-    return asyncio.run(Worker(app.state.runtime).run_once())
+    return asyncio.run(DeliveryPump(app.state.runtime).run_once())
 
 
 def register(client, tenant, url, events=("*",)):

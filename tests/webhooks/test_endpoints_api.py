@@ -139,9 +139,9 @@ def test_matrix(client, tenant, other_tenant):
 def test_jwks_is_public_and_lists_rsa_keys(client, app):
     import asyncio
 
-    from tariffconnect.webhooks.worker import Worker
+    from tariffconnect.webhooks.delivery import DeliveryPump
 
-    asyncio.run(Worker(app.state.runtime).run_once())  # makes the first signing key
+    asyncio.run(DeliveryPump(app.state.runtime).run_once())  # makes the first signing key
     keys = client.get("/jwks.json").json()["keys"]
     assert keys and all(
         k["kty"] == "RSA" and k["alg"] == "PS256" and k["e"] == "AQAB" for k in keys

@@ -1,11 +1,13 @@
 """The expiry scan: `tariff.expiring` 14 days before a contract ends, `tariff.expired` when it
-has ended; each once per tariff. Run periodically by the delivery worker."""
+has ended; each once per tariff. Run every minute by the job runner (tariffs/tasks.py), whose
+lease lets one worker scan at a time."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, select, text
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.scoping import Scope
@@ -17,17 +19,14 @@ from tariffconnect.tariffs.models import CONNECTED, Tariff
 
 NOTICE = timedelta(days=14)
 EXPIRING, EXPIRED = "tariff.expiring", "tariff.expired"
-_SCAN_LOCK = 7_242_002
+Track = Callable[[Sequence[Tariff], str], Iterable[Tariff]]
 
 
-def scan(session: Session, *, now: datetime) -> int:
-    """Record the expiry events that are due and not yet recorded; return how many."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Several workers may scan at once: one does, the others skip this round. (On SQLite
-        # the scan's write transaction already runs alone.)
-        locked = session.execute(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": _SCAN_LOCK})
-        if not locked.scalar():
-            return 0
+def scan(session: Session, *, now: datetime, track: Track | None = None) -> int:
+    """Record the expiry events that are due and not yet recorded; return how many.
+
+    `track` wraps each iteration over the due tariffs (a progress bar on the command line).
+    """
     recorded = 0
     for event_type, horizon in ((EXPIRED, now), (EXPIRING, now + NOTICE)):
         already = exists().where(
@@ -46,7 +45,7 @@ def scan(session: Session, *, now: datetime) -> int:
                 ~already,
             )
         ).all()
-        for tariff in due:
+        for tariff in track(due, event_type) if track else due:
             if event_type == EXPIRING and as_utc(tariff.contract_end_date) <= now:  # type: ignore[arg-type]
                 continue  # it ended before we noticed: `tariff.expired` says enough
             scope = Scope(account_id=tariff.account_id, live_mode=tariff.live_mode)

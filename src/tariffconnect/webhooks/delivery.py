@@ -1,4 +1,7 @@
-"""The delivery worker: sends each queued webhook until it succeeds, for up to 3 days.
+"""Webhook delivery: sends each queued webhook until it succeeds, for up to 3 days.
+
+`DeliveryPump` is the hottest queue the job runner drives (tariffconnect/worker.py): it keeps
+its own table and leases, and the runner calls `run_once()` back to back while it has work.
 
 - Claiming: due deliveries are taken in a short transaction with `FOR UPDATE SKIP LOCKED`
   (PostgreSQL; SQLite serialises writers anyway) and leased (`webhook_lease_seconds`).
@@ -13,7 +16,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -31,7 +33,6 @@ from tariffconnect.core.timeutil import as_utc, utcnow
 from tariffconnect.events import service as events
 from tariffconnect.events.models import Event
 from tariffconnect.runtime import Runtime
-from tariffconnect.tariffs import expiry
 from tariffconnect.webhooks import signing
 from tariffconnect.webhooks.models import (
     DISABLED,
@@ -58,8 +59,6 @@ RETRY_DELAYS = [5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800]  # seconds, the
 BATCH = 64
 PER_ENDPOINT = 8
 DELIVERY_TIMEOUT = 10.0  # seconds; shortened when the lease is short (see Worker)
-POLL_SECONDS = 0.05
-EXPIRY_SCAN_EVERY = 60.0  # seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +186,9 @@ def _disable(endpoint: WebhookEndpoint | None, reason: str) -> None:
         log.warning("webhook endpoint %s disabled: %s", endpoint.id, reason)
 
 
-class Worker:
+class DeliveryPump:
+    """Claims due deliveries, sends them concurrently, and records the outcomes."""
+
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.secret = runtime.settings.signing_secret
@@ -196,27 +197,8 @@ class Worker:
         self.timeout = min(DELIVERY_TIMEOUT, runtime.settings.webhook_lease_seconds / 2)
         self._key: SigningKey | None = None
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set; scan for expiring tariffs every EXPIRY_SCAN_EVERY."""
-        try:
-            await self._loop(stop)
-        finally:
-            await close_clients()
-
-    async def _loop(self, stop: asyncio.Event) -> None:
-        next_scan = 0.0
-        while not stop.is_set():
-            try:
-                if time.monotonic() >= next_scan:
-                    await to_thread.run_sync(self.scan_expiry)
-                    next_scan = time.monotonic() + EXPIRY_SCAN_EVERY
-                worked = await self.run_once()
-            except Exception:  # a database hiccup must not kill the worker
-                log.exception("webhook worker round failed")
-                worked = False
-            if not worked:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), POLL_SECONDS)
+    async def aclose(self) -> None:
+        await close_clients()
 
     async def run_once(self) -> bool:
         """One round: claim, send concurrently, record. True if anything was due."""
@@ -235,11 +217,6 @@ class Worker:
         results = await asyncio.gather(*(send(job) for job in jobs))
         await to_thread.run_sync(self._record_all, jobs, results)
         return True
-
-    def scan_expiry(self) -> int:
-        """Record due `tariff.expiring` and `tariff.expired` events (they then fan out)."""
-        with self.runtime.db.transaction() as session:
-            return expiry.scan(session, now=utcnow())
 
     def _signing_key(self) -> SigningKey:
         with self.runtime.db.transaction() as session:

@@ -1,0 +1,273 @@
+"""The one background runner: periodic tasks, queued jobs, and the hot pumps (webhooks).
+
+Two loops share an event loop:
+- the pump loop calls each pump's `run_once()` back to back while any has work, and polls
+  every PUMP_POLL_SECONDS when none has (webhook deliveries keep their own table and leases;
+  the runner only drives them);
+- the job loop wakes every `worker_poll_seconds`: in one write transaction it writes this
+  worker's heartbeat, renews the leases of what it runs, and claims due periodic tasks and
+  queued jobs for its free slots (`worker_concurrency`). Each claimed unit runs in a thread.
+
+A task or job that raises is logged with its name and settled (a periodic task is due again at
+its next due time; a job is retried with backoff or goes dead); it never stops the runner. A
+database outage is logged and retried at the next poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
+
+from anyio import to_thread
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from tariffconnect.core.ids import new_id
+from tariffconnect.core.timeutil import utcnow
+from tariffconnect.jobs import beats, periodic, queue
+from tariffconnect.jobs.registry import Registry, TaskContext
+from tariffconnect.runtime import Runtime
+
+log = logging.getLogger("tariffconnect.jobs")
+PUMP_POLL_SECONDS = 0.05
+STOP_GRACE_SECONDS = 10.0  # how long a stopping worker waits for what it runs
+T = TypeVar("T")
+
+
+class Pump(Protocol):
+    """A hot queue with its own table, drained as fast as it has work."""
+
+    async def run_once(self) -> bool:
+        """One round; True when there was work."""
+
+    async def aclose(self) -> None:
+        """Release what the pump holds (connections) when the runner stops."""
+
+
+def describe_error(error: BaseException) -> str:
+    """What is kept of a failure: its type and message, never a traceback."""
+    return f"{type(error).__name__}: {error}"
+
+
+class Runner:
+    def __init__(self, runtime: Runtime, registry: Registry, *, pumps: Sequence[Pump] = ()) -> None:
+        settings = runtime.settings
+        self.runtime = runtime
+        self.registry = registry
+        self.pumps = tuple(pumps)
+        self.worker_id = new_id("wrk")
+        self.poll = settings.worker_poll_seconds
+        self.slots = settings.worker_concurrency
+        self.job_lease = timedelta(seconds=settings.job_lease_seconds)
+        self.started = utcnow()
+        self._claims: dict[str, periodic.Claim] = {}
+        self._leases: dict[str, queue.Lease] = {}
+        self._renewed: dict[str, datetime] = {}
+        self._running: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._rows_ready = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until `stop` is set, then let what is running finish (up to a grace period)."""
+        try:
+            await asyncio.gather(self._pump_loop(stop), self._job_loop(stop))
+        finally:
+            await self._drain()
+            for pump in self.pumps:
+                await pump.aclose()
+            with contextlib.suppress(Exception):  # a clean stop; the row expires anyway
+                await to_thread.run_sync(self._transaction, self._forget)
+
+    # --- the loops --------------------------------------------------------------------------
+
+    async def _pump_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            worked = False
+            for pump in self.pumps:
+                try:
+                    worked = await pump.run_once() or worked
+                except Exception:  # a database hiccup must not kill the worker
+                    log.exception("%s round failed", type(pump).__name__)
+            if not worked:
+                await _wait(stop, PUMP_POLL_SECONDS)
+
+    async def _job_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            full = await self._safely(self.tick)
+            if full:  # every slot was filled: more may be due as soon as one frees
+                self._wake.clear()
+                await _wait(stop, self.poll, self._wake)
+            else:
+                await _wait(stop, self.poll)
+
+    async def _safely(self, step: Callable[[], bool]) -> bool:
+        try:
+            return await to_thread.run_sync(step)
+        except Exception:
+            log.exception("job runner poll failed; trying again in %s s", self.poll)
+            return False
+
+    def tick(self) -> bool:
+        """Beat, renew, claim for the free slots, and start what was claimed. True when every
+        free slot was filled (there may be more)."""
+        now = utcnow()
+        free = self.slots - len(self._running)
+        with self.runtime.db.transaction() as session:
+            if not self._rows_ready:
+                periodic.ensure_rows(session, self.registry.periodic, now=now)
+            beats.beat(
+                session,
+                worker_id=self.worker_id,
+                poll_seconds=self.poll,
+                started=self.started,
+                now=now,
+            )
+            self._renew(session, now=now)
+            claims = periodic.claim_due(
+                session, self.registry.periodic, worker_id=self.worker_id, now=now, limit=free
+            )
+            names = [handler.name for handler in self.registry.handlers]
+            leases = queue.claim(
+                session, names, now=now, lease=self.job_lease, limit=free - len(claims)
+            )
+        self._rows_ready = True
+        for claim in claims:
+            self._claims[claim.task.name] = claim
+            self._start_unit(f"task:{claim.task.name}", self.run_task, claim)
+        for lease in leases:
+            self._leases[lease.job_id] = lease
+            self._start_unit(f"job:{lease.job_id}", self.run_job, lease)
+        return free > 0 and len(claims) + len(leases) == free
+
+    def _renew(self, session: Session, *, now: datetime) -> None:
+        for name, claim in list(self._claims.items()):
+            if self._due_for_renewal(name, claim.task.lease, now):
+                renewed = periodic.renew(session, claim, now=now)
+                if renewed is None:
+                    log.warning("periodic task %s: lease lost while running", name)
+                else:
+                    self._claims[name] = renewed
+        for job_id, lease in list(self._leases.items()):
+            if self._due_for_renewal(job_id, self.job_lease, now):
+                queue.renew(session, lease, until=now + self.job_lease)
+
+    def _due_for_renewal(self, key: str, lease: timedelta, now: datetime) -> bool:
+        last = self._renewed.setdefault(key, now)
+        if now - last < lease / 3:
+            return False
+        self._renewed[key] = now
+        return True
+
+    def _start_unit(self, label: str, work: Callable[[T], None], item: T) -> None:
+        async def unit() -> None:
+            try:
+                await to_thread.run_sync(work, item)
+            except Exception:  # settling failed (database down): the lease runs out instead
+                log.exception("%s: could not record its outcome", label)
+            finally:
+                self._wake.set()
+
+        task = asyncio.create_task(unit(), name=label)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    # --- one unit of work, in a thread --------------------------------------------------------
+
+    def run_task(self, claim: periodic.Claim) -> None:
+        """Run a claimed periodic task and record its outcome."""
+        name = claim.task.name
+        try:
+            result, failed = claim.task.run(self._context()), False
+        except Exception as error:
+            log.exception("periodic task %s failed; it runs again when next due", name)
+            result, failed = describe_error(error), True
+        try:
+            with self.runtime.db.transaction() as session:
+                if not periodic.finish(session, claim, now=utcnow(), result=result, failed=failed):
+                    log.warning("periodic task %s: lease lost; its outcome is dropped", name)
+        finally:
+            self._claims.pop(name, None)
+            self._renewed.pop(name, None)
+
+    def run_job(self, lease: queue.Lease) -> None:
+        """Run a claimed queued job and settle it (done, retry later, or dead)."""
+        handler = self.registry.handler(lease.name)
+        assert handler is not None  # only the names of registered handlers are claimed
+        limit = lease.max_attempts or handler.max_attempts or self.runtime.settings.job_max_attempts
+        final, error = False, None
+        if lease.attempts > limit:
+            final, error = True, f"its worker stopped during attempt {limit} of {limit}"
+        else:
+            try:
+                payload = handler.payload.model_validate(lease.payload)
+            except ValidationError as invalid:
+                final, error = True, f"payload invalid: {describe_error(invalid)}"
+            else:
+                try:
+                    handler.run(self._context(), payload)
+                except Exception as failure:
+                    log.exception(
+                        "job %s (%s) attempt %d failed", lease.job_id, lease.name, lease.attempts
+                    )
+                    error = describe_error(failure)
+        backoff = timedelta(seconds=self.runtime.settings.job_backoff_seconds)
+        try:
+            with self.runtime.db.transaction() as session:
+                now = utcnow()
+                if error is None:
+                    settled = queue.succeed(session, lease, now=now)
+                else:
+                    settled = queue.fail(
+                        session,
+                        lease,
+                        now=now,
+                        error=error,
+                        limit=limit,
+                        backoff=backoff,
+                        final=final,
+                    )
+                if not settled:
+                    log.warning("job %s: lease lost; its outcome is dropped", lease.job_id)
+        finally:
+            self._leases.pop(lease.job_id, None)
+            self._renewed.pop(lease.job_id, None)
+
+    def _context(self) -> TaskContext:
+        return TaskContext(runtime=self.runtime, now=utcnow())
+
+    # --- stopping -------------------------------------------------------------------------
+
+    async def _drain(self) -> None:
+        if not self._running:
+            return
+        _, pending = await asyncio.wait(set(self._running), timeout=STOP_GRACE_SECONDS)
+        if pending:
+            # Threads cannot be cancelled; their leases run out and another worker takes over.
+            log.warning("stopping with %d tasks still running", len(pending))
+
+    def _transaction(self, work: Callable[[Session], object]) -> None:
+        with self.runtime.db.transaction() as session:
+            work(session)
+
+    def _forget(self, session: Session) -> None:
+        beats.forget(session, worker_id=self.worker_id)
+
+
+async def _wait(stop: asyncio.Event, seconds: float, wake: asyncio.Event | None = None) -> None:
+    """Sleep up to `seconds`, waking early when `stop` (or `wake`) is set."""
+    if wake is None:  # the idle path, 20 times a second: one waiter, no extra tasks
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
+        return
+    events = [asyncio.ensure_future(stop.wait())]
+    if wake is not None:
+        events.append(asyncio.ensure_future(wake.wait()))
+    try:
+        await asyncio.wait(events, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in events:
+            waiter.cancel()

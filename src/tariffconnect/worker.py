@@ -1,0 +1,42 @@
+"""The background worker, assembled: every domain's tasks on one runner, with the webhook
+delivery pump. `tariffconnect worker` runs it as a process; `serve` runs it in-process
+unless TARIFFCONNECT_WORKER_IN_PROCESS=false."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from tariffconnect.jobs import Registry
+from tariffconnect.jobs import tasks as jobs_tasks
+from tariffconnect.jobs.runner import Runner
+from tariffconnect.runtime import Runtime
+from tariffconnect.tariffs import tasks as tariffs_tasks
+from tariffconnect.webhooks import service as webhooks
+from tariffconnect.webhooks.delivery import DeliveryPump
+
+
+def registry() -> Registry:
+    """Every periodic task and job handler the service declares (one line per domain)."""
+    return Registry.of(
+        tariffs_tasks.TASKS,
+        jobs_tasks.TASKS,
+    )
+
+
+def build_runner(runtime: Runtime) -> Runner:
+    webhooks.install()  # events the tasks record fan out to webhooks
+    return Runner(runtime, registry(), pumps=[DeliveryPump(runtime)])
+
+
+def run_process(runtime: Runtime) -> None:
+    """Run the worker in the foreground until SIGINT or SIGTERM."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await build_runner(runtime).run(stop)
+
+    asyncio.run(main())

@@ -1,15 +1,18 @@
-"""GET /health: is the service up and does its database answer."""
+"""GET /health: is the API up and does its database answer. GET /health/worker: has a
+background worker run lately."""
 
 from __future__ import annotations
 
 import logging
 
 from fastapi import Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from tariffconnect.auth.routing import api_router
 from tariffconnect.core.errors import ApiError
+from tariffconnect.core.timeutil import format_utc, utcnow
+from tariffconnect.jobs import beats
 from tariffconnect.runtime import runtime_of
 
 router = api_router(tags=["Health"])
@@ -21,12 +24,41 @@ class Health(BaseModel):
     database: str = "ok"
 
 
+class WorkerHealth(BaseModel):
+    status: str = "ok"
+    workers: int = Field(description="Workers that have run within twice their poll interval.")
+    last_seen: str = Field(description="When the most recent of them last ran (RFC 3339).")
+
+
+def _database_unavailable() -> ApiError:
+    log.warning("health check: database unavailable", exc_info=True)
+    return ApiError(503, "database_unavailable", "The database does not answer.")
+
+
 @router.get("/health", name="health", summary="Service health")
 def health(request: Request) -> Health:
     """200 when the database answers; 503 `database_unavailable` when it does not."""
     try:
         runtime_of(request).db.ping()
     except SQLAlchemyError:
-        log.warning("health check: database unavailable", exc_info=True)
-        raise ApiError(503, "database_unavailable", "The database does not answer.") from None
+        raise _database_unavailable() from None
     return Health()
+
+
+@router.get("/health/worker", name="health_worker", summary="Background worker health")
+def worker_health(request: Request) -> WorkerHealth:
+    """200 when a worker has run within twice its poll interval; 503 `worker_unavailable`
+    when none has (none is running, or all are stuck), 503 `database_unavailable`."""
+    try:
+        with runtime_of(request).db.transaction(write=False) as session:
+            alive = beats.alive(session, now=utcnow())
+    except SQLAlchemyError:
+        raise _database_unavailable() from None
+    if not alive:
+        raise ApiError(
+            503,
+            "worker_unavailable",
+            "No background worker has run within twice its poll interval: start "
+            "`tariffconnect worker`, or run it inside `serve` (TARIFFCONNECT_WORKER_IN_PROCESS).",
+        )
+    return WorkerHealth(workers=len(alive), last_seen=format_utc(alive[0].last_seen))

@@ -29,11 +29,12 @@ def _untracked(items: Sequence[Any], _description: str) -> Iterable[Any]:
 
 @dataclass(frozen=True, slots=True)
 class TaskContext:
-    """What a running task or job gets: the service's runtime, the time it was started, and a
-    way to show progress where it iterates."""
+    """What a running task or job gets: the service's runtime, the time it was started, the
+    due time it runs for (periodic tasks only), and a way to show progress where it iterates."""
 
     runtime: Runtime
     now: datetime
+    due: datetime | None = None
     tracker: Tracker = _untracked
 
     def track(self, items: Sequence[T], description: str) -> Iterator[T]:

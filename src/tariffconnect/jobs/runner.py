@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
@@ -29,7 +30,8 @@ from sqlalchemy.orm import Session
 from tariffconnect.core.ids import new_id
 from tariffconnect.core.timeutil import utcnow
 from tariffconnect.jobs import beats, periodic, queue
-from tariffconnect.jobs.registry import Registry, TaskContext
+from tariffconnect.jobs.models import PeriodicTaskLease
+from tariffconnect.jobs.registry import PeriodicTask, Registry, TaskContext, Tracker
 from tariffconnect.runtime import Runtime
 
 log = logging.getLogger("tariffconnect.jobs")
@@ -97,25 +99,34 @@ class Runner:
 
     async def _job_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            full = await self._safely(self.tick)
-            if full:  # every slot was filled: more may be due as soon as one frees
+            full = await self._poll()
+            if full:  # every free slot was filled: more may be due as soon as one frees
                 self._wake.clear()
                 await _wait(stop, self.poll, self._wake)
             else:
                 await _wait(stop, self.poll)
 
-    async def _safely(self, step: Callable[[], bool]) -> bool:
+    async def _poll(self) -> bool:
+        """One poll: claim in a thread, then start what was claimed. True when every free slot
+        was filled (there may be more)."""
+        free = self.slots - len(self._running)
         try:
-            return await to_thread.run_sync(step)
+            claims, leases = await to_thread.run_sync(self.tick, free)
         except Exception:
             log.exception("job runner poll failed; trying again in %s s", self.poll)
             return False
+        for claim in claims:
+            self._claims[claim.task.name] = claim
+            self._start_unit(f"task:{claim.task.name}", self.run_task, claim)
+        for lease in leases:
+            self._leases[lease.job_id] = lease
+            self._start_unit(f"job:{lease.job_id}", self.run_job, lease)
+        return free > 0 and len(claims) + len(leases) == free
 
-    def tick(self) -> bool:
-        """Beat, renew, claim for the free slots, and start what was claimed. True when every
-        free slot was filled (there may be more)."""
+    def tick(self, free: int) -> tuple[list[periodic.Claim], list[queue.Lease]]:
+        """In one write transaction: beat, renew what runs here, and claim due periodic tasks
+        and queued jobs for up to `free` slots."""
         now = utcnow()
-        free = self.slots - len(self._running)
         with self.runtime.db.transaction() as session:
             if not self._rows_ready:
                 periodic.ensure_rows(session, self.registry.periodic, now=now)
@@ -135,13 +146,7 @@ class Runner:
                 session, names, now=now, lease=self.job_lease, limit=free - len(claims)
             )
         self._rows_ready = True
-        for claim in claims:
-            self._claims[claim.task.name] = claim
-            self._start_unit(f"task:{claim.task.name}", self.run_task, claim)
-        for lease in leases:
-            self._leases[lease.job_id] = lease
-            self._start_unit(f"job:{lease.job_id}", self.run_job, lease)
-        return free > 0 and len(claims) + len(leases) == free
+        return claims, leases
 
     def _renew(self, session: Session, *, now: datetime) -> None:
         for name, claim in list(self._claims.items()):
@@ -179,19 +184,11 @@ class Runner:
 
     def run_task(self, claim: periodic.Claim) -> None:
         """Run a claimed periodic task and record its outcome."""
-        name = claim.task.name
         try:
-            result, failed = claim.task.run(self._context()), False
-        except Exception as error:
-            log.exception("periodic task %s failed; it runs again when next due", name)
-            result, failed = describe_error(error), True
-        try:
-            with self.runtime.db.transaction() as session:
-                if not periodic.finish(session, claim, now=utcnow(), result=result, failed=failed):
-                    log.warning("periodic task %s: lease lost; its outcome is dropped", name)
+            execute(self.runtime, claim)
         finally:
-            self._claims.pop(name, None)
-            self._renewed.pop(name, None)
+            self._claims.pop(claim.task.name, None)
+            self._renewed.pop(claim.task.name, None)
 
     def run_job(self, lease: queue.Lease) -> None:
         """Run a claimed queued job and settle it (done, retry later, or dead)."""
@@ -236,8 +233,8 @@ class Runner:
             self._leases.pop(lease.job_id, None)
             self._renewed.pop(lease.job_id, None)
 
-    def _context(self) -> TaskContext:
-        return TaskContext(runtime=self.runtime, now=utcnow())
+    def _context(self, *, due: datetime | None = None) -> TaskContext:
+        return TaskContext(runtime=self.runtime, now=utcnow(), due=due)
 
     # --- stopping -------------------------------------------------------------------------
 
@@ -255,6 +252,44 @@ class Runner:
 
     def _forget(self, session: Session) -> None:
         beats.forget(session, worker_id=self.worker_id)
+
+
+class TaskBusy(Exception):
+    """The task is leased by another worker right now."""
+
+    def __init__(self, lease: PeriodicTaskLease) -> None:
+        super().__init__(f"running on worker {lease.leased_by} until {lease.leased_until}")
+        self.lease = lease
+
+
+def execute(runtime: Runtime, claim: periodic.Claim, *, tracker: Tracker | None = None) -> bool:
+    """Run a claimed task and record how it went; True when it succeeded.
+
+    A task that raises is logged with its name and is due again at its next due time.
+    """
+    name = claim.task.name
+    context = TaskContext(runtime=runtime, now=utcnow(), due=claim.due_at)
+    if tracker is not None:
+        context = replace(context, tracker=tracker)
+    try:
+        result, failed = claim.task.run(context), False
+    except Exception as error:
+        log.exception("periodic task %s failed; it runs again when next due", name)
+        result, failed = describe_error(error), True
+    with runtime.db.transaction() as session:
+        if not periodic.finish(session, claim, now=utcnow(), result=result, failed=failed):
+            log.warning("periodic task %s: lease lost; its outcome is dropped", name)
+    return not failed
+
+
+def run_now(runtime: Runtime, task: PeriodicTask, *, tracker: Tracker | None = None) -> bool:
+    """Run `task` in the foreground now, under its lease (`tariffconnect jobs run`); raise
+    TaskBusy when a worker is running it. True when it succeeded."""
+    with runtime.db.transaction() as session:
+        got = periodic.claim_now(session, task, worker_id=new_id("cli"), now=utcnow())
+    if isinstance(got, PeriodicTaskLease):
+        raise TaskBusy(got)
+    return execute(runtime, got, tracker=tracker)
 
 
 async def _wait(stop: asyncio.Event, seconds: float, wake: asyncio.Event | None = None) -> None:

@@ -10,9 +10,12 @@ first time.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+_HH_MM = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +48,14 @@ class DailyAt:
     def __post_init__(self) -> None:
         if not self.times:
             raise ValueError("a daily schedule needs at least one time")
-        ZoneInfo(self.zone)  # an unknown zone fails at declaration, not at the first run
+        # A bad declaration fails when the worker starts, not at the first due time.
+        try:
+            ZoneInfo(self.zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.zone!r}") from None
         for value in self.times:
-            time.fromisoformat(value)
+            if not _HH_MM.fullmatch(value):
+                raise ValueError(f"not a time of day (HH:MM): {value!r}")
 
     def first_due(self, now: datetime) -> datetime:
         return self.next_after(now)

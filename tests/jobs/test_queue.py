@@ -189,6 +189,13 @@ def test_a_job_whose_worker_died_on_its_last_attempt_goes_dead_without_running(s
 
 def test_retry_delays_double_up_to_six_hours_with_bounded_jitter():
     base = timedelta(seconds=10)
-    for attempts, expected in ((1, 10), (2, 20), (3, 40), (12, 20480), (13, 6 * 3600), (40, 6 * 3600)):
+    for attempts, expected in (
+        (1, 10),
+        (2, 20),
+        (3, 40),
+        (12, 20480),
+        (13, 6 * 3600),
+        (40, 6 * 3600),
+    ):
         delay = jobqueue.retry_delay(attempts, base=base).total_seconds()
         assert expected <= delay <= expected * 1.2

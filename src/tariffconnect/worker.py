@@ -16,7 +16,7 @@ from tariffconnect.webhooks import service as webhooks
 from tariffconnect.webhooks.delivery import DeliveryPump
 
 
-def registry() -> Registry:
+def build_registry() -> Registry:
     """Every periodic task and job handler the service declares (one line per domain)."""
     return Registry.of(
         tariffs_tasks.TASKS,
@@ -26,7 +26,7 @@ def registry() -> Registry:
 
 def build_runner(runtime: Runtime) -> Runner:
     webhooks.install()  # events the tasks record fan out to webhooks
-    return Runner(runtime, registry(), pumps=[DeliveryPump(runtime)])
+    return Runner(runtime, build_registry(), pumps=[DeliveryPump(runtime)])
 
 
 def run_process(runtime: Runtime) -> None:

@@ -1,12 +1,18 @@
 """The expiry scan: tariff.expiring 14 days ahead, tariff.expired at the end, once each."""
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from tariffconnect.core.timeutil import utcnow
 from tariffconnect.events.models import Event
-from tariffconnect.tariffs import expiry
+from tariffconnect.jobs import Every
+from tariffconnect.jobs.models import PeriodicTaskLease
+from tariffconnect.jobs.runner import run_now
+from tariffconnect.runtime import Runtime
+from tariffconnect.tariffs import expiry, tasks
+from tariffconnect.worker import build_registry
 from tests.tariffs.support import flat, tariff_body
 
 
@@ -78,3 +84,16 @@ def test_open_ended_and_replaced_tariffs_never_expire(client, database, tenant):
     ).json()
     scan(database, now + timedelta(days=3650))
     assert [t for t, _ in expiry_events(database, open_ended["id"])] == ["tariff.create"]
+
+
+def test_the_expiry_scan_runs_as_the_runners_periodic_task(client, settings, database, tenant):
+    [task] = [t for t in tasks.TASKS if t.name == "tariffs.expiry_scan"]
+    assert task.schedule == Every(timedelta(minutes=1))
+    assert task in build_registry().periodic
+    tariff = make_tariff(client, tenant, utcnow() + timedelta(days=3))
+    assert run_now(Runtime(settings=settings, db=database), task) is True
+    kinds = [t for t, _ in expiry_events(database, tariff["id"])]
+    assert kinds == ["tariff.create", "tariff.expiring"]
+    with database.transaction(write=False) as session:
+        row = session.get(PeriodicTaskLease, task.name)
+        assert re.fullmatch(r"[1-9][0-9]* expiry events recorded", row.last_result)

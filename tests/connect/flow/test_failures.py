@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy.exc import OperationalError
 
 from tariffconnect.connect.flow import connecting, machine
-from tariffconnect.connect.flow.protocol import FlowError, FlowRequest
+from tariffconnect.connect.flow.protocol import FlowRequest
+from tariffconnect.core.errors import ApiError
 from tests.connect.flow.flow import make_session, plain_provider, post, start, submit
 
 
@@ -89,7 +90,7 @@ def test_simultaneous_submits_of_one_session_take_turns(client, database, tenant
         try:
             with database.transaction(write=True) as session:
                 return machine.advance(session, request)["route"]
-        except FlowError as error:
+        except ApiError as error:
             return error.code
 
     with ThreadPoolExecutor(8) as pool:

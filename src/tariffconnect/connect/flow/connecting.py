@@ -13,7 +13,7 @@ from typing import Any
 
 from tariffconnect.connect import service as sessions
 from tariffconnect.connect.flow.context import Flow
-from tariffconnect.connect.flow.protocol import invalid
+from tariffconnect.core.errors import invalid
 from tariffconnect.events import service as events
 from tariffconnect.market import sources as market
 from tariffconnect.tariffs import library

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from tariffconnect.connect import service as sessions
 from tariffconnect.connect.flow import steps
 from tariffconnect.connect.flow.context import Flow
-from tariffconnect.connect.flow.protocol import FlowError, FlowRequest, invalid
+from tariffconnect.connect.flow.protocol import FlowRequest, context_of
 from tariffconnect.connect.flow.state import FlowState
 from tariffconnect.connect.models import ConnectSession
-from tariffconnect.core.errors import ApiError
+from tariffconnect.core.errors import ApiError, invalid
 from tariffconnect.core.ids import is_valid_id
 from tariffconnect.core.timeutil import as_utc, utcnow
 from tariffconnect.locations.models import Location
@@ -35,27 +35,20 @@ def advance(session: Session, request: FlowRequest, *, base_url: str = "") -> di
     connect_session = _load(session, request.connect_token)
     try:
         return _advance(session, connect_session, request, base_url)
-    except ApiError as error:  # a service's check (address, schedule) failed
-        raise _annotated(
-            FlowError(error.status, error.code, error.message), request, connect_session
-        ) from None
-    except FlowError as error:
-        raise _annotated(error, request, connect_session) from None
-
-
-def _annotated(error: FlowError, request: FlowRequest, cs: ConnectSession) -> FlowError:
-    error.route = error.route or request.route
-    error.live_mode = cs.live_mode
-    return error
+    except ApiError as error:  # the flow's own checks, or a service's (address, schedule)
+        # Answered in the context of the page answered, in the session's mode.
+        error.context = context_of(request.route)
+        error.live_mode = connect_session.live_mode
+        raise
 
 
 def _load(session: Session, token: str) -> ConnectSession:
     if not is_valid_id(token, "cot"):
-        raise FlowError(404, "connect_token_invalid", "This Connect link is not valid.")
+        raise ApiError(404, "connect_token_invalid", "This Connect link is not valid.")
     query = select(ConnectSession).where(ConnectSession.id == token).with_for_update()
     found = session.scalars(query).one_or_none()
     if found is None:
-        raise FlowError(404, "connect_token_invalid", "This Connect link is not valid.")
+        raise ApiError(404, "connect_token_invalid", "This Connect link is not valid.")
     return found
 
 
@@ -69,7 +62,7 @@ def _advance(
     state = FlowState.load(cs.flow) if cs.flow else None
     ended = state is not None and state.ended
     if expired and not ended and cs.status != sessions.COMPLETED:
-        raise FlowError(410, "connect_token_expired", "This Connect link has expired.")
+        raise ApiError(410, "connect_token_expired", "This Connect link has expired.")
     flow = Flow(session, cs, location, state or FlowState(route=START), now, base_url)
     if state is None or (
         flow.state.route == "tariff_summary" and not ended and flow.connected_tariff() is None
@@ -105,7 +98,7 @@ def _submit(flow: Flow, request: FlowRequest) -> dict[str, Any]:
     if step is None:
         raise invalid("route_invalid", f"There is no page {request.route!r}.")
     if request.route != state.route:
-        raise FlowError(
+        raise ApiError(
             409,
             "route_not_current",
             f"This session is on {state.route}, not {request.route}; "
@@ -139,7 +132,7 @@ def _read_only(flow: Flow, request: FlowRequest) -> dict[str, Any]:
         return _reply(flow, "tariff_summary", ["CLOSE"], steps.render_summary(flow))
     if request.action in {"CLOSE", "SAVE", "BACK"}:
         return _leave(flow)
-    raise FlowError(409, "connect_session_ended", "This Connect session has ended.")
+    raise ApiError(409, "connect_session_ended", "This Connect session has ended.")
 
 
 def _render(flow: Flow) -> dict[str, Any]:

@@ -21,17 +21,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from anyio import to_thread
 from fastapi import APIRouter, Request
 from markupsafe import Markup
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from tariffconnect.connect.flow import machine
-from tariffconnect.connect.flow.protocol import ROUTE_ALIASES, FlowError, FlowRequest
+from tariffconnect.connect.flow.protocol import ROUTE_ALIASES, FlowRequest
 from tariffconnect.connect.models import ConnectSession
 from tariffconnect.connect.web import chart, csrf, forms, i18n
 from tariffconnect.connect.web.forms import N_
+from tariffconnect.core.errors import DATABASE_ERRORS, ApiError
 from tariffconnect.core.urls import UrlError, validate_redirect_url
 from tariffconnect.locations.models import Location
 from tariffconnect.runtime import Runtime, runtime_of
@@ -174,7 +173,7 @@ def _safely(
     error object (the customer is looking at a page)."""
     try:
         return handler(visit, form)
-    except (OperationalError, PoolTimeout):
+    except DATABASE_ERRORS:
         log.warning("database unavailable for the hosted pages", exc_info=True)
         return _error_page(visit, 503, "database_unavailable", "Try again in a moment.")
     except Exception:
@@ -197,7 +196,7 @@ def _advance(session: Session, visit: Visit, request: FlowRequest) -> dict[str, 
 
 
 def _current(visit: Visit) -> tuple[dict[str, Any], str | None]:
-    """The current step, as a GET renders it (raises FlowError)."""
+    """The current step, as a GET renders it (raises ApiError)."""
     with visit.runtime.db.transaction(write=True) as session:
         reply = _advance(session, visit, _resume(visit.token))
         return reply, _callback_url(session, visit.token)
@@ -206,7 +205,7 @@ def _current(visit: Visit) -> tuple[dict[str, Any], str | None]:
 def _show(visit: Visit, _form: Mapping[str, str]) -> Response:
     try:
         reply, callback_url = _current(visit)
-    except FlowError as error:
+    except ApiError as error:
         return _flow_error_page(visit, error)
     return _step(visit, reply, callback_url=callback_url)
 
@@ -229,7 +228,7 @@ def _submit(visit: Visit, form: Mapping[str, str]) -> Response:
             reply = _advance(session, visit, request)
     except forms.FormInvalid as invalid:
         return _refused(visit, route, form, invalid.errors)
-    except FlowError as error:
+    except ApiError as error:
         if error.code in STALE_CODES:
             # A double submit, or a page the browser kept from earlier: show where the flow is.
             return _see_other(visit, visit.page_url)
@@ -251,7 +250,7 @@ def _refused(
     customer entered; or, if the flow is on another step by now, that step."""
     try:
         current, callback_url = _current(visit)
-    except FlowError as again:
+    except ApiError as again:
         return _flow_error_page(visit, again)
     if current.get("route") != route:
         return _see_other(visit, visit.page_url)
@@ -366,7 +365,7 @@ def _error_page(
     return _render(visit, "error.html", context, status=status)
 
 
-def _flow_error_page(visit: Visit, error: FlowError) -> Response:
+def _flow_error_page(visit: Visit, error: ApiError) -> Response:
     status = error.status if 400 <= error.status <= 599 else 500
     return _error_page(visit, status, error.code, error.message)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tariffconnect.connect import service as sessions
@@ -20,8 +19,7 @@ from tariffconnect.connect.flow.protocol import FlowRequest, context_of
 from tariffconnect.connect.flow.state import FlowState
 from tariffconnect.connect.models import ConnectSession
 from tariffconnect.core.errors import ApiError, invalid
-from tariffconnect.core.ids import is_valid_id
-from tariffconnect.core.timeutil import as_utc, utcnow
+from tariffconnect.core.timeutil import utcnow
 from tariffconnect.locations.models import Location
 
 START = "session_start"
@@ -43,10 +41,7 @@ def advance(session: Session, request: FlowRequest, *, base_url: str = "") -> di
 
 
 def _load(session: Session, token: str) -> ConnectSession:
-    if not is_valid_id(token, "cot"):
-        raise ApiError(404, "connect_token_invalid", "This Connect link is not valid.")
-    query = select(ConnectSession).where(ConnectSession.id == token).with_for_update()
-    found = session.scalars(query).one_or_none()
+    found = sessions.get_by_token(session, connect_token=token, lock=True)
     if found is None:
         raise ApiError(404, "connect_token_invalid", "This Connect link is not valid.")
     return found
@@ -58,10 +53,10 @@ def _advance(
     now = utcnow()
     location = session.get(Location, cs.location_id)
     assert location is not None  # the foreign key cascades: a session never outlives it
-    expired = as_utc(cs.time_expiry) <= now
+    expired = sessions.past_expiry(cs, now=now)
     state = FlowState.load(cs.flow) if cs.flow else None
     ended = state is not None and state.ended
-    if expired and not ended and cs.status != sessions.COMPLETED:
+    if not ended and sessions.status_of(cs, now=now) == sessions.EXPIRED:
         raise ApiError(410, "connect_token_expired", "This Connect link has expired.")
     flow = Flow(session, cs, location, state or FlowState(route=START), now, base_url)
     if state is None or (
@@ -73,8 +68,7 @@ def _advance(
     if ended or expired:
         reply = _read_only(flow, request)
     else:
-        if cs.status == sessions.CREATED:
-            cs.status = sessions.IN_PROGRESS
+        sessions.begin(connect_session=cs)
         reply = _submit(flow, request)
     cs.flow = flow.state.dump()
     return reply

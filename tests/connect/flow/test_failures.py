@@ -90,7 +90,7 @@ def test_simultaneous_submits_of_one_session_take_turns(client, database, tenant
         barrier.wait()
         try:
             with database.transaction(write=True) as session:
-                return machine.advance(session, request)["route"]
+                return machine.advance(session, request).route
         except ApiError as error:
             return error.code
 

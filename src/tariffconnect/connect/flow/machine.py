@@ -1,12 +1,16 @@
 """The Connect flow's state machine: one submit in, the next page (or an error) out.
 
-`advance` is the only entry point, used by the JSON API and the hosted pages alike. It runs
-inside the caller's write transaction and locks the session's row, so two submits of one
-session never interleave; when it raises, the caller rolls back and nothing has changed.
+`advance` is the entry point, used by the JSON API and (as `advance_form`, which builds the
+request once the session's currency is known) by the hosted pages; `runner` runs either in
+its own transaction. It runs inside the caller's write transaction and locks the session's
+row, so two submits of one session never interleave; when it raises, the caller rolls back
+and nothing has changed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -23,21 +27,55 @@ from tariffconnect.core.timeutil import utcnow
 from tariffconnect.locations.models import Location
 
 START = "session_start"
+# Builds a front end's request from the session's currency; None when there is nothing to ask.
+RequestFor = Callable[[str | None], FlowRequest | None]
 
 
-def advance(session: Session, request: FlowRequest, *, base_url: str = "") -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What one submit produced: the page to show next (the JSON API's reply as it is) and
+    the session's callback URL, which the hosted pages need around it."""
+
+    page: dict[str, Any]
+    callback_url: str
+
+    @property
+    def route(self) -> str:
+        return str(self.page.get("route") or "")
+
+
+def advance(session: Session, request: FlowRequest, *, base_url: str = "") -> Answer:
     """Apply one submit and answer the page to show next.
 
     `base_url` prefixes the provider logo URLs (empty: paths on this host).
     """
     connect_session = _load(session, request.connect_token)
+    return _answer(session, connect_session, request, base_url)
+
+
+def advance_form(
+    session: Session, token: str, request_for: RequestFor, *, base_url: str = ""
+) -> Answer | None:
+    """`advance` with the request `request_for` builds from the session's currency (the hosted
+    pages take rates in its minor unit); None, changing nothing, when it builds none."""
+    connect_session = _load(session, token)
+    request = request_for(_location(session, connect_session).currency_code)
+    if request is None:
+        return None
+    return _answer(session, connect_session, request, base_url)
+
+
+def _answer(
+    session: Session, connect_session: ConnectSession, request: FlowRequest, base_url: str
+) -> Answer:
     try:
-        return _advance(session, connect_session, request, base_url)
+        page = _advance(session, connect_session, request, base_url)
     except ApiError as error:  # the flow's own checks, or a service's (address, schedule)
         # Answered in the context of the page answered, in the session's mode.
         error.context = context_of(request.route)
         error.live_mode = connect_session.live_mode
         raise
+    return Answer(page=page, callback_url=connect_session.callback_url)
 
 
 def _load(session: Session, token: str) -> ConnectSession:
@@ -47,12 +85,17 @@ def _load(session: Session, token: str) -> ConnectSession:
     return found
 
 
+def _location(session: Session, cs: ConnectSession) -> Location:
+    location = session.get(Location, cs.location_id)
+    assert location is not None  # the foreign key cascades: a session never outlives it
+    return location
+
+
 def _advance(
     session: Session, cs: ConnectSession, request: FlowRequest, base_url: str
 ) -> dict[str, Any]:
     now = utcnow()
-    location = session.get(Location, cs.location_id)
-    assert location is not None  # the foreign key cascades: a session never outlives it
+    location = _location(session, cs)
     expired = sessions.past_expiry(cs, now=now)
     state = FlowState.load(cs.flow) if cs.flow else None
     ended = state is not None and state.ended

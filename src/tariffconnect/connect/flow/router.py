@@ -8,7 +8,6 @@ header carries authority here, only the token in the body.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import orjson
@@ -17,12 +16,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tariffconnect.connect.flow import machine
+from tariffconnect.connect.flow import runner
 from tariffconnect.connect.flow.protocol import FlowRequest, error_body, parse
-from tariffconnect.core.errors import DATABASE_ERRORS, ApiError, database_unavailable
+from tariffconnect.core.errors import ApiError
 from tariffconnect.runtime import Runtime, public_base_url, runtime_of
 
-log = logging.getLogger("tariffconnect.connect.flow")
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "POST, OPTIONS",
@@ -62,12 +60,7 @@ def _answer(
     request: FlowRequest | None = None
     try:
         request = parse(body)
-        try:
-            with runtime.db.transaction(write=True) as session:
-                return 200, machine.advance(session, request, base_url=base_url)
-        except DATABASE_ERRORS:
-            log.warning("database unavailable for the Connect flow", exc_info=True)
-            raise database_unavailable() from None
+        return 200, runner.submit(runtime.db, request, base_url=base_url).page
     except ApiError as error:
         return error.status, error_body(
             error,

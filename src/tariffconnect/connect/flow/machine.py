@@ -1,10 +1,10 @@
 """The Connect flow's state machine: one submit in, the next page (or an error) out.
 
-`advance` is the entry point, used by the JSON API and (as `advance_form`, which builds the
-request once the session's currency is known) by the hosted pages; `runner` runs either in
-its own transaction. It runs inside the caller's write transaction and locks the session's
-row, so two submits of one session never interleave; when it raises, the caller rolls back
-and nothing has changed.
+`advance` is the entry point, used by the JSON API, and by the hosted pages as
+`advance_form` (which builds the request once the session's currency is known); `runner`
+calls either in a transaction of its own. The machine runs inside the caller's write
+transaction and locks the session's row, so two submits of one session never interleave;
+when it raises, the caller rolls back and nothing has changed.
 """
 
 from __future__ import annotations

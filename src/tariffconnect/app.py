@@ -11,8 +11,7 @@ from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from sqlalchemy.exc import DataError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -25,8 +24,10 @@ from tariffconnect.connect.router import router as connect_router
 from tariffconnect.connect.web.router import router as web_router
 from tariffconnect.core import idempotency
 from tariffconnect.core.errors import (
+    DATABASE_ERRORS,
     ApiError,
     ErrorObject,
+    database_unavailable,
     error_response,
     from_validation_errors,
 )
@@ -155,11 +156,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         error = ApiError(400, "data_invalid", "A value in the request cannot be stored.")
         return error_response(request.scope, error)
 
-    @app.exception_handler(OperationalError)
-    @app.exception_handler(PoolTimeout)
     async def _database_error(request: Request, exc: Exception) -> Response:
-        # Connection lost, server down, SQLite busy past its timeout, no pooled connection free
-        # in time: all worth retrying later.
         log.warning("database error: %s", exc.__class__.__name__, exc_info=True)
-        error = ApiError(503, "database_unavailable", "The database is unavailable; try again.")
-        return error_response(request.scope, error)
+        return error_response(request.scope, database_unavailable())
+
+    for database_error in DATABASE_ERRORS:
+        app.add_exception_handler(database_error, _database_error)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from tariffconnect.accounts.models import ApiKey
 from tariffconnect.app import create_app
@@ -46,6 +47,11 @@ def crash() -> None:
 @router.get("/_probe/teapot", name="probe_teapot")
 def teapot() -> None:
     raise ApiError(422, "no_tariff_connected", "No tariff.")
+
+
+@router.get("/_probe/pool", name="probe_pool")
+def pool_exhausted() -> None:
+    raise PoolTimeout("QueuePool limit of size 5 overflow 0 reached")
 
 
 @router.get("/_probe/keys", name="probe_key_list")

@@ -4,6 +4,7 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
+from tariffconnect.core.errors import ApiError, error_response
 from tests.core.probe_app import probe_app
 from tests.helpers import assert_error
 
@@ -129,3 +130,30 @@ def test_error_time_created_is_utc_rfc3339(probe):
     import re
 
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["time_created"])
+
+
+def test_no_pooled_connection_in_time_is_503_database_unavailable(probe):
+    body = assert_error(
+        probe.get("/_probe/pool"), 503, "database_unavailable", context="api.probe_pool"
+    )
+    assert (body["type"], body["message"]) == (
+        "api_error",
+        "The database is unavailable; try again.",
+    )
+    assert "QueuePool" not in orjson.dumps(body).decode()
+
+
+def test_an_error_with_its_own_context_and_mode_keeps_them():
+    scope = {"type": "http", "state": {"request_id": "req_1", "live_mode": False}}
+    error = ApiError(410, "gone", "Gone.", context="connect.session_start", live_mode=True)
+    body = orjson.loads(error_response(scope, error).body)
+    assert body.pop("time_created")
+    assert body == {
+        "object": "error",
+        "type": "invalid_request",
+        "code": "gone",
+        "message": "Gone.",
+        "context": "connect.session_start",
+        "live_mode": True,
+        "request_id": "req_1",
+    }

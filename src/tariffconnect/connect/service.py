@@ -1,9 +1,13 @@
-"""Connect sessions: create, read and update, inside the caller's scope."""
+"""Connect sessions: create, read and update, inside the caller's scope; and the one place
+their status changes: CREATED (`create`), IN_PROGRESS (`begin`), COMPLETED (`complete`);
+EXPIRED is derived from time_expiry when read (`status_of`).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tariffconnect.connect.models import ConnectSession
@@ -13,7 +17,7 @@ from tariffconnect.connect.schemas import (
     ConnectSessionUpdate,
 )
 from tariffconnect.core.errors import ApiError, invalid, not_found
-from tariffconnect.core.ids import new_id
+from tariffconnect.core.ids import is_valid_id, new_id
 from tariffconnect.core.scoping import Scope, get_owned
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
 from tariffconnect.devices import service as devices
@@ -38,11 +42,52 @@ def get_or_raise(session: Session, *, scope: Scope, session_id: str) -> ConnectS
     return found
 
 
-def status_of(connect_session: ConnectSession) -> str:
+def get_by_token(
+    session: Session, *, connect_token: str, lock: bool = False
+) -> ConnectSession | None:
+    """The session a Connect token names, in any account: the token is the customer's
+    authority in the flow, which has no bearer token. `lock` holds the row until commit."""
+    if not is_valid_id(connect_token, "cot"):
+        return None
+    query = select(ConnectSession).where(ConnectSession.id == connect_token)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()
+
+
+def past_expiry(connect_session: ConnectSession, *, now: datetime) -> bool:
+    """The session's link has run out (a completed session's too: it then shows only its
+    summary)."""
+    return as_utc(connect_session.time_expiry) <= now
+
+
+def status_of(connect_session: ConnectSession, *, now: datetime | None = None) -> str:
     """The stored status, or EXPIRED once time_expiry has passed on an unfinished session."""
-    if connect_session.status != COMPLETED and as_utc(connect_session.time_expiry) <= utcnow():
+    expired = past_expiry(connect_session, now=now or utcnow())
+    if connect_session.status != COMPLETED and expired:
         return EXPIRED
     return connect_session.status
+
+
+def begin(*, connect_session: ConnectSession) -> None:
+    """IN_PROGRESS once the customer is in the flow; a later status is kept."""
+    if connect_session.status == CREATED:
+        connect_session.status = IN_PROGRESS
+
+
+def complete(session: Session, *, connect_session: ConnectSession, now: datetime) -> None:
+    """COMPLETED with `connect_session.complete` the first time; a later change in the same
+    session (EDIT, DISCONNECT) is a `connect_session.update`. In the caller's transaction,
+    with the tariff change it completes."""
+    first = connect_session.status != COMPLETED
+    if first:
+        connect_session.status = COMPLETED
+        connect_session.time_completed = now
+    session.flush()
+    out = render(session, connect_session)
+    kind = "connect_session.complete" if first else "connect_session.update"
+    scope = Scope(connect_session.account_id, connect_session.live_mode)
+    events.record(session, scope=scope, type=kind, object_id=connect_session.id, data=out)
 
 
 def render(session: Session, connect_session: ConnectSession) -> ConnectSessionOut:

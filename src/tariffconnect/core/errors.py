@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.responses import Response
 from starlette.types import Scope
 
@@ -18,7 +20,12 @@ from tariffconnect.core.timeutil import format_utc, utcnow
 
 
 class ApiError(Exception):
-    """An error answered to the caller: HTTP status, a stable code and a readable message."""
+    """An error answered to the caller: HTTP status, a stable code and a readable message.
+
+    `context` and `live_mode` are for callers the route cannot describe: the Connect flow
+    answers `connect.<route>` and the mode of the session its token names (it has no bearer
+    token). Left None, the error object takes the route's name and the token's mode.
+    """
 
     def __init__(
         self,
@@ -27,12 +34,16 @@ class ApiError(Exception):
         message: str,
         *,
         headers: Mapping[str, str] | None = None,
+        context: str | None = None,
+        live_mode: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = dict(headers or {})
+        self.context = context
+        self.live_mode = live_mode
 
     @property
     def type(self) -> str:
@@ -49,6 +60,16 @@ def invalid(code: str, message: str, status: int = 400) -> ApiError:
 
 def unauthorized(code: str, message: str) -> ApiError:
     return ApiError(401, code, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+# Connection lost, server down, SQLite busy past its timeout, no pooled connection free in
+# time: the database is unavailable, and the request worth retrying later.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, PoolTimeout)
+
+
+def database_unavailable() -> ApiError:
+    """The 503 answered for any of DATABASE_ERRORS (the caller logs the cause)."""
+    return ApiError(503, "database_unavailable", "The database is unavailable; try again.")
 
 
 class ErrorObject(BaseModel):
@@ -71,18 +92,37 @@ def operation_context(scope: Scope) -> str:
     return f"api.{name}" if name else "api.request"
 
 
-def error_response(scope: Scope, error: ApiError) -> Response:
-    state = scope.setdefault("state", {})
-    body = {
+def error_object(
+    error: ApiError,
+    *,
+    context: str,
+    live_mode: bool,
+    request_id: str,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The error object's fields, in their wire order; `extra` follows `context`."""
+    return {
         "object": "error",
         "type": error.type,
         "code": error.code,
         "message": error.message,
-        "context": operation_context(scope),
-        "live_mode": bool(state.get("live_mode", False)),
-        "request_id": state.get("request_id", ""),
+        "context": context,
+        **(extra or {}),
+        "live_mode": live_mode,
+        "request_id": request_id,
         "time_created": format_utc(utcnow()),
     }
+
+
+def error_response(scope: Scope, error: ApiError) -> Response:
+    state = scope.setdefault("state", {})
+    live_mode = error.live_mode if error.live_mode is not None else state.get("live_mode", False)
+    body = error_object(
+        error,
+        context=error.context or operation_context(scope),
+        live_mode=bool(live_mode),
+        request_id=str(state.get("request_id", "")),
+    )
     return Response(
         orjson.dumps(body),
         status_code=error.status,

@@ -42,16 +42,26 @@ M = TypeVar("M")
 
 
 def get_owned(
-    session: Session, model: type[M], scope: Scope, object_id: str, *, prefix: str
+    session: Session,
+    model: type[M],
+    scope: Scope,
+    object_id: str,
+    *,
+    prefix: str,
+    lock: bool = False,
 ) -> M | None:
     """The caller's row of `model` with this id, or None.
 
     An id of the wrong shape cannot exist, so it is answered without a query; junk such as a
-    NUL byte (which PostgreSQL refuses outright) never reaches the database driver.
+    NUL byte (which PostgreSQL refuses outright) never reaches the database driver. `lock`
+    holds the row (`FOR UPDATE`) until the transaction ends, so concurrent writes to one
+    object run one after the other.
     """
     if not is_valid_id(object_id, prefix):
         return None
     table: Any = model
     query = scoped(select(table), table, scope).where(table.id == object_id)
+    if lock:
+        query = query.with_for_update()
     found: M | None = session.scalars(query).one_or_none()
     return found

@@ -10,9 +10,9 @@ from sqlalchemy import false, insert, select
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import not_found
-from tariffconnect.core.ids import is_valid_id, new_id
+from tariffconnect.core.ids import new_id
 from tariffconnect.core.pagination import PageParams, paginate
-from tariffconnect.core.scoping import Scope, scoped
+from tariffconnect.core.scoping import Scope, get_owned, scoped
 from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.devices.models import Device, device_locations
 from tariffconnect.devices.schemas import DeviceCreate, DeviceOut, DeviceType, DeviceUpdate
@@ -23,12 +23,7 @@ from tariffconnect.locations.models import Location
 def get(session: Session, *, scope: Scope, device_id: str, lock: bool = False) -> Device | None:
     """The caller's device with this id, or None. `lock` holds the row until commit, so
     concurrent writes to one device (PATCH, DELETE) run one after the other."""
-    if not is_valid_id(device_id, "dev"):
-        return None  # cannot exist; and a NUL in a path would make PostgreSQL fail the query
-    query = scoped(select(Device), Device, scope).where(Device.id == device_id)
-    if lock:
-        query = query.with_for_update()
-    return session.scalars(query).one_or_none()
+    return get_owned(session, Device, scope, device_id, prefix="dev", lock=lock)
 
 
 def get_or_raise(session: Session, *, scope: Scope, device_id: str, lock: bool = False) -> Device:

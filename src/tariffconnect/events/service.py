@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import not_found
-from tariffconnect.core.ids import is_valid_id, new_id
+from tariffconnect.core.ids import new_id
 from tariffconnect.core.pagination import PageParams, paginate
-from tariffconnect.core.scoping import Scope, scoped
+from tariffconnect.core.scoping import Scope, get_owned, scoped
 from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.events.models import Event
 from tariffconnect.events.schemas import EventOut
@@ -60,8 +60,7 @@ def record(
 
 def get_or_raise(session: Session, *, scope: Scope, event_id: str) -> Event:
     """The caller's event, or 404 `event_not_found`."""
-    query = scoped(select(Event), Event, scope).where(Event.id == event_id)
-    event = session.scalars(query).one_or_none() if is_valid_id(event_id, "evt") else None
+    event = get_owned(session, Event, scope, event_id, prefix="evt")
     if event is None:
         raise not_found("event_not_found", f"No event {event_id}.")
     return event

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import not_found
-from tariffconnect.core.ids import is_valid_id, new_id
+from tariffconnect.core.ids import new_id
 from tariffconnect.core.pagination import PageParams, paginate
-from tariffconnect.core.scoping import Scope, scoped
+from tariffconnect.core.scoping import Scope, get_owned, scoped
 from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.events import service as events
 from tariffconnect.events.models import Event
@@ -35,12 +35,7 @@ from tariffconnect.webhooks.urls import validate_endpoint_url
 
 def get_or_raise(session: Session, *, scope: Scope, endpoint_id: str) -> WebhookEndpoint:
     """The caller's endpoint, or 404 `webhook_endpoint_not_found`."""
-    query = scoped(select(WebhookEndpoint), WebhookEndpoint, scope)
-    found = (
-        session.scalars(query.where(WebhookEndpoint.id == endpoint_id)).one_or_none()
-        if is_valid_id(endpoint_id, "we")
-        else None
-    )
+    found = get_owned(session, WebhookEndpoint, scope, endpoint_id, prefix="we")
     if found is None:
         raise not_found("webhook_endpoint_not_found", f"No webhook endpoint {endpoint_id}.")
     return found

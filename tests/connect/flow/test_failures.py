@@ -8,8 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.exc import OperationalError
 
-from tariffconnect.connect.flow import connecting, machine
-from tariffconnect.connect.flow.protocol import FlowError, FlowRequest
+from tariffconnect.connect.flow import machine
+from tariffconnect.connect.flow.protocol import FlowRequest
+from tariffconnect.core.errors import ApiError
+from tariffconnect.events import service as event_service
 from tests.connect.flow.flow import make_session, plain_provider, post, start, submit
 
 
@@ -24,14 +26,14 @@ def to_contract(client, token):
 def test_a_crash_while_connecting_leaves_nothing_behind(client, tenant, monkeypatch):
     token = make_session(client, tenant.test)
     page = to_contract(client, token)
-    real_record = connecting.events.record
+    real_record = event_service.record
 
     def failing_record(session, **kwargs):
         if kwargs["type"] == "connect_session.complete":
             raise RuntimeError("the process dies here")
         return real_record(session, **kwargs)
 
-    monkeypatch.setattr(connecting.events, "record", failing_record)
+    monkeypatch.setattr(event_service, "record", failing_record)
     response = post(
         client, {"route": "contract_term_capture", "connect_token": token, "type": "submit"}
     )
@@ -88,8 +90,8 @@ def test_simultaneous_submits_of_one_session_take_turns(client, database, tenant
         barrier.wait()
         try:
             with database.transaction(write=True) as session:
-                return machine.advance(session, request)["route"]
-        except FlowError as error:
+                return machine.advance(session, request).route
+        except ApiError as error:
             return error.code
 
     with ThreadPoolExecutor(8) as pool:

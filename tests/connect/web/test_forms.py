@@ -1,48 +1,11 @@
-"""Form fields -> flow requests: numbers, money units, times and dates; and the way back."""
-
-from decimal import Decimal
+"""Form fields -> flow requests: money, times and dates; and the way back."""
 
 import pytest
 
 from tariffconnect.connect.web import forms, i18n
-from tariffconnect.connect.web.forms import FormInvalid, parse_number, rate_unit, to_request
+from tariffconnect.connect.web.forms import FormInvalid, to_request
 
 TOKEN = "cot_" + "a" * 24
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("24,5", Decimal("24.5")),
-        ("24.5", Decimal("24.5")),
-        (" 7 ", Decimal(7)),
-        ("-3", Decimal(-3)),
-        ("\u22122", Decimal(-2)),
-        (".5", Decimal("0.5")),
-        ("0,1234", Decimal("0.1234")),
-        ("", None),
-        ("  ", None),
-    ],
-)
-def test_numbers_people_type(text, expected):
-    assert parse_number(text) == expected
-
-
-@pytest.mark.parametrize("text", ["1,234.5", "24.12345", "abc", "1e3", "24 5", "-", ",", "5%"])
-def test_numbers_refused(text):
-    with pytest.raises(ValueError):
-        parse_number(text)
-
-
-def test_rate_units():
-    assert rate_unit("GBP") == forms.RateUnit("p", 100)
-    assert rate_unit("EUR") == forms.RateUnit("ct", 100)
-    assert rate_unit("usd") == forms.RateUnit("¢", 100)
-    assert rate_unit("SEK") == forms.RateUnit("öre", 100)
-    assert rate_unit("NOK") == forms.RateUnit("øre", 100)
-    assert rate_unit("DKK") == forms.RateUnit("øre", 100)
-    assert rate_unit("JPY") == forms.RateUnit(None, 1)  # no minor unit in use
-    assert rate_unit(None) == forms.RateUnit(None, 1)
 
 
 def request(route, form, data=None):
@@ -67,8 +30,6 @@ def test_a_fixed_rate_in_minor_units_becomes_major_units():
 
 def test_decimals_are_limited_to_what_the_machine_keeps():
     # The machine keeps 5 decimals of major units: 3 of pence, 4 of a major unit.
-    assert forms.decimals_for(100) == 3
-    assert forms.decimals_for(1) == 4
     yen = request("rate_fixed_capture", {"cost": "0,2451"}, {"currency_code": "JPY"})
     assert yen.data == {"cost": 0.2451}
     with pytest.raises(FormInvalid) as raised:

@@ -7,7 +7,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from tariffconnect.connect.web import forms, i18n, router
+from tariffconnect.connect.web import forms, i18n, views
 
 PACKAGE = resources.files("tariffconnect.connect.web")
 
@@ -84,7 +84,7 @@ def test_templates_name_exactly_the_fields_forms_knows():
         )
         assert names - common == set(fields), route
     assert set(forms.FIELDS) | {"tariff_summary", "error", "session_redirect"} == set(
-        router.TEMPLATES
+        views.TEMPLATES
     )
 
 

@@ -3,6 +3,7 @@
 import re
 from datetime import timedelta
 
+from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
 from tariffconnect.app import create_app
@@ -115,6 +116,26 @@ def test_an_expired_token_is_a_410_page(client, database, tenant):
     response = client.get("/connect/web", params={"fp_cot": token})
     assert response.status_code == 410
     assert Page.of(response).h1 == ["This link has expired"]
+
+
+def test_a_database_outage_is_a_503_page_for_a_get_and_a_post(client, app, tenant, monkeypatch):
+    token = create_session(client, tenant)
+    page = show(client, token)
+
+    def down(*, write=True):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(app.state.runtime.db, "transaction", down)
+    for response in (
+        client.get("/connect/web", params={"fp_cot": token}),
+        press(client, page, "Continue"),
+    ):
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "text/html; charset=utf-8"
+        assert Page.of(response).h1 == ["Something went wrong"]
+        assert "Something went wrong on our side. Try again in a moment." in response.text
+        assert "connection refused" not in response.text
+        assert csp(response)["default-src"] == "'none'"
 
 
 def test_german_from_accept_language(client, tenant):

@@ -13,8 +13,7 @@ from typing import Any
 
 from tariffconnect.connect import service as sessions
 from tariffconnect.connect.flow.context import Flow
-from tariffconnect.connect.flow.protocol import invalid
-from tariffconnect.events import service as events
+from tariffconnect.core.errors import invalid
 from tariffconnect.market import sources as market
 from tariffconnect.tariffs import library
 from tariffconnect.tariffs import service as tariffs
@@ -109,7 +108,7 @@ def connect(flow: Flow, *, contract_end: datetime | None) -> None:
             tariffs.delete(flow.db, scope=flow.scope, tariff_id=earlier)
     flow.state.tariff_id = created.id
     flow.connect_session.provider_id = created.provider_id
-    _complete(flow)
+    sessions.complete(flow.db, connect_session=flow.connect_session, now=flow.now)
 
 
 def disconnect(flow: Flow) -> None:
@@ -118,18 +117,4 @@ def disconnect(flow: Flow) -> None:
     if tariff is not None:
         tariffs.delete(flow.db, scope=flow.scope, tariff_id=tariff.id)
     flow.state.tariff_id = None
-    _complete(flow)
-
-
-def _complete(flow: Flow) -> None:
-    """COMPLETED with `connect_session.complete` the first time; a later change in the same
-    session (EDIT, DISCONNECT) is a `connect_session.update`."""
-    connect_session = flow.connect_session
-    first = connect_session.status != sessions.COMPLETED
-    if first:
-        connect_session.status = sessions.COMPLETED
-        connect_session.time_completed = flow.now
-    flow.db.flush()
-    out = sessions.render(flow.db, connect_session)
-    kind = "connect_session.complete" if first else "connect_session.update"
-    events.record(flow.db, scope=flow.scope, type=kind, object_id=connect_session.id, data=out)
+    sessions.complete(flow.db, connect_session=flow.connect_session, now=flow.now)

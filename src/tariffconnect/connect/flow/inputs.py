@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tariffconnect.connect.flow.protocol import FlowError, invalid
+from tariffconnect.core.errors import ApiError, invalid
 
 MAX_RATE = Decimal(1000)  # per kWh, in major units: far above any real tariff
 MAX_DECIMALS = 5
@@ -176,5 +176,5 @@ def contract_end(data: dict[str, Any] | None, *, now: datetime) -> datetime | No
     return parsed.astimezone(UTC)
 
 
-def _date_invalid() -> FlowError:
+def _date_invalid() -> ApiError:
     return invalid("date_format_invalid", "contract_end_date must be a date such as 2027-06-30.")

@@ -1,75 +1,106 @@
 """The Connect flow's state machine: one submit in, the next page (or an error) out.
 
-`advance` is the only entry point, used by the JSON API and the hosted pages alike. It runs
-inside the caller's write transaction and locks the session's row, so two submits of one
-session never interleave; when it raises, the caller rolls back and nothing has changed.
+`advance` is the entry point, used by the JSON API, and by the hosted pages as
+`advance_form` (which builds the request once the session's currency is known); `runner`
+calls either in a transaction of its own. The machine runs inside the caller's write
+transaction and locks the session's row, so two submits of one session never interleave;
+when it raises, the caller rolls back and nothing has changed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tariffconnect.connect import service as sessions
 from tariffconnect.connect.flow import steps
 from tariffconnect.connect.flow.context import Flow
-from tariffconnect.connect.flow.protocol import FlowError, FlowRequest, invalid
+from tariffconnect.connect.flow.protocol import FlowRequest, context_of
 from tariffconnect.connect.flow.state import FlowState
 from tariffconnect.connect.models import ConnectSession
-from tariffconnect.core.errors import ApiError
-from tariffconnect.core.ids import is_valid_id
-from tariffconnect.core.timeutil import as_utc, utcnow
+from tariffconnect.core.errors import ApiError, invalid
+from tariffconnect.core.timeutil import utcnow
 from tariffconnect.locations.models import Location
 
 START = "session_start"
+# Builds a front end's request from the session's currency; None when there is nothing to ask.
+RequestFor = Callable[[str | None], FlowRequest | None]
 
 
-def advance(session: Session, request: FlowRequest, *, base_url: str = "") -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What one submit produced: the page to show next (the JSON API's reply as it is) and
+    the session's callback URL, which the hosted pages need around it."""
+
+    page: dict[str, Any]
+    callback_url: str
+
+    @property
+    def route(self) -> str:
+        return str(self.page.get("route") or "")
+
+
+def advance(session: Session, request: FlowRequest, *, base_url: str = "") -> Answer:
     """Apply one submit and answer the page to show next.
 
     `base_url` prefixes the provider logo URLs (empty: paths on this host).
     """
     connect_session = _load(session, request.connect_token)
+    return _answer(session, connect_session, request, base_url)
+
+
+def advance_form(
+    session: Session, token: str, request_for: RequestFor, *, base_url: str = ""
+) -> Answer | None:
+    """`advance` with the request `request_for` builds from the session's currency (the hosted
+    pages take rates in its minor unit); None, changing nothing, when it builds none."""
+    connect_session = _load(session, token)
+    request = request_for(_location(session, connect_session).currency_code)
+    if request is None:
+        return None
+    return _answer(session, connect_session, request, base_url)
+
+
+def _answer(
+    session: Session, connect_session: ConnectSession, request: FlowRequest, base_url: str
+) -> Answer:
     try:
-        return _advance(session, connect_session, request, base_url)
-    except ApiError as error:  # a service's check (address, schedule) failed
-        raise _annotated(
-            FlowError(error.status, error.code, error.message), request, connect_session
-        ) from None
-    except FlowError as error:
-        raise _annotated(error, request, connect_session) from None
-
-
-def _annotated(error: FlowError, request: FlowRequest, cs: ConnectSession) -> FlowError:
-    error.route = error.route or request.route
-    error.live_mode = cs.live_mode
-    return error
+        page = _advance(session, connect_session, request, base_url)
+    except ApiError as error:  # the flow's own checks, or a service's (address, schedule)
+        # Answered in the context of the page answered, in the session's mode.
+        error.context = context_of(request.route)
+        error.live_mode = connect_session.live_mode
+        raise
+    return Answer(page=page, callback_url=connect_session.callback_url)
 
 
 def _load(session: Session, token: str) -> ConnectSession:
-    if not is_valid_id(token, "cot"):
-        raise FlowError(404, "connect_token_invalid", "This Connect link is not valid.")
-    query = select(ConnectSession).where(ConnectSession.id == token).with_for_update()
-    found = session.scalars(query).one_or_none()
+    found = sessions.get_by_token(session, connect_token=token, lock=True)
     if found is None:
-        raise FlowError(404, "connect_token_invalid", "This Connect link is not valid.")
+        raise ApiError(404, "connect_token_invalid", "This Connect link is not valid.")
     return found
+
+
+def _location(session: Session, cs: ConnectSession) -> Location:
+    location = session.get(Location, cs.location_id)
+    assert location is not None  # the foreign key cascades: a session never outlives it
+    return location
 
 
 def _advance(
     session: Session, cs: ConnectSession, request: FlowRequest, base_url: str
 ) -> dict[str, Any]:
     now = utcnow()
-    location = session.get(Location, cs.location_id)
-    assert location is not None  # the foreign key cascades: a session never outlives it
-    expired = as_utc(cs.time_expiry) <= now
+    location = _location(session, cs)
+    expired = sessions.past_expiry(cs, now=now)
     state = FlowState.load(cs.flow) if cs.flow else None
     ended = state is not None and state.ended
-    if expired and not ended and cs.status != sessions.COMPLETED:
-        raise FlowError(410, "connect_token_expired", "This Connect link has expired.")
+    if not ended and sessions.status_of(cs, now=now) == sessions.EXPIRED:
+        raise ApiError(410, "connect_token_expired", "This Connect link has expired.")
     flow = Flow(session, cs, location, state or FlowState(route=START), now, base_url)
     if state is None or (
         flow.state.route == "tariff_summary" and not ended and flow.connected_tariff() is None
@@ -80,8 +111,7 @@ def _advance(
     if ended or expired:
         reply = _read_only(flow, request)
     else:
-        if cs.status == sessions.CREATED:
-            cs.status = sessions.IN_PROGRESS
+        sessions.begin(connect_session=cs)
         reply = _submit(flow, request)
     cs.flow = flow.state.dump()
     return reply
@@ -105,7 +135,7 @@ def _submit(flow: Flow, request: FlowRequest) -> dict[str, Any]:
     if step is None:
         raise invalid("route_invalid", f"There is no page {request.route!r}.")
     if request.route != state.route:
-        raise FlowError(
+        raise ApiError(
             409,
             "route_not_current",
             f"This session is on {state.route}, not {request.route}; "
@@ -139,7 +169,7 @@ def _read_only(flow: Flow, request: FlowRequest) -> dict[str, Any]:
         return _reply(flow, "tariff_summary", ["CLOSE"], steps.render_summary(flow))
     if request.action in {"CLOSE", "SAVE", "BACK"}:
         return _leave(flow)
-    raise FlowError(409, "connect_session_ended", "This Connect session has ended.")
+    raise ApiError(409, "connect_session_ended", "This Connect session has ended.")
 
 
 def _render(flow: Flow) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tariffconnect.core.timeutil import format_utc, utcnow
+from tariffconnect.core.errors import ApiError, error_object, invalid
 
 # Route names of earlier protocol generations, accepted on input.
 ROUTE_ALIASES = {
@@ -32,27 +32,6 @@ ROUTE_ALIASES = {
 ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "post_code", "country_code")
 # Tariff structure names of the earliest generation.
 STRUCTURE_ALIASES = {"FIXEDRATE": "FIXED", "TIMEOFUSE": "TIME_OF_DAY"}
-
-
-class FlowError(Exception):
-    """An answer that is an error object; the session stays where it was."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        # Filled in by the machine once it knows the session and the page answered.
-        self.route: str | None = None
-        self.live_mode = False
-
-    @property
-    def type(self) -> str:
-        return "api_error" if self.status >= 500 else "invalid_request"
-
-
-def invalid(code: str, message: str) -> FlowError:
-    return FlowError(400, code, message)
 
 
 class FlowRequest(BaseModel):
@@ -93,22 +72,21 @@ def parse(body: bytes) -> FlowRequest:
     return request
 
 
+def context_of(route: str | None) -> str:
+    """An error's context: `connect.<route>` of the page answered (`connect.request` before
+    the request could be read)."""
+    return f"connect.{route or 'request'}"
+
+
 def error_body(
-    error: FlowError,
-    *,
-    route: str | None,
-    connect_token: str | None,
-    live_mode: bool,
-    request_id: str,
+    error: ApiError, *, route: str | None, connect_token: str | None, request_id: str
 ) -> dict[str, Any]:
-    return {
-        "object": "error",
-        "type": error.type,
-        "code": error.code,
-        "message": error.message,
-        "context": f"connect.{route or 'request'}",
-        "connect_token": connect_token,
-        "live_mode": live_mode,
-        "request_id": request_id,
-        "time_created": format_utc(utcnow()),
-    }
+    """The error object for `error`; `route` is the page answered, for an error that does
+    not know it (the machine's errors carry their context and the session's mode)."""
+    return error_object(
+        error,
+        context=error.context or context_of(route),
+        live_mode=bool(error.live_mode),
+        request_id=request_id,
+        extra={"connect_token": connect_token},
+    )

@@ -8,22 +8,19 @@ header carries authority here, only the token in the body.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import orjson
 from anyio import to_thread
 from fastapi import APIRouter, Request
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tariffconnect.connect.flow import machine
-from tariffconnect.connect.flow.protocol import FlowError, FlowRequest, error_body, parse
+from tariffconnect.connect.flow import runner
+from tariffconnect.connect.flow.protocol import FlowRequest, error_body, parse
+from tariffconnect.core.errors import ApiError
 from tariffconnect.runtime import Runtime, public_base_url, runtime_of
 
-log = logging.getLogger("tariffconnect.connect.flow")
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "POST, OPTIONS",
@@ -63,18 +60,12 @@ def _answer(
     request: FlowRequest | None = None
     try:
         request = parse(body)
-        try:
-            with runtime.db.transaction(write=True) as session:
-                return 200, machine.advance(session, request, base_url=base_url)
-        except (OperationalError, PoolTimeout):
-            log.warning("database unavailable for the Connect flow", exc_info=True)
-            raise FlowError(503, "database_unavailable", "Try again in a moment.") from None
-    except FlowError as error:
+        return 200, runner.submit(runtime.db, request, base_url=base_url).page
+    except ApiError as error:
         return error.status, error_body(
             error,
-            route=error.route or (request.route if request else None),
+            route=request.route if request else None,
             connect_token=request.connect_token if request else None,
-            live_mode=error.live_mode,
             request_id=request_id,
         )
 

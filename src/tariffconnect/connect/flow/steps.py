@@ -16,9 +16,9 @@ from pydantic import ValidationError
 from tariffconnect.connect import service as sessions
 from tariffconnect.connect.flow import connecting, inputs, summary
 from tariffconnect.connect.flow.context import Flow
-from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS, STRUCTURE_ALIASES, invalid
+from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS, STRUCTURE_ALIASES
 from tariffconnect.connect.flow.state import Draft
-from tariffconnect.core.errors import from_validation_errors
+from tariffconnect.core.errors import from_validation_errors, invalid
 from tariffconnect.locations import service as locations
 from tariffconnect.locations.schemas import LocationUpdate, PostalAddressIn
 from tariffconnect.market import sources as market

@@ -6,8 +6,8 @@ strings the fields show, `entered` keeps what the customer typed for a re-render
 `field_of` says which field a machine error belongs to. The templates name the same fields
 (`FIELDS` lists them; a test checks the two agree).
 
-Money is entered in the currency's minor unit per kWh (p/kWh, ct/kWh, ¢/kWh, öre/øre) where
-the currency has one of two decimals, and converted to major units for the machine.
+Money is entered in the currency's minor unit per kWh where it has one (see `numbers`), and
+converted to major units for the machine.
 """
 
 from __future__ import annotations
@@ -16,13 +16,19 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
-
-import babel.numbers
 
 from tariffconnect.connect.flow import inputs as machine_inputs
 from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS, FlowRequest
+from tariffconnect.connect.web.numbers import (
+    PERCENT_DECIMALS,
+    NumberText,
+    RateUnit,
+    amount_text,
+    decimals_for,
+    parse_number,
+    rate_unit,
+)
 
 # Fields every step's forms carry.
 ROUTE_FIELD = "route"
@@ -47,9 +53,6 @@ FIELDS: dict[str, tuple[str, ...]] = {
 # Fields that are radio groups: an error links to the first radio, `<name>-0`.
 RADIO_FIELDS = frozenset({"provider_id", "tariff_id", "structure", "region"})
 
-MAX_DECIMALS = 4  # what a person may type, at most; never more than the machine takes:
-MACHINE_DECIMALS = machine_inputs.MAX_DECIMALS  # amounts in major units
-PERCENT_DECIMALS = 3  # the machine's limit for a surcharge percentage
 MAX_TEXT = 255
 # The longest value each text field takes (the location's columns); inputs say so too.
 MAX_LENGTHS = {
@@ -65,44 +68,13 @@ MAX_LENGTHS = {
 DEFAULT_DAY = ("07:00", "23:00")
 DEFAULT_NIGHT = ("23:00", "07:00")
 
-# Minor units shown for rates, where the currency has one of two decimals.
-MINOR_UNITS = {
-    "GBP": "p",
-    "EUR": "ct",
-    "USD": "¢",
-    "CAD": "¢",
-    "AUD": "c",
-    "NZD": "c",
-    "SEK": "öre",
-    "NOK": "øre",
-    "DKK": "øre",
-    "CHF": "Rp.",
-}
-
 _ACTION = re.compile(r"[A-Za-z_]{1,64}")
-_NUMBER = re.compile(r"([+-]?)(\d{0,9})(?:[.,](\d*))?")
 _DATE_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 
 
 def N_(message: str) -> str:
     """Marks a message for extraction; it is translated when the page is rendered."""
     return message
-
-
-@dataclass(frozen=True, slots=True)
-class RateUnit:
-    """How a currency's rates are entered: the entered number ÷ `factor` = major units."""
-
-    minor_symbol: str | None
-    factor: int
-
-
-def rate_unit(currency_code: str | None) -> RateUnit:
-    code = (currency_code or "").upper()
-    symbol = MINOR_UNITS.get(code)
-    if symbol is not None and babel.numbers.get_currency_precision(code) == 2:
-        return RateUnit(symbol, 100)
-    return RateUnit(None, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,32 +309,6 @@ _BUILDERS: dict[str, Builder] = {
 }
 
 
-def decimals_for(factor: int) -> int:
-    """How many decimals a person may type for an amount entered in units of 1/factor: at
-    most MAX_DECIMALS, and no more than the machine keeps once divided (24.123 p is
-    0.24123 GBP: five decimals)."""
-    return max(0, min(MAX_DECIMALS, MACHINE_DECIMALS - (len(str(factor)) - 1)))
-
-
-def parse_number(text: str, places: int = MAX_DECIMALS) -> Decimal | None:
-    """A number typed by a person: `24.5` or `24,5` (either decimal separator, no grouping),
-    an optional sign; None for an empty field. Raises ValueError for anything else, or for
-    more than `places` decimals."""
-    text = text.strip().replace("\u2212", "-")  # a typographic minus
-    if not text:
-        return None
-    match = _NUMBER.fullmatch(text)
-    if match is None or not (match.group(2) or match.group(3)):
-        raise ValueError("not a number")
-    sign, whole, fraction = match.group(1), match.group(2) or "0", match.group(3) or ""
-    if len(fraction) > places:
-        raise ValueError("too many decimals")
-    try:
-        return Decimal(f"{sign}{whole}.{fraction or '0'}")
-    except InvalidOperation:  # pragma: no cover - the pattern admits only digits
-        raise ValueError("not a number") from None
-
-
 def _amount(
     form: Mapping[str, str],
     name: str,
@@ -417,9 +363,6 @@ def _date(text: str) -> date | None:
 # --- render data -> field values --------------------------------------------------------------
 
 
-NumberText = Callable[[Decimal], str]
-
-
 def values(route: str, data: Mapping[str, Any], number: NumberText) -> dict[str, str]:
     """The strings this route's fields show for the machine's render data. `number` formats
     a number for an input in the page's locale (its decimal separator, no grouping)."""
@@ -465,19 +408,6 @@ def _tod_values(data: Mapping[str, Any], unit: RateUnit, number: NumberText) -> 
         shown[f"{prefix}_to"] = end[:5]
         shown[f"{prefix}_cost"] = amount_text(entry.get("cost"), unit.factor, number)
     return shown
-
-
-def amount_text(value: Any, factor: int, number: NumberText) -> str:
-    """A machine amount (major units) as the field shows it (times factor); "" for none or 0."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return ""
-    try:
-        major = Decimal(str(value))
-    except InvalidOperation:
-        return ""
-    if not major.is_finite() or major == 0:
-        return ""
-    return number(major * factor)
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -27,7 +27,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from jinja2 import ChainableUndefined, Environment, PackageLoader
 
-from tariffconnect.connect.web import forms
+from tariffconnect.connect.web import forms, numbers
 from tariffconnect.connect.web.forms import N_
 
 LANGUAGES = ("en", "de")
@@ -203,7 +203,7 @@ class Formatter:
 
     def rate_unit(self, currency_code: str | None) -> str:
         """How rates are entered and shown: p/kWh, ct/kWh, or e.g. ¥/kWh."""
-        unit = forms.rate_unit(currency_code)
+        unit = numbers.rate_unit(currency_code)
         if unit.minor_symbol is not None:
             return f"{unit.minor_symbol}/kWh"
         return f"{self.currency_symbol(currency_code)}/kWh"
@@ -216,15 +216,15 @@ class Formatter:
 
     def rate(self, major: Any, currency_code: str | None) -> str:
         """A machine amount in major units per kWh, as shown: `24.5 p/kWh`."""
-        value = _decimal(major)
+        value = numbers.to_decimal(major)
         if value is None:
             return NO_VALUE
-        factor = forms.rate_unit(currency_code).factor
+        factor = numbers.rate_unit(currency_code).factor
         return f"{self.number(value * factor)}\u00a0{self.rate_unit(currency_code)}"
 
     def example(self, currency_code: str | None) -> str:
         """An example rate for hints, in the units entered: 24.5 (p) or 0.245 (major)."""
-        factor = forms.rate_unit(currency_code).factor
+        factor = numbers.rate_unit(currency_code).factor
         return self.input_number(Decimal("24.5") if factor == 100 else Decimal("0.245"))
 
     def date(self, value: Any) -> str:
@@ -240,16 +240,6 @@ class Formatter:
         if not code:
             return ""
         return str(self.locale.territories.get(code.upper(), code.upper()))
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        return None
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError:
-        return None
-    return number if number.is_finite() else None
 
 
 def _date(value: Any) -> date | None:

@@ -1,0 +1,207 @@
+"""What a template gets: each step's context, made from the machine's render data.
+
+Render data is read defensively (a field of the wrong type is left out, never an error),
+and everything shown is formatted for the visit's language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from markupsafe import Markup
+
+from tariffconnect.connect.web import chart, forms, i18n
+from tariffconnect.connect.web.forms import N_
+from tariffconnect.connect.web.visit import Visit
+
+TEMPLATES = frozenset(forms.FIELDS) | {"tariff_summary", "error", "session_redirect"}
+LEVEL_NAMES = {chart.LOW: N_("Low"), chart.MEDIUM: N_("Medium"), chart.HIGH: N_("High")}
+DAY_NAMES = {"today": N_("Today"), "tomorrow": N_("Tomorrow")}
+_LOGO_PATH = re.compile(r"(?:/[A-Za-z0-9._~-]+)*/providers/[A-Za-z0-9_]+/logo\.svg")
+
+
+def data_of(page: Mapping[str, Any]) -> dict[str, Any]:
+    """The page's render data (`data`), or nothing."""
+    data = page.get("data")
+    return dict(data) if isinstance(data, Mapping) else {}
+
+
+def step(
+    visit: Visit,
+    page: Mapping[str, Any],
+    *,
+    errors: Sequence[forms.FieldError] = (),
+    entered: Mapping[str, str] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The template for the machine's `page` and its context: the fields' values (what the
+    customer `entered`, when shown again), `errors`, the options and the summary."""
+    route = str(page.get("route") or "")
+    data = data_of(page)
+    fmt = i18n.Formatter(visit.lang)
+    values = forms.values(route, data, fmt.input_number)
+    values.update(entered or {})
+    shown: list[dict[str, str | None]] = []
+    field_errors: dict[str, str] = {}
+    for error in errors:
+        message = i18n.field_error_text(visit.lang, error)
+        shown.append(
+            {"anchor": forms.anchor(error.field) if error.field else None, "message": message}
+        )
+        if error.field:
+            field_errors.setdefault(error.field, message)
+    actions = [a for a in page.get("actions") or () if isinstance(a, str)]
+    context: dict[str, Any] = {
+        "route": route,
+        "data": data,
+        "actions": actions,
+        "values": values,
+        "errors": shown,
+        "field_errors": field_errors,
+        "live_mode": page.get("live_mode") is not False,
+        "provider": _provider(visit, data.get("provider")),
+        "address": _address_text(data.get("postal_address"), fmt),
+        "unit": fmt.rate_unit(data.get("currency_code")),
+        "example": fmt.example(data.get("currency_code")),
+    }
+    if route == "postal_address_capture":
+        context["countries"] = i18n.countries(visit.lang.code)
+    elif route == "provider_select":
+        providers = [_provider(visit, item) for item in _list(data.get("providers"))]
+        context["options"] = [
+            {"value": p["id"], "label": p["name"], "logo": p["logo"]} for p in providers if p
+        ]
+    elif route == "tariff_select":
+        context["options"] = [
+            {"value": t.get("id"), "label": t.get("name"), "hint": t.get("description")}
+            for t in _list(data.get("tariffs"))
+            if isinstance(t, Mapping) and isinstance(t.get("id"), str)
+        ]
+    elif route in ("region_select", "surcharge_capture"):
+        context["options"] = [
+            {"value": r, "label": r} for r in _list(data.get("regions")) if isinstance(r, str)
+        ]
+    elif route == "tariff_summary":
+        context["close_in_page"] = True
+        context["summary"] = _summary(visit, data, fmt)
+    elif route == "error":
+        code = str(data.get("error_code") or "")
+        context["message"] = i18n.error_text(visit.lang, code, str(data.get("error_message") or ""))
+        context["code"] = code
+    template = f"{route}.html" if route in TEMPLATES else "step.html"
+    return template, context
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _provider(visit: Visit, provider: Any) -> dict[str, Any] | None:
+    if not isinstance(provider, Mapping):
+        return None
+    name = provider.get("display_name") or provider.get("name")
+    if not isinstance(name, str) or not name:
+        return None
+    return {
+        "id": provider.get("id") if isinstance(provider.get("id"), str) else "",
+        "name": name,
+        "logo": _logo_src(visit, provider.get("logo_url")),
+    }
+
+
+def _logo_src(visit: Visit, url: Any) -> str | None:
+    """A provider logo the page's CSP (img-src 'self') lets load: our own logo endpoint, as a
+    path. Anything else is dropped rather than widening the policy."""
+    if not isinstance(url, str) or not url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if (parts.scheme or parts.netloc) and (parts.scheme, parts.netloc) not in visit.own_origins:
+        return None
+    if not _LOGO_PATH.fullmatch(parts.path):
+        return None
+    return parts.path
+
+
+def _address_text(address: Any, fmt: i18n.Formatter) -> str:
+    if not isinstance(address, Mapping):
+        return ""
+    parts = [
+        address.get(name)
+        for name in ("address_line1", "address_line2", "city", "state", "post_code")
+    ]
+    parts.append(fmt.country(address.get("country_code")))
+    return ", ".join(p for p in parts if isinstance(p, str) and p.strip())
+
+
+def _summary(visit: Visit, data: Mapping[str, Any], fmt: i18n.Formatter) -> dict[str, Any]:
+    """The tariff summary's view: its rates by day, each with a chart."""
+    gettext = i18n.TRANSLATIONS[visit.lang.code].gettext
+    tariff = data.get("tariff") if isinstance(data.get("tariff"), Mapping) else {}
+    assert isinstance(tariff, Mapping)
+    currency = data.get("currency_code") if isinstance(data.get("currency_code"), str) else None
+    try:
+        zone = ZoneInfo(str(data.get("timezone"))) if data.get("timezone") else None
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    rates = data.get("rates") if isinstance(data.get("rates"), Mapping) else {}
+    assert isinstance(rates, Mapping)
+    structure = str(tariff.get("structure_type") or "FIXED").upper()
+    days: list[dict[str, Any]] = []
+    for key, day_name in DAY_NAMES.items():
+        entries = rates.get(key)
+        periods = chart.periods(entries if isinstance(entries, list) else [], zone)
+        rows = [
+            {
+                "start": fmt.time(period.start),
+                "end": fmt.time(period.end),
+                "price": fmt.rate(period.cost, currency),
+                "level": gettext(LEVEL_NAMES[period.level]),
+                "level_key": period.level.lower(),
+            }
+            for period in periods
+        ]
+        svg: Markup | None = None
+        bars = chart.hourly(periods)
+        if bars and structure != "FIXED":
+            low, high = min(p.cost for p in periods), max(p.cost for p in periods)
+
+            def bar_title(bar: chart.Period) -> str:
+                level = gettext(LEVEL_NAMES[bar.level])
+                span = f"{fmt.time(bar.start)}\u2013{fmt.time(bar.end)}"
+                return f"{span}: {fmt.rate(bar.cost, currency)} ({level})"
+
+            svg = chart.svg(
+                bars,
+                chart_id=f"chart-{key}",
+                title=gettext("Prices %(day)s, %(date)s")
+                % {"day": gettext(day_name).lower(), "date": fmt.date(periods[0].start)},
+                description=gettext("From %(low)s to %(high)s per hour.")
+                % {"low": fmt.rate(low, currency), "high": fmt.rate(high, currency)},
+                bar_title=bar_title,
+            )
+        days.append(
+            {
+                "key": key,
+                "name": gettext(day_name),
+                "date": fmt.date(periods[0].start) if periods else "",
+                "rows": rows,
+                "chart": svg,
+            }
+        )
+    today = days[0]["rows"]
+    return {
+        "name": tariff.get("name") if isinstance(tariff.get("name"), str) else "",
+        "structure": structure,
+        "tiered": tariff.get("tiered") is True,
+        "contract_end": fmt.date(tariff.get("contract_end_date")),
+        "currency": currency or "",
+        "fixed_rate": today[0]["price"] if today else None,
+        "market": data.get("market_rates_source") is True,
+        "days": days,
+    }

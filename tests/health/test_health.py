@@ -1,4 +1,6 @@
-"""GET /health, and what any request answers while the database is down."""
+"""GET /health, GET /health/worker, and what any request answers while the database is down."""
+
+from datetime import timedelta
 
 import pytest
 from starlette.testclient import TestClient
@@ -6,6 +8,8 @@ from starlette.testclient import TestClient
 from tariffconnect.accounts import tokens
 from tariffconnect.app import create_app
 from tariffconnect.config import Settings
+from tariffconnect.core.timeutil import format_utc, utcnow
+from tariffconnect.jobs import beats
 from tests.helpers import assert_error
 
 # Nothing listens on port 1, so connecting fails at once, as with a stopped server.
@@ -49,3 +53,23 @@ def test_requests_get_503_not_500_while_the_database_is_down(broken):
     body = assert_error(response, 503, "database_unavailable", context="api.account_retrieve")
     assert body["type"] == "api_error"
     assert "127.0.0.1" not in response.text
+
+
+def test_health_worker_follows_the_workers_heartbeats(client, database):
+    assert_error(
+        client.get("/health/worker"), 503, "worker_unavailable", context="api.health_worker"
+    )
+    now = utcnow().replace(microsecond=0)
+    with database.transaction() as session:
+        beats.beat(session, worker_id="wrk_health", poll_seconds=60, started=now, now=now)
+    try:
+        response = client.get("/health/worker")
+        assert response.status_code == 200, response.text
+        assert response.json() == {"status": "ok", "workers": 1, "last_seen": format_utc(now)}
+        with database.transaction() as session:  # silent for over twice its poll interval
+            stale = now - timedelta(seconds=121)
+            beats.beat(session, worker_id="wrk_health", poll_seconds=60, started=now, now=stale)
+        assert_error(client.get("/health/worker"), 503, "worker_unavailable")
+    finally:
+        with database.transaction() as session:
+            beats.forget(session, worker_id="wrk_health")

@@ -10,7 +10,7 @@ answers session_redirect. Locations and sessions are made beforehand through the
 (POST /locations, POST /connect) and are not part of the measured flows.
 
 `tariffconnect serve` runs on a fresh data folder, on SQLite and/or on a freshly created
-PostgreSQL database (http_foundation.py's helpers), with an account made by the CLI. Measured
+PostgreSQL database (common.py's helpers), with an account made by the CLI. Measured
 on each database, --warmup flows first, then --flows timed ones:
 
 1. Server time, in this process: each request's body goes through the route's own
@@ -40,22 +40,16 @@ from __future__ import annotations
 import argparse
 import cProfile
 import os
-import platform
 import pstats
-import signal
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import httpx
@@ -63,19 +57,25 @@ import orjson
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from http_connect import cpu_seconds, postgres_backends
-from http_foundation import (
+from common import (
     OUT_DIR,
     REPO,
+    TOP,
     BenchError,
     Server,
     add_database_arguments,
     auth_headers,
-    code_version,
-    cpu_model,
+    cpu_seconds,
     create_account,
-    postgres_version,
+    databases,
+    in_work_folder,
+    machine_facts,
+    new_parser,
+    percentile,
+    post_json,
+    postgres_backends,
     serve_tariffconnect,
+    start_run,
     write_markdown,
 )
 from tariffconnect.config import Settings
@@ -105,9 +105,6 @@ HOURS = [
 ]
 TARIFF_NAME = "Day and night"
 TARGET_MS = 100.0
-TOP = 15
-PACKAGES = ("uvicorn", "uvloop", "httptools", "starlette", "fastapi", "sqlalchemy", "psycopg")
-PACKAGES += ("pydantic", "orjson", "httpx")  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,29 +165,18 @@ def flow_steps(provider_id: str) -> list[Step]:
 # --- sessions, made through the REST API before any flow -----------------------------------------
 
 
-JSON = {"Content-Type": "application/json"}
-
-
-def post(client: httpx.Client, path: str, body: object, *, expect: int) -> dict[str, Any]:
-    response = client.post(path, content=orjson.dumps(body), headers=JSON)
-    if response.status_code != expect:
-        raise BenchError(f"POST {path} answered {response.status_code}: {response.text[:500]}")
-    answer: dict[str, Any] = response.json()
-    return answer
-
-
 def make_sessions(client: httpx.Client, count: int) -> list[str]:
     """`count` fresh Connect sessions, each on its own new location (with no tariff, so
     session_start opens the provider page)."""
     tokens = []
     for _ in range(count):
-        location = post(client, "/locations", {"postal_address": ADDRESS}, expect=201)
+        location = post_json(client, "/locations", {"postal_address": ADDRESS}, expect=201)
         body = {
             "location_id": location["id"],
             "connect_url": "https://app.example.com/connect",
             "callback_url": CALLBACK,
         }
-        tokens.append(post(client, "/connect", body, expect=200)["id"])
+        tokens.append(post_json(client, "/connect", body, expect=200)["id"])
     return tokens
 
 
@@ -223,10 +209,6 @@ class Timings:
 
     def step(self, index: int) -> list[float]:
         return [flow[index] for flow in self.flows]
-
-
-def p99(samples: Sequence[float]) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[98]
 
 
 def serve(runtime: Runtime, body: bytes) -> tuple[int, dict[str, Any]]:
@@ -643,19 +625,14 @@ class Measured:
     profile: Profile | None
 
 
-def server_database_url(server: Server) -> str:
-    """The SQLAlchemy URL the server uses (its settings, resolved as it resolves them)."""
-    data_dir = Path(server.env["TARIFFCONNECT_DATA_DIR"])
-    return Settings(data_dir=data_dir, database_url=server.database_url).database_url_resolved
-
-
 def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
 def summary_line(name: str, timings: Timings) -> str:
     totals = timings.totals
-    return f"  {name}: p50 {statistics.median(totals):.1f} ms, p99 {p99(totals):.1f} ms per flow"
+    p50, p99 = statistics.median(totals), percentile(totals, 99)
+    return f"  {name}: p50 {p50:.1f} ms, p99 {p99:.1f} ms per flow"
 
 
 def bench(work: Path, database: str, args: argparse.Namespace) -> Measured:
@@ -680,7 +657,7 @@ def bench(work: Path, database: str, args: argparse.Namespace) -> Measured:
             database_url=server.database_url,
             public_base_url=server.base_url,  # what the route passes `_answer` as base_url
         )
-        db = Database(server_database_url(server), pool_size=1)
+        db = Database(server.sqlalchemy_url, pool_size=1)
         runtime = Runtime(settings=settings, db=db)
         try:
             # 1. server time, in this process (the server process idles meanwhile)
@@ -715,7 +692,7 @@ def bench(work: Path, database: str, args: argparse.Namespace) -> Measured:
                     args.concurrent_warmup,
                 )
             ]
-            shared = Database(server_database_url(server), pool_size=args.concurrency)
+            shared = Database(server.sqlalchemy_url, pool_size=args.concurrency)
             try:
                 concurrent.append(
                     concurrent_in_process(
@@ -777,7 +754,8 @@ def render_flows(results: Sequence[Measured]) -> str:
         pg_cpu = "-" if cpu.postgres_ms is None else f"{cpu.postgres_ms:.1f}"
         return (
             f"| {database} | {name} | {len(totals)} | {statistics.median(totals):.1f} "
-            f"| {p99(totals):.1f} | {statistics.fmean(totals):.1f} | {server_cpu} | {pg_cpu} |"
+            f"| {percentile(totals, 99):.1f} | {statistics.fmean(totals):.1f} "
+            f"| {server_cpu} | {pg_cpu} |"
         )
 
     for r in results:
@@ -800,8 +778,8 @@ def render_steps(results: Sequence[Measured]) -> str:
         line = f"| {step.label} |"
         for r in results:
             server, http = r.server.step(index), r.http.step(index)
-            line += f" {statistics.median(server):.2f} / {p99(server):.1f} "
-            line += f"| {statistics.median(http):.2f} / {p99(http):.1f} |"
+            line += f" {statistics.median(server):.2f} / {percentile(server, 99):.1f} "
+            line += f"| {statistics.median(http):.2f} / {percentile(http, 99):.1f} |"
         for r in results:
             counts = r.statements[index]
             described = ", ".join(f"{n} {word}" for word, n in counts.most_common())
@@ -810,7 +788,7 @@ def render_steps(results: Sequence[Measured]) -> str:
     line = "| baseline: one GET /health |"
     for r in results:
         health = [took for flow in r.health.flows for took in flow]
-        line += f" - | {statistics.median(health):.2f} / {p99(health):.1f} |"
+        line += f" - | {statistics.median(health):.2f} / {percentile(health, 99):.1f} |"
     lines.append(line + " 1: SELECT 1 |" * len(results))
     return "\n".join(lines)
 
@@ -831,7 +809,7 @@ def render_concurrent(results: Sequence[Measured]) -> str:
             lines.append(
                 f"| {r.database} | {c.mode} | {c.threads} | {c.flows} "
                 f"| {c.flows_per_second:.1f} | {sequential:.1f} "
-                f"| {statistics.median(c.latencies):.1f} | {p99(c.latencies):.1f} "
+                f"| {statistics.median(c.latencies):.1f} | {percentile(c.latencies, 99):.1f} "
                 f"| {c.cpu.server_ms:.1f} | {pg} | {wait} |"
             )
     return "\n".join(lines)
@@ -841,7 +819,7 @@ def render_verdict(results: Sequence[Measured]) -> str:
     lines = []
     for r in results:
         totals = r.server.totals
-        p50, p99_ = statistics.median(totals), p99(totals)
+        p50, p99_ = statistics.median(totals), percentile(totals, 99)
         verdict = (
             "met" if p99_ <= TARGET_MS else "met at p50 only" if p50 <= TARGET_MS else "NOT met"
         )
@@ -891,33 +869,11 @@ def render_profile(r: Measured) -> str:
     return "\n".join(lines)
 
 
-def machine_facts(args: argparse.Namespace, databases: list[str], loads: list[float]) -> str:
-    versions = ", ".join(f"{name} {metadata.version(name)}" for name in PACKAGES)
-    facts = [
-        f"date: {datetime.now(UTC).isoformat(timespec='seconds')}",
-        f"command: {' '.join([os.path.relpath(sys.executable, REPO), *sys.argv])}",
-        f"code: {code_version()}",
-        f"nproc: {len(os.sched_getaffinity(0))} ({cpu_model()})",
-        f"os: {platform.platform()}",
-        f"load average (1 min) before / after the run: {loads[0]:.2f} / {loads[-1]:.2f}",
-        f"python: {platform.python_version()}",
-        f"flows: {args.warmup} warm-up then {args.flows} timed, per measure and database; "
-        f"{args.concurrency} clients x {args.concurrent_warmup} warm-up flows, then "
-        f"{args.concurrent_flows} flows at once",
-        "server: `tariffconnect serve` (uvicorn, 1 worker, access log on, log level info, "
-        "webhook worker in process)",
-        f"packages: {versions}",
-    ]
-    if "postgresql" in databases:
-        facts.append(f"postgresql: {postgres_version(args.postgres_url)} (local, TCP)")
-    return "\n".join(f"- {fact}" for fact in facts)
-
-
 # --- main ----------------------------------------------------------------------------------------
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = new_parser(__doc__)
     parser.add_argument("--flows", type=int, default=200, help="timed flows per measure")
     parser.add_argument("--warmup", type=int, default=20, help="untimed flows first")
     parser.add_argument("--concurrency", type=int, default=4, help="clients at once")
@@ -937,25 +893,18 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
-    # SystemExit unwinds through the `finally` blocks, which stop the servers and clean up.
-    raise SystemExit(128 + signal.SIGTERM)
-
-
 def main() -> int:
     args = parse_args()
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
-    loads = [os.getloadavg()[0]]
-    results: list[Measured] = []
-    try:
-        with tempfile.TemporaryDirectory(prefix="tariffconnect-bench-") as work:
-            for database in databases:
-                results.append(bench(Path(work), database, args))
-    except BenchError as error:
-        print(f"benchmark failed: {error}", file=sys.stderr)
-        return 1
-    loads.append(os.getloadavg()[0])
+    load_before = start_run(needs_wrk=False)
+    results = in_work_folder(lambda work: [bench(work, db, args) for db in databases(args)])
+    details = [
+        f"flows: {args.warmup} warm-up then {args.flows} timed, per measure and database; "
+        f"{args.concurrency} clients x {args.concurrent_warmup} warm-up flows, then "
+        f"{args.concurrent_flows} flows at once",
+        "server: `tariffconnect serve` (uvicorn, 1 worker, access log on, log level info, "
+        "webhook worker in process)",
+    ]
+    facts = machine_facts(args, load_before=load_before, databases=databases(args), details=details)
     sections = [
         "# Connect flow benchmark",
         "## Whole manual TOD flow (7 requests)",
@@ -966,16 +915,14 @@ def main() -> int:
         f"## {args.concurrency} flows at once",
         render_concurrent(results),
         "## Machine",
-        machine_facts(args, databases, loads),
+        "\n".join(facts),
     ]
     details = [render_pieces(r) for r in results if r.pieces is not None]
     details += [render_profile(r) for r in results if r.profile is not None]
     if details:
         sections += ["## Where the time goes (in process)", *details]
-    text = "\n\n".join(sections)
-    print(text)
-    path = write_markdown("connect_flow", sections)
-    say(f"\nwritten to {path.relative_to(REPO)}")
+    print("\n\n".join(sections))
+    write_markdown("connect_flow", sections)
     return 0
 
 

@@ -30,22 +30,16 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
 import random
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from importlib import metadata
 from pathlib import Path
-from types import FrameType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,23 +47,30 @@ import httpx
 import orjson
 from sqlalchemy import insert
 
-from http_connect import package_of, sample_count, shares
-from http_foundation import (
-    BIN_DIR,
+from common import (
+    JSON,
     OUT_DIR,
-    REPO,
+    TOP,
     BenchError,
     Server,
     add_database_arguments,
     auth_headers,
-    code_version,
-    cpu_model,
     create_account,
-    postgres_version,
+    databases,
+    in_work_folder,
+    machine_facts,
+    new_parser,
+    package_of,
+    percentile,
+    post_json,
+    py_spy_record,
+    sample_count,
     serve_tariffconnect,
+    shares,
+    start_run,
+    tariffconnect_frames,
     write_markdown,
 )
-from tariffconnect.config import Settings
 from tariffconnect.core.scoping import Scope
 from tariffconnect.db import Database
 from tariffconnect.prices import service
@@ -92,9 +93,6 @@ TOU, MARKET = "4-period TOU", "15-min market"
 EXPECTED_MARKET = {"1 day": 96, "90 days": 8_640}
 TARGET_FACTOR, TARGET_EXTRA_MS = 3, 5.0
 IN_PROCESS_ROUNDS = 20
-TOP = 15
-PACKAGES = ("uvicorn", "uvloop", "httptools", "starlette", "fastapi", "sqlalchemy", "psycopg")
-PACKAGES += ("pydantic", "orjson", "httpx")
 
 
 def _hours(window: str, rate: dict[str, float]) -> dict[str, Any]:
@@ -165,21 +163,10 @@ class Row:
 # --- data ----------------------------------------------------------------------------------------
 
 
-JSON = {"Content-Type": "application/json"}
-
-
-def post(client: httpx.Client, path: str, body: object, *, expect: int) -> dict[str, Any]:
-    response = client.post(path, content=orjson.dumps(body), headers=JSON)
-    if response.status_code != expect:
-        raise BenchError(f"POST {path} answered {response.status_code}: {response.text[:500]}")
-    answer: dict[str, Any] = response.json()
-    return answer
-
-
 def make_tariff(client: httpx.Client, **fields: Any) -> tuple[str, str]:
     """A fresh location with one tariff: (location id, its time zone)."""
-    location = post(client, "/locations", LOCATION, expect=201)
-    post(client, "/tariffs", {"location_id": location["id"], **fields}, expect=201)
+    location = post_json(client, "/locations", LOCATION, expect=201)
+    post_json(client, "/tariffs", {"location_id": location["id"], **fields}, expect=201)
     return location["id"], location["timezone"]
 
 
@@ -205,12 +192,6 @@ def market_series() -> list[tuple[datetime, datetime, Decimal]]:
     return rows
 
 
-def server_database_url(server: Server) -> str:
-    """The SQLAlchemy URL the server uses (its settings, resolved as it resolves them)."""
-    data_dir = Path(server.env["TARIFFCONNECT_DATA_DIR"])
-    return Settings(data_dir=data_dir, database_url=server.database_url).database_url_resolved
-
-
 def load_market_prices(
     database: Database, rows: Sequence[tuple[datetime, datetime, Decimal]]
 ) -> None:
@@ -233,19 +214,6 @@ def request(client: httpx.Client, case: Case) -> httpx.Response:
             f"{response.text[:500]}"
         )
     return response
-
-
-def round_trips_ms(client: httpx.Client, case: Case, count: int) -> list[float]:
-    took = []
-    for _ in range(count):
-        began = time.perf_counter()
-        request(client, case)
-        took.append((time.perf_counter() - began) * 1e3)
-    return took
-
-
-def p99(samples: Sequence[float]) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[98]
 
 
 def timings_ms(call: Callable[[], object], rounds: int) -> list[float]:
@@ -319,8 +287,8 @@ def measure(
     parsed = orjson.loads(first.content)
     intervals = len(parsed["data"])
     check_count(case, intervals)
-    round_trips_ms(client, case, args.warmup)
-    latencies = round_trips_ms(client, case, args.requests)
+    timings_ms(lambda: request(client, case), args.warmup)
+    latencies = timings_ms(lambda: request(client, case), args.requests)
     dumps = timings_ms(lambda: orjson.dumps(parsed), args.dumps_rounds)
     row = Row(
         case=case,
@@ -328,7 +296,7 @@ def measure(
         intervals=intervals,
         body_bytes=len(first.content),
         p50_ms=statistics.median(latencies),
-        p99_ms=p99(latencies),
+        p99_ms=percentile(latencies, 99),
         dumps_best_ms=min(dumps),
         dumps_median_ms=statistics.median(dumps),
         engine_ms=median_ms(local.engine_call(case)),
@@ -347,7 +315,6 @@ def measure(
 
 def profile(server: Server, case: Case, bearer: dict[str, str], seconds: int, path: Path) -> Path:
     """py-spy samples the server while one client sends `case` back to back."""
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
     done = threading.Event()
 
     def load() -> None:
@@ -358,21 +325,13 @@ def profile(server: Server, case: Case, bearer: dict[str, str], seconds: int, pa
     loader = threading.Thread(target=load, daemon=True)
     loader.start()
     time.sleep(0.5)  # requests in flight before the first sample
-    command = [
-        *(str(BIN_DIR / "py-spy"), "record", "-p", str(server.pid), "-d", str(seconds)),
-        *("-f", "raw", "-o", str(path), "--nonblocking"),
-    ]
     try:
-        subprocess.run(command, check=True, capture_output=True)
+        py_spy_record(server.pid, seconds, path)
     finally:
         done.set()
         loader.join()
     print(f"  profiled {case.tariff}, {case.window} into {path}", file=sys.stderr)
     return path
-
-
-def _file(frame: str) -> str:
-    return frame.rpartition(" (")[2].rstrip(")")
 
 
 # Where a sample falls in POST /prices: the innermost of these functions on its stack.
@@ -399,16 +358,13 @@ def render_profile(path: Path, database: str) -> str:
     breakdowns: list[tuple[str, Callable[[list[str]], Iterable[str]]]] = [
         ("own time by package", lambda frames: [package_of(frames[-1])]),
         ("own time by function", lambda frames: [frames[-1]]),
-        (
-            "inclusive time of TariffConnect functions",
-            lambda frames: [f for f in frames if _file(f).startswith("tariffconnect/")],
-        ),
+        ("inclusive time of TariffConnect functions", tariffconnect_frames),
         ("stage of POST /prices", lambda frames: [stage_of(frames)]),
     ]
     lines = [f"#### {database}: {path.name}", "", f"{samples} samples"]
     for title, key in breakdowns:
         lines += ["", f"{title}:", ""]
-        lines += [f"- {share:6.1%}  {name}" for name, share in shares(path, key)[:TOP]]
+        lines += [f"- {share:6.1%}  {name}" for name, share in shares(path, key, top=TOP)]
     return "\n".join(lines)
 
 
@@ -421,7 +377,7 @@ def bench(work: Path, database: str, args: argparse.Namespace) -> tuple[list[Row
     with serve_tariffconnect(work, database, args.postgres_url) as server:
         account = create_account(server.env)
         _basic, bearer = auth_headers(server.base_url, account)
-        local_db = Database(server_database_url(server), pool_size=1)
+        local_db = Database(server.sqlalchemy_url, pool_size=1)
         try:
             with httpx.Client(base_url=server.base_url, headers=bearer, timeout=60) as client:
                 tou, zone = make_tariff(client, schedule=TOU_SCHEDULE)
@@ -501,32 +457,11 @@ def render_verdict(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
-def machine_facts(args: argparse.Namespace, databases: list[str], loads: list[float]) -> str:
-    versions = ", ".join(f"{name} {metadata.version(name)}" for name in PACKAGES)
-    facts = [
-        f"date: {datetime.now(UTC).isoformat(timespec='seconds')}",
-        f"command: {' '.join([os.path.relpath(sys.executable, REPO), *sys.argv])}",
-        f"code: {code_version()}",
-        f"nproc: {len(os.sched_getaffinity(0))} ({cpu_model()})",
-        f"os: {platform.platform()}",
-        f"load average (1 min) before / after the run: {loads[0]:.2f} / {loads[-1]:.2f}",
-        f"python: {platform.python_version()}",
-        f"client: httpx, one keep-alive connection, {args.warmup} warm-up then "
-        f"{args.requests} timed sequential requests per row; orjson.dumps {args.dumps_rounds} "
-        f"times; engine and service.price in-process, median of {IN_PROCESS_ROUNDS}",
-        "server: `tariffconnect serve` (uvicorn, 1 worker, access log on, log level info)",
-        f"packages: {versions}",
-    ]
-    if "postgresql" in databases:
-        facts.append(f"postgresql: {postgres_version(args.postgres_url)} (local, TCP)")
-    return "\n".join(f"- {fact}" for fact in facts)
-
-
 # --- main --------------------------------------------------------------------------------------
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = new_parser(__doc__)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per row")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests first")
     parser.add_argument("--dumps-rounds", type=int, default=200, help="orjson.dumps timings")
@@ -537,36 +472,35 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
-    # SystemExit unwinds through the `finally` blocks, which stop the servers and clean up.
-    raise SystemExit(128 + signal.SIGTERM)
-
-
 def main() -> int:
     args = parse_args()
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
-    loads = [os.getloadavg()[0]]
-    rows: list[Row] = []
-    profiles: list[str] = []
-    try:
-        with tempfile.TemporaryDirectory(prefix="tariffconnect-bench-") as work:
-            for database in databases:
-                measured, report = bench(Path(work), database, args)
-                rows += measured
-                profiles += [report] if report else []
-    except BenchError as error:
-        print(f"benchmark failed: {error}", file=sys.stderr)
-        return 1
-    loads.append(os.getloadavg()[0])
+    load_before = start_run(needs_wrk=False)
+
+    def run(work: Path) -> tuple[list[Row], list[str]]:
+        rows: list[Row] = []
+        profiles: list[str] = []
+        for database in databases(args):
+            measured, report = bench(work, database, args)
+            rows += measured
+            profiles += [report] if report else []
+        return rows, profiles
+
+    rows, profiles = in_work_folder(run)
     table, verdict = render_table(rows), render_verdict(rows)
-    facts = machine_facts(args, databases, loads)
+    details = [
+        f"client: httpx, one keep-alive connection, {args.warmup} warm-up then "
+        f"{args.requests} timed sequential requests per row; orjson.dumps {args.dumps_rounds} "
+        f"times; engine and service.price in-process, median of {IN_PROCESS_ROUNDS}",
+        "server: `tariffconnect serve` (uvicorn, 1 worker, access log on, log level info)",
+    ]
+    facts = "\n".join(
+        machine_facts(args, load_before=load_before, databases=databases(args), details=details)
+    )
     print(f"{table}\n\n{verdict}\n\n{facts}")
     sections = ["# Prices benchmark", table, verdict, "## Machine", facts]
     if profiles:
         sections += ["## Profiles (py-spy, 90-day market request)", *profiles]
-    path = write_markdown("http_prices", sections)
-    print(f"\nwritten to {path.relative_to(REPO)}", file=sys.stderr)
+    write_markdown("http_prices", sections)
     return 0
 
 

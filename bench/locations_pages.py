@@ -11,7 +11,7 @@ shown with EXPLAIN (ANALYZE, BUFFERS). Target: each page at 1M within 1.5x of it
                                               [--rows 10000,1000000] [--profile-seconds 0]
 
 With --profile-seconds N, each page is loaded again after its measured run while py-spy samples
-the server for N seconds (see bench/http_connect.py); the raw stacks go to bench/out/.
+the server for N seconds (common.py's profile_under_wrk); the raw stacks go to bench/out/.
 
 Needs wrk on PATH and a PostgreSQL server that lets --postgres-url create databases.
 """
@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -34,20 +32,27 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import event
 
-from http_connect import Row, format_ms, measure_row, profile, profile_path
-from http_foundation import (
-    REPO,
+from common import (
     BenchError,
+    Row,
     Server,
     Target,
+    add_database_arguments,
+    add_wrk_arguments,
     auth_headers,
     create_account,
     expect_ok,
+    format_ms,
+    in_work_folder,
     libpq_url,
     machine_facts,
-    prepare_to_run,
+    measure_row,
+    new_parser,
+    profile_under_wrk,
     serve_tariffconnect,
+    start_run,
     write_markdown,
+    wrk_facts,
 )
 from tariffconnect.core.pagination import PageParams
 from tariffconnect.core.scoping import Scope
@@ -291,12 +296,12 @@ def measure_pages(bench: Bench, rows: int) -> list[PageRun]:
         check_page(target, after)
         measured = measure_median(target, bench)
         if bench.args.profile_seconds > 0:
-            profile(
+            profile_under_wrk(
                 bench.server.pid,
                 target,
                 seconds=bench.args.profile_seconds,
                 connections=bench.args.connections,
-                path=profile_path("locations_pages", target),
+                stem="locations_pages",
             )
         custom, generic = explain_page(bench, after)
         runs.append(PageRun(rows, page, measured, custom, generic))
@@ -395,9 +400,8 @@ def parse_rows(value: str) -> list[int]:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=8, help="seconds per measured run")
-    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser = new_parser(__doc__)
+    add_wrk_arguments(parser, duration=8, connections=8)
     parser.add_argument(
         "--rounds", type=int, default=3, help="wrk runs per page; the median p50 is reported"
     )
@@ -407,38 +411,27 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--profile-seconds", type=int, default=0, help="py-spy each page afterwards (0: no)"
     )
-    parser.add_argument(
-        "--postgres-url",
-        default="postgresql://postgres@127.0.0.1:5432/postgres",
-        help="libpq URL of a database to connect to for CREATE/DROP DATABASE",
-    )
+    add_database_arguments(parser, choose=False)  # PostgreSQL only
     return parser.parse_args()
 
 
 def main() -> int:
     args = parse_args()
-    if not prepare_to_run():
-        return 2
-    load_before = os.getloadavg()[0]
-    try:
-        with tempfile.TemporaryDirectory(prefix="tariffconnect-bench-") as work:
-            runs = bench_locations(Path(work), args)
-    except BenchError as error:
-        print(f"benchmark failed: {error}", file=sys.stderr)
-        return 1
+    load_before = start_run()
+    runs = in_work_folder(lambda work: bench_locations(work, args))
     table, verdict = render_table(runs), render_verdict(runs)
-    facts = machine_facts(args, [DATABASE], load_before)
-    facts += [
-        f"- each page: {args.rounds} wrk runs, the one with the median p50 reported",
-        "- locations: one account, test mode, bulk-loaded with INSERT ... SELECT generate_series "
+    details = [
+        *wrk_facts(args),
+        f"each page: {args.rounds} wrk runs, the one with the median p50 reported",
+        "locations: one account, test mode, bulk-loaded with INSERT ... SELECT generate_series "
         "into the migrated table, then VACUUM (ANALYZE); deep page cursor "
         f"{DEEP_FRACTION:.0%} of the way down the list",
     ]
+    facts = machine_facts(args, load_before=load_before, databases=[DATABASE], details=details)
     print(f"{table}\n\n{verdict}")
     sections = ["# Locations pages benchmark", table, verdict, "## Machine", "\n".join(facts)]
     sections += ["## Query plans (EXPLAIN ANALYZE, BUFFERS)", *render_plans(runs)]
-    report = write_markdown("locations_pages", sections)
-    print(f"\nwritten to {report.relative_to(REPO)}", file=sys.stderr)
+    write_markdown("locations_pages", sections)
     return 0
 
 

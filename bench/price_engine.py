@@ -18,9 +18,6 @@ Target: >= 1,000,000 intervals per second for `tou` and `market`.
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
 import random
 import sys
 import time
@@ -30,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from common import machine_facts, new_parser, start_run, write_markdown
 from tariffconnect.prices import engine
 from tariffconnect.prices.engine import Interval, MarketPrices, price_intervals
 from tariffconnect.tariffs.schedule import Schedule, ScheduleEntry, validate_schedule
@@ -127,14 +125,14 @@ def measure(call: Callable[[], list[Interval]], rounds: int) -> tuple[int, float
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = new_parser(__doc__)
     parser.add_argument("--rounds", type=int, default=50)
     args = parser.parse_args(argv)
-    load = os.getloadavg()[0]
-    print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average {load:.2f}")
-    print(f"window {START:%Y-%m-%d} to {END:%Y-%m-%d} {ZONE.key}, best of {args.rounds}\n")
-    print("| scenario | intervals | best ms | intervals/s | cold first call ms | target |")
-    print("|---|---:|---:|---:|---:|---|")
+    load_before = start_run(needs_wrk=False)
+    lines = [
+        "| scenario | intervals | best ms | intervals/s | cold first call ms | target |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
     met = True
     for name, call in scenarios().items():
         count, cold, best = measure(call, args.rounds)
@@ -143,7 +141,12 @@ def main(argv: list[str]) -> int:
         met &= ok is not False
         verdict = "-" if ok is None else ("met" if ok else "NOT met")
         cells = [name, f"{count:,}", f"{best * 1e3:.3f}", f"{rate:,.0f}", f"{cold * 1e3:.3f}"]
-        print("| " + " | ".join([*cells, verdict]) + " |")
+        lines.append("| " + " | ".join([*cells, verdict]) + " |")
+    window = f"window {START:%Y-%m-%d} to {END:%Y-%m-%d} {ZONE.key}, best of {args.rounds}"
+    table = "\n".join(lines)
+    facts = "\n".join(machine_facts(args, load_before=load_before, details=[window]))
+    print(f"{table}\n\n{facts}")
+    write_markdown("price_engine", ["# Price engine benchmark", table, "## Machine", facts])
     return 0 if met else 1
 
 

@@ -20,13 +20,10 @@ import asyncio
 import collections
 import contextlib
 import json
-import os
-import platform
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -37,7 +34,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-from http_foundation import (
+from common import (
     BIN_DIR,
     HOST,
     OUT_DIR,
@@ -45,12 +42,17 @@ from http_foundation import (
     BenchError,
     add_database_arguments,
     auth_headers,
-    code_version,
-    cpu_model,
     create_account,
     free_port,
-    postgres_version,
+    in_work_folder,
+    machine_facts,
+    new_parser,
+    percentile,
+    post_json,
+    py_spy_record,
     serve_tariffconnect,
+    shares,
+    start_run,
     stop,
     write_markdown,
 )
@@ -253,11 +255,8 @@ def wait_for(rec: Receiver, total: int) -> None:
 
 def register_endpoint(base_url: str, bearer: dict[str, str], url: str) -> None:
     body = {"url": url, "enabled_events": ["*"]}
-    response = httpx.post(f"{base_url}/webhook_endpoints", json=body, headers=bearer, timeout=10)
-    if response.status_code not in (200, 201):
-        raise BenchError(
-            f"POST /webhook_endpoints answered {response.status_code}: {response.text}"
-        )
+    with httpx.Client(base_url=base_url, headers=bearer, timeout=10) as client:
+        post_json(client, "/webhook_endpoints", body, expect=201)
 
 
 # --- profile -------------------------------------------------------------------------------------
@@ -265,44 +264,17 @@ def register_endpoint(base_url: str, bearer: dict[str, str], url: str) -> None:
 
 def profile(pid: int, out: Path, seconds: int) -> str:
     """py-spy on a worker; a summary of own and inclusive time from the folded stacks."""
-    command = [
-        str(BIN_DIR / "py-spy"),
-        *("record", "-p", str(pid), "-d", str(seconds), "-f", "raw", "-o", str(out)),
-        "--nonblocking",
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0 or not out.exists():
-        return f"py-spy failed: {done.stderr.strip()[-400:]}"
-    own: collections.Counter[str] = collections.Counter()
-    inclusive: collections.Counter[str] = collections.Counter()
-    total = 0
-    for line in out.read_text().splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        count = int(count_text)
-        frames = [
-            f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].split("/")[-1] + ")"
-            if " (" in f
-            else f
-            for f in stack.split(";")
-        ]
-        total += count
-        if frames:
-            own[frames[-1]] += count
-        for frame in set(frames):
-            inclusive[frame] += count
-    lines = [f"samples: {total}", "", "own time:"]
-    lines += [f"  {100 * c / total:5.1f}%  {name}" for name, c in own.most_common(15)]
+    py_spy_record(pid, seconds, out)
+    own = shares(out, lambda frames: frames[-1:])
+    inclusive = shares(out, lambda frames: frames, top=30)
+    lines = ["own time:"]
+    lines += [f"  {share:6.1%}  {name}" for name, share in own]
     lines += ["", "inclusive:"]
-    lines += [f"  {100 * c / total:5.1f}%  {name}" for name, c in inclusive.most_common(30)]
+    lines += [f"  {share:6.1%}  {name}" for name, share in inclusive]
     return "\n".join(lines)
 
 
 # --- main -------------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], percent: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(percent / 100 * (len(ordered) - 1)))]
 
 
 def parse_utc(text: str) -> float:
@@ -310,12 +282,13 @@ def parse_utc(text: str) -> float:
 
 
 def run(args: argparse.Namespace, work: Path) -> tuple[list[str], str]:
-    os.environ["TARIFFCONNECT_WORKER_IN_PROCESS"] = "false"
     lines: list[str] = []
     phases: list[tuple[int, set[str], float]] = []  # workers, customer ids, worker start
     with (
         receiver(work) as rec,
-        serve_tariffconnect(work, "postgresql", args.postgres_url) as server,
+        serve_tariffconnect(
+            work, "postgresql", args.postgres_url, env={"TARIFFCONNECT_WORKER_IN_PROCESS": "false"}
+        ) as server,
     ):
         base, env = server.base_url, server.env
         _, bearer = auth_headers(base, create_account(env))
@@ -407,54 +380,31 @@ def run(args: argparse.Namespace, work: Path) -> tuple[list[str], str]:
     return lines, profile_text
 
 
-def machine_facts(args: argparse.Namespace, load_before: float) -> list[str]:
-    facts = [
-        f"date: {datetime.now(UTC).isoformat(timespec='seconds')}",
-        f"command: {' '.join([os.path.relpath(sys.executable, REPO), *sys.argv])}",
-        f"code: {code_version()}",
-        f"nproc: {len(os.sched_getaffinity(0))} ({cpu_model()})",
-        f"os: {platform.platform()}",
-        f"load average (1 min) before the run: {load_before:.2f}",
-        f"python: {platform.python_version()}",
-        f"postgresql: {postgres_version(args.postgres_url)} (local, TCP)",
-        f"events created with {args.concurrency} concurrent httpx clients (POST /customers {{}})",
-    ]
-    return [f"- {fact}" for fact in facts]
-
-
 def main() -> int:
     if len(sys.argv) == 4 and sys.argv[1] == "--receiver":
         run_receiver(int(sys.argv[2]), sys.argv[3])
         return 0
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = new_parser(__doc__)
     parser.add_argument("--events", type=int, default=3000, help="deliveries per throughput run")
     parser.add_argument("--concurrency", type=int, default=8, help="clients creating events")
     parser.add_argument("--rate", type=float, default=20, help="changes/s in the latency run")
     parser.add_argument("--seconds", type=float, default=10, help="length of the latency run")
     parser.add_argument("--profile", action="store_true", help="py-spy one worker afterwards")
     parser.add_argument("--profile-seconds", type=int, default=6)
-    add_database_arguments(parser)
+    add_database_arguments(parser, choose=False)  # PostgreSQL only: workers share SKIP LOCKED
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    load_before = os.getloadavg()[0]
-    try:
-        with tempfile.TemporaryDirectory(prefix="tariffconnect-bench-") as work:
-            lines, profile_text = run(args, Path(work))
-    except BenchError as error:
-        print(f"benchmark failed: {error}", file=sys.stderr)
-        return 1
+    load_before = start_run(needs_wrk=False)
+    lines, profile_text = in_work_folder(lambda work: run(args, work))
     text = "\n".join(lines)
     print(text)
-    sections = [
-        "# Webhooks benchmark",
-        text,
-        "## Machine",
-        "\n".join(machine_facts(args, load_before)),
+    details = [
+        f"events created with {args.concurrency} concurrent httpx clients (POST /customers {{}})"
     ]
+    facts = machine_facts(args, load_before=load_before, databases=["postgresql"], details=details)
+    sections = ["# Webhooks benchmark", text, "## Machine", "\n".join(facts)]
     if profile_text:
         sections += ["## Worker profile (py-spy)", f"```\n{profile_text}\n```"]
-    report = write_markdown("webhooks", sections)
-    print(f"\nwritten to {report.relative_to(REPO)}", file=sys.stderr)
+    write_markdown("webhooks", sections)
     return 0
 
 

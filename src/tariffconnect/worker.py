@@ -1,11 +1,8 @@
 """The background worker, assembled: every domain's tasks on one runner, with the webhook
-delivery pump. `tariffconnect worker` runs it as a process; `serve` runs it in-process
-unless TARIFFCONNECT_WORKER_IN_PROCESS=false."""
+delivery pump. `tariffconnect worker` (cli/server.py) runs it as a process; `serve` runs it
+in-process unless TARIFFCONNECT_WORKER_IN_PROCESS=false."""
 
 from __future__ import annotations
-
-import asyncio
-import signal
 
 from tariffconnect.jobs import Registry
 from tariffconnect.jobs import tasks as jobs_tasks
@@ -27,16 +24,3 @@ def build_registry() -> Registry:
 def build_runner(runtime: Runtime) -> Runner:
     webhooks.install()  # events the tasks record fan out to webhooks
     return Runner(runtime, build_registry(), pumps=[DeliveryPump(runtime)])
-
-
-def run_process(runtime: Runtime) -> None:
-    """Run the worker in the foreground until SIGINT or SIGTERM."""
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await build_runner(runtime).run(stop)
-
-    asyncio.run(main())

@@ -61,6 +61,14 @@ def get(session: Session, *, account_id: str) -> Row[str, str, datetime] | None:
     return session.connection().execute(_ACCOUNT, {"account_id": account_id}).one_or_none()
 
 
+def first(session: Session, *, name: str | None = None) -> Account | None:
+    """The oldest account (with this name, if one is given), or None when there is none."""
+    query = select(Account).order_by(Account.id).limit(1)  # ids are time-ordered
+    if name is not None:
+        query = query.where(Account.name == name)
+    return session.scalars(query).first()
+
+
 def create_key(
     session: Session, *, account_id: str, live_mode: bool, name: str = "default"
 ) -> IssuedKey:

@@ -51,6 +51,12 @@ def get_or_raise(session: Session, *, scope: Scope, location_id: str) -> Locatio
     return location
 
 
+def get_by_reference_id(session: Session, *, scope: Scope, reference_id: str) -> Location | None:
+    """The caller's oldest location with this reference_id, or None."""
+    query = scoped(select(Location), Location, scope).where(Location.reference_id == reference_id)
+    return session.scalars(query.order_by(Location.id).limit(1)).first()
+
+
 def tariff_summary(session: Session, location_ids: Sequence[str]) -> dict[str, TariffSummary]:
     """Tariff status and elements of each location, for a whole page in one query."""
     found = {location_id: TariffSummary() for location_id in location_ids}

@@ -1,0 +1,19 @@
+"""The `tariffconnect` command: serve, migrate, the worker, accounts and API keys, webhooks,
+background jobs."""
+
+from __future__ import annotations
+
+import typer
+
+from tariffconnect.cli import accounts, jobs, server, webhooks
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+# Each group module has a Typer without a name, so its commands and sub-groups land at the top
+# level; the order here is the order `--help` lists them in.
+for group in (server.app, accounts.app, webhooks.app, jobs.app):
+    app.add_typer(group)
+
+
+def main() -> None:
+    """Run the `tariffconnect` command."""
+    app()

@@ -1,0 +1,80 @@
+"""Server commands: `serve` the API, `migrate` the database, run the background `worker`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from tariffconnect.cli import demo
+from tariffconnect.cli.database import open_database
+from tariffconnect.config import Settings
+from tariffconnect.runtime import Runtime
+from tariffconnect.worker import build_runner
+
+app = typer.Typer()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    with open_database(Settings()):
+        pass  # opening the database is what migrates it
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Migrate, then serve the API."""
+    settings = Settings()
+    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    settings = settings.model_copy(update=overrides)
+    with open_database(settings) as db:
+        if settings.demo_account:
+            demo.greet(db, settings)
+    _log_to_stderr()
+    # Worker processes build their app from the environment: pass the overrides on through it.
+    os.environ["TARIFFCONNECT_HOST"] = settings.host
+    os.environ["TARIFFCONNECT_PORT"] = str(settings.port)
+    uvicorn.run(
+        "tariffconnect.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run the background worker: periodic tasks, queued jobs and webhook delivery (also runs
+    inside `serve` unless disabled)."""
+    settings = Settings()
+    with open_database(settings) as db:
+        _log_to_stderr()
+        asyncio.run(_until_signalled(build_runner(Runtime(settings=settings, db=db)).run))
+
+
+def _log_to_stderr() -> None:
+    """Log at INFO, as uvicorn does, so the server's and the worker's lines read alike."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+async def _until_signalled(run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Await `run(stop)`, setting `stop` on SIGINT or SIGTERM so that it can finish cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await run(stop)

@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -252,7 +253,7 @@ def serve_bare(work: Path) -> Iterator[Server]:
 @contextlib.contextmanager
 def postgres_database(admin_url: str) -> Iterator[str]:
     """A fresh database for one run; yields its SQLAlchemy URL and drops it afterwards."""
-    name = f"tariffconnect_bench_{os.getpid()}_{int(time.time())}"
+    name = f"tariffconnect_bench_{os.getpid()}_{int(time.time())}_{secrets.token_hex(3)}"
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:

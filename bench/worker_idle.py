@@ -1,14 +1,14 @@
-"""The job runner's idle cost, beside the worker it replaced, and webhook delivery before/after.
+"""The job runner's idle cost beside the worker it replaced, and webhook delivery before/after.
 
 Idle: an idle `tariffconnect worker` (no deliveries, no due task) on a fresh database, for
-`--seconds`, after `--warmup`: the CPU time it used (user + system, from /proc) and the share of
+`--seconds` after `--warmup`: the CPU time it used (user + system, from /proc) and its share of
 one core. The baseline is the same command on the code of `--baseline` (a git revision, checked
-out under bench/out/ and put first on PYTHONPATH; the venv's packages are shared). All four
-workers (new and baseline, SQLite and PostgreSQL) idle at the same time, so they see the same
-machine.
+out under bench/out/ and put first on PYTHONPATH; the venv's packages are shared). All the
+workers (this code and the baseline, on each database) idle at the same time, so they see the
+same machine.
 
-Delivery (`--deliveries`): bench/webhooks.py run once on the baseline code and once on this
-code, one after the other, its summaries printed side by side.
+Delivery (`--deliveries`): bench/webhooks.py once on the baseline's code and once on this
+code, back to back, their reports side by side.
 
     .venv/bin/python bench/worker_idle.py [--seconds 60] [--baseline 5d8110e] [--deliveries]
 """
@@ -16,175 +16,132 @@ code, one after the other, its summaries printed side by side.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-OUT = REPO / "bench" / "out"
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-TICKS = os.sysconf("SC_CLK_TCK")
+from common import (
+    OUT_DIR,
+    REPO,
+    add_database_arguments,
+    cpu_seconds,
+    database_url,
+    databases,
+    in_work_folder,
+    machine_facts,
+    new_parser,
+    start_run,
+    write_markdown,
+)
+
+THIS = "this code"
 
 
 @dataclass
 class Idle:
-    code: str  # "this" or the baseline revision
+    code: str
     database: str
     process: subprocess.Popen[bytes]
-    cpu_start: float = 0.0
-    cpu_end: float = 0.0
+    used: float = 0.0
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of `pid` and its children that were waited for."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    utime, stime = int(fields[11]), int(fields[12])
-    return (utime + stime) / TICKS
-
-
-def baseline_tree(revision: str) -> Path:
-    """A checkout of `revision` under bench/out (made once, reused)."""
-    tree = OUT / f"baseline-{revision}"
+def baseline_source(revision: str) -> Path:
+    """The `src` folder of a checkout of `revision` under bench/out (made once, then reused)."""
+    tree = OUT_DIR / f"baseline-{revision}"
     if not tree.exists():
-        OUT.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), revision],
-            check=True,
-            capture_output=True,
-        )
-    return tree
+        OUT_DIR.mkdir(parents=True, exist_ok=True)
+        add = ["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), revision]
+        subprocess.run(add, check=True, capture_output=True)
+    return tree / "src"
 
 
-def pg_database() -> str:
-    from sqlalchemy import create_engine, text
-
-    name = f"tc_bench_idle_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return name
-
-
-def drop_pg(name: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def env_for(code_src: Path | None, url: str, data_dir: str) -> dict[str, str]:
-    env = os.environ | {
-        "TARIFFCONNECT_DATABASE_URL": url,
-        "TARIFFCONNECT_DATA_DIR": data_dir,
-        "TARIFFCONNECT_DEMO_ACCOUNT": "false",
-    }
-    if code_src is not None:
-        env["PYTHONPATH"] = str(code_src)
+def code_env(source: Path | None) -> dict[str, str]:
+    """The environment that runs `source`'s tariffconnect (None: this checkout's)."""
+    env = os.environ | {"TARIFFCONNECT_DEMO_ACCOUNT": "false"}
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
     return env
 
 
-def measure_idle(args: argparse.Namespace, baseline_src: Path) -> list[Idle]:
-    tmp = tempfile.mkdtemp(prefix="worker-idle-")
-    databases: list[str] = []
+def idle_workers(args: argparse.Namespace, work: Path, baseline: Path) -> list[Idle]:
     idles: list[Idle] = []
-    try:
-        for code, src in (("this", None), (args.baseline, baseline_src)):
-            for database in args.databases:
-                if database == "sqlite":
-                    url = f"sqlite:///{tmp}/{code}-{database}.db"
-                else:
-                    name = pg_database()
-                    databases.append(name)
-                    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-                data_dir = f"{tmp}/{code}-{database}"
+    with contextlib.ExitStack() as stack:
+        for code, source in ((THIS, None), (args.baseline, baseline)):
+            for database in databases(args):
+                data_dir = work / f"{code.replace(' ', '-')}-{database}"
+                url = stack.enter_context(database_url(database, args.postgres_url))
+                env = code_env(source) | {"TARIFFCONNECT_DATA_DIR": str(data_dir)}
+                if url:
+                    env["TARIFFCONNECT_DATABASE_URL"] = url
+                command = [sys.executable, "-m", "tariffconnect", "worker"]
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "tariffconnect", "worker"],
-                    env=env_for(src, url, data_dir),
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+                    command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                 )
+                stack.callback(_stop, process)
                 idles.append(Idle(code, database, process))
         time.sleep(args.warmup)
         for idle in idles:
             if idle.process.poll() is not None:
-                raise RuntimeError(f"{idle.code} worker on {idle.database} exited early")
-            idle.cpu_start = cpu_seconds(idle.process.pid)
+                raise SystemExit(f"the {idle.code} worker on {idle.database} exited early")
+            idle.used = -cpu_seconds([idle.process.pid])
         time.sleep(args.seconds)
         for idle in idles:
-            idle.cpu_end = cpu_seconds(idle.process.pid)
-    finally:
-        for idle in idles:
-            idle.process.terminate()
-            idle.process.wait(timeout=30)
-        for name in databases:
-            drop_pg(name)
+            idle.used += cpu_seconds([idle.process.pid])
     return idles
 
 
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+
+
 def idle_table(idles: list[Idle], seconds: float) -> str:
-    rows = [
-        "| worker | database | CPU seconds in the window | share of one core |",
-        "|---|---|---|---|",
-    ]
+    rows = ["| code | database | CPU seconds | share of one core |", "|---|---|---|---|"]
     for idle in idles:
-        used = idle.cpu_end - idle.cpu_start
-        rows.append(
-            f"| {idle.code} | {idle.database} | {used:.2f} of {seconds:.0f} s | "
-            f"{100 * used / seconds:.2f}% |"
-        )
+        share = 100 * idle.used / seconds
+        rows.append(f"| {idle.code} | {idle.database} | {idle.used:.2f} | {share:.2f}% |")
     return "\n".join(rows)
 
 
-def deliveries(args: argparse.Namespace, baseline_src: Path) -> str:
-    """bench/webhooks.py on the baseline, then on this code; their printed summaries."""
-    parts = []
-    for code, src in ((args.baseline, baseline_src), ("this", None)):
-        env = os.environ.copy()
-        if src is not None:
-            env["PYTHONPATH"] = str(src)
+def delivery_reports(args: argparse.Namespace, baseline: Path) -> list[str]:
+    """bench/webhooks.py on the baseline's code, then on this code: each one's printed report."""
+    reports = []
+    for code, source in ((args.baseline, baseline), (THIS, None)):
+        command = [sys.executable, str(REPO / "bench" / "webhooks.py"), *args.webhooks.split()]
         done = subprocess.run(
-            [sys.executable, str(REPO / "bench" / "webhooks.py"), *args.webhooks_args.split()],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
+            command, env=code_env(source), capture_output=True, text=True, check=True
         )
-        parts.append(f"### webhook delivery, code: {code}\n\n{done.stdout.strip()}")
-    return "\n\n".join(parts)
+        reports.append(f"## Webhook delivery, {code}\n\n{done.stdout.strip()}")
+    return reports
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = new_parser(__doc__)
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the idle window")
-    parser.add_argument("--warmup", type=float, default=5.0, help="seconds before it starts")
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds before the window")
     parser.add_argument("--baseline", default="5d8110e", help="git revision to compare with")
-    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--deliveries", action="store_true", help="also run bench/webhooks.py")
-    parser.add_argument("--webhooks-args", default="--events 3000 --seconds 10")
+    parser.add_argument("--webhooks", default="--events 3000 --seconds 10", help="its arguments")
+    add_database_arguments(parser)
     args = parser.parse_args()
-    args.databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
-    baseline_src = baseline_tree(args.baseline) / "src"
-    idles = measure_idle(args, baseline_src)
-    report = [
+    load_before = start_run(needs_wrk=False)
+    baseline = baseline_source(args.baseline)
+    idles = in_work_folder(lambda work: idle_workers(args, work, baseline))
+    sections = [
         "# Worker idle cost",
-        f"{args.seconds:.0f} s idle after {args.warmup:.0f} s of warm-up; baseline "
-        f"{args.baseline}; {os.cpu_count()} cores",
+        f"{args.seconds:g} s idle after {args.warmup:g} s of warm-up, beside {args.baseline}:",
         idle_table(idles, args.seconds),
     ]
     if args.deliveries:
-        report.append(deliveries(args, baseline_src))
-    text = "\n\n".join(report) + "\n"
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"worker_idle-{time.strftime('%Y%m%d-%H%M%S')}.md").write_text(text)
-    print(text)
+        sections += delivery_reports(args, baseline)
+    facts = machine_facts(args, load_before=load_before, databases=databases(args))
+    sections += ["## Machine", "\n".join(facts)]
+    print("\n\n".join(sections))
+    write_markdown("worker_idle", sections)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from tariffconnect.core.ids import new_id
 from tariffconnect.core.timeutil import utcnow
 from tariffconnect.jobs import beats, periodic, queue
 from tariffconnect.jobs.models import PeriodicTaskLease
-from tariffconnect.jobs.registry import PeriodicTask, Registry, TaskContext, Tracker
+from tariffconnect.jobs.registry import JobHandler, PeriodicTask, Registry, TaskContext, Tracker
 from tariffconnect.runtime import Runtime
 
 log = logging.getLogger("tariffconnect.jobs")
@@ -82,7 +82,7 @@ class Runner:
             for pump in self.pumps:
                 await pump.aclose()
             with contextlib.suppress(Exception):  # a clean stop; the row expires anyway
-                await to_thread.run_sync(self._transaction, self._forget)
+                await to_thread.run_sync(self._forget)
 
     # --- the loops --------------------------------------------------------------------------
 
@@ -194,24 +194,10 @@ class Runner:
         """Run a claimed queued job and settle it (done, retry later, or dead)."""
         handler = self.registry.handler(lease.name)
         assert handler is not None  # only the names of registered handlers are claimed
-        limit = lease.max_attempts or handler.max_attempts or self.runtime.settings.job_max_attempts
-        final, error = False, None
-        if lease.attempts > limit:
-            final, error = True, f"its worker stopped during attempt {limit} of {limit}"
-        else:
-            try:
-                payload = handler.payload.model_validate(lease.payload)
-            except ValidationError as invalid:
-                final, error = True, f"payload invalid: {describe_error(invalid)}"
-            else:
-                try:
-                    handler.run(self._context(), payload)
-                except Exception as failure:
-                    log.exception(
-                        "job %s (%s) attempt %d failed", lease.job_id, lease.name, lease.attempts
-                    )
-                    error = describe_error(failure)
-        backoff = timedelta(seconds=self.runtime.settings.job_backoff_seconds)
+        settings = self.runtime.settings
+        limit = lease.max_attempts or handler.max_attempts or settings.job_max_attempts
+        error, final = self._attempt(lease, handler, limit)
+        backoff = timedelta(seconds=settings.job_backoff_seconds)
         try:
             with self.runtime.db.transaction() as session:
                 now = utcnow()
@@ -233,6 +219,23 @@ class Runner:
             self._leases.pop(lease.job_id, None)
             self._renewed.pop(lease.job_id, None)
 
+    def _attempt(
+        self, lease: queue.Lease, handler: JobHandler, limit: int
+    ) -> tuple[str | None, bool]:
+        """Run the job once: (None, False) on success, else (its error, whether it is final)."""
+        if lease.attempts > limit:  # the worker of the last attempt died mid-run
+            return f"its worker stopped during attempt {limit} of {limit}", True
+        try:
+            payload = handler.payload.model_validate(lease.payload)
+        except ValidationError as invalid:
+            return f"payload invalid: {describe_error(invalid)}", True
+        try:
+            handler.run(self._context(), payload)
+        except Exception as failure:
+            log.exception("job %s (%s) attempt %d failed", lease.job_id, lease.name, lease.attempts)
+            return describe_error(failure), False
+        return None, False
+
     def _context(self, *, due: datetime | None = None) -> TaskContext:
         return TaskContext(runtime=self.runtime, now=utcnow(), due=due)
 
@@ -246,12 +249,9 @@ class Runner:
             # Threads cannot be cancelled; their leases run out and another worker takes over.
             log.warning("stopping with %d tasks still running", len(pending))
 
-    def _transaction(self, work: Callable[[Session], object]) -> None:
+    def _forget(self) -> None:
         with self.runtime.db.transaction() as session:
-            work(session)
-
-    def _forget(self, session: Session) -> None:
-        beats.forget(session, worker_id=self.worker_id)
+            beats.forget(session, worker_id=self.worker_id)
 
 
 class TaskBusy(Exception):

@@ -57,6 +57,15 @@ class Settings(BaseSettings):
     # Who may frame the hosted Connect pages (CSP frame-ancestors): "'none'", "'self'" or
     # space-separated origins such as "https://app.example.com".
     connect_web_frame_ancestors: str = "'none'"
+    # Market price feeds (docs/market-prices.md): each base URL is a setting so that tests and
+    # operators can point a feed elsewhere; ENTSO-E is off without its security token.
+    entsoe_url: str = "https://web-api.tp.entsoe.eu/api"
+    entsoe_token: str = Field(default="", repr=False)
+    energy_charts_url: str = "https://api.energy-charts.info"
+    elexon_url: str = "https://data.elexon.co.uk/bmrs/api/v1"
+    octopus_url: str = "https://api.octopus.energy/v1"
+    ecb_url: str = "https://data-api.ecb.europa.eu/service"
+    market_feed_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @property
     def database_url_resolved(self) -> str:

@@ -117,7 +117,10 @@ def test_field_values_of_representative_sources() -> None:
         "currency_code": "GBP",
         "resolution_minutes": 30,
         "publisher": "EPEX SPOT",
+        "feeds": ("OCTOPUS",),
     }
+    assert by_slug("de-lu").feeds == ("ENERGY_CHARTS", "ENTSOE")
+    assert by_slug("es").feeds == ("ENTSOE",)
     se3 = by_slug("se3")
     assert (se3.region, se3.currency_code, se3.resolution_minutes) == ("SE3 (Stockholm)", "SEK", 15)
     nord = by_slug("it-nord")

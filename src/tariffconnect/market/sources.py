@@ -29,6 +29,9 @@ _OUTWARD_RE = re.compile(_OUTWARD)
 _FULL_POSTCODE_RE = re.compile(rf"({_OUTWARD})[0-9][A-Z]{{2}}")
 
 
+FeedName = Literal["ENTSOE", "ENERGY_CHARTS", "ELEXON", "OCTOPUS"]
+
+
 class MarketDataError(ValueError):
     """market_sources.json is malformed; the message says which entry and why."""
 
@@ -48,6 +51,8 @@ class MarketSource(BaseModel):
     currency_code: str = Field(pattern=r"^[A-Z]{3}$")
     resolution_minutes: Literal[15, 30, 60]
     publisher: str = Field(min_length=1, max_length=255)
+    # The feeds that publish this series, in the order they are tried (docs/market-prices.md).
+    feeds: tuple[FeedName, ...] = Field(min_length=1)
 
 
 class _Frozen(BaseModel):

@@ -73,11 +73,11 @@ from common import (
 )
 from tariffconnect.core.scoping import Scope
 from tariffconnect.db import Database
+from tariffconnect.market.models import MarketPrice
 from tariffconnect.prices import service
 from tariffconnect.prices.calendar import public_holidays
 from tariffconnect.prices.engine import MarketPrices, price_intervals
 from tariffconnect.prices.schemas import PriceWindow
-from tariffconnect.tariffs.models import MarketPrice
 from tariffconnect.tariffs.schedule import ScheduleEntry, validate_schedule
 
 LOCATION = {"postal_address": {"city": "London", "country_code": "GB"}}

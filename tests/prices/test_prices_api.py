@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from tariffconnect.core.timeutil import utcnow
-from tariffconnect.tariffs.models import MarketPrice
+from tariffconnect.market.models import MarketPrice
 from tests.helpers import assert_error, assert_scoped
 from tests.tariffs.support import flat, tariff_body, two_rate, window
 

@@ -19,11 +19,12 @@ from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
 from tariffconnect.devices import service as devices
 from tariffconnect.locations import service as locations
 from tariffconnect.locations.models import Location
+from tariffconnect.market.models import MarketPrice
 from tariffconnect.prices.calendar import public_holidays
 from tariffconnect.prices.engine import Interval, MarketPrices, NoPriceData, price_intervals
 from tariffconnect.prices.schemas import PriceWindow
 from tariffconnect.tariffs import service as tariffs
-from tariffconnect.tariffs.models import MarketPrice, Tariff
+from tariffconnect.tariffs.models import Tariff
 from tariffconnect.tariffs.schedule import Schedule, ScheduleEntry, validate_schedule
 
 # Datetimes go out as RFC 3339 to the second, in the request's offset, `Z` for UTC.

@@ -42,17 +42,3 @@ class Tariff(OwnedMixin, Base):
     schedule: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     standing_charge: Mapped[Decimal | None] = mapped_column(Numeric(14, 5))
     time_updated: Mapped[datetime]
-
-
-class MarketPrice(Base):
-    """One market interval of a market source (a day-ahead bidding zone or region).
-
-    Market data is public and shared by every account; the Market issue fills it.
-    """
-
-    __tablename__ = "market_prices"
-
-    source_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
-    start: Mapped[datetime] = mapped_column(primary_key=True)
-    end: Mapped[datetime]
-    price: Mapped[Decimal] = mapped_column(Numeric(14, 5))

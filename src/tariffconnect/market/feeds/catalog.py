@@ -1,0 +1,30 @@
+"""Every feed by its name in market_sources.json, opened on one shared HTTP client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from tariffconnect.config import Settings
+from tariffconnect.market.feeds.base import Feed
+from tariffconnect.market.feeds.http import new_client
+from tariffconnect.market.ingest import Rates
+
+FEED_TYPES: dict[str, type[Feed]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class OpenFeeds:
+    feeds: Mapping[str, Feed]
+    rates: Rates
+
+
+@contextmanager
+def open_feeds(settings: Settings) -> Iterator[OpenFeeds]:
+    """The feeds and the exchange rates, sharing one client (closed when the block ends)."""
+    from tariffconnect.market.feeds.ecb import EcbRates
+
+    with new_client(timeout=settings.market_feed_timeout_seconds) as client:
+        feeds = {name: kind(settings, client) for name, kind in FEED_TYPES.items()}
+        yield OpenFeeds(feeds, EcbRates(settings, client))

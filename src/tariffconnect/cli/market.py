@@ -1,4 +1,4 @@
-"""Market commands: `market fetch` (now, or a backfill) and `market status`."""
+"""Market commands: `market fetch` (now, or a backfill), `market import` and `market status`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tariffconnect.cli.database import open_database
 from tariffconnect.cli.options import AsJson, fail
 from tariffconnect.config import Settings
 from tariffconnect.core.timeutil import format_utc, utcnow
-from tariffconnect.market import fetching, ingest, sources, store
+from tariffconnect.market import fetching, imports, ingest, sources, store
 from tariffconnect.market.models import MarketSourceState
 from tariffconnect.market.sources import MarketSource
 
@@ -58,6 +58,26 @@ def fetch(source: SourceOption = None, start: DayOption = None, end: DayOption =
         typer.echo(_line(outcome))
     if (source and outcomes[0].failed) or all(o.feed is None for o in outcomes):
         raise typer.Exit(1)
+
+
+@market_app.command("import")
+def import_(
+    file: Annotated[typer.FileText, typer.Argument(help="CSV: start,minutes,price")],
+    source: Annotated[str, typer.Option("--source", help="A source's slug or id.")],
+) -> None:
+    """Load prices from a CSV file (docs/market-prices.md), all or nothing."""
+    [chosen] = _sources(source)
+    try:
+        rows = imports.read(file, chosen)
+    except imports.CsvError as error:
+        raise fail(str(error)) from None
+    now = utcnow()
+    with open_database(Settings()) as db, db.transaction() as session:
+        stored = store.upsert(session, source_id=chosen.id, rows=rows, feed=imports.FEED, now=now)
+    typer.echo(
+        f"{chosen.slug}: {stored.inserted} new, {stored.revised} revised, "
+        f"{stored.unchanged} unchanged"
+    )
 
 
 @market_app.command("status")

@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "tariffconnect"
 # The floor: core, db and config, plus the runtime they make up. They import no domain.
 FLOOR = {"core", "db", "config", "runtime"}
 # Only the top floor assembles the service.
-TOP = {"app", "cli", "worker", "__main__"}
+TOP = {"app", "cli", "worker", "hooks", "__main__"}
 
 
 def module_name(path: Path) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from tariffconnect import __version__
+from tariffconnect import __version__, hooks
 from tariffconnect.accounts.router import router as accounts_router
 from tariffconnect.config import Settings
 from tariffconnect.connect.flow.router import FlowHost
@@ -43,7 +43,6 @@ from tariffconnect.providers import catalogue
 from tariffconnect.providers.router import router as providers_router
 from tariffconnect.runtime import Runtime
 from tariffconnect.tariffs.router import router as tariffs_router
-from tariffconnect.webhooks import service as webhooks
 from tariffconnect.webhooks.router import public as jwks_router
 from tariffconnect.webhooks.router import redelivery as redelivery_router
 from tariffconnect.webhooks.router import router as webhooks_router
@@ -66,7 +65,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     db = database or Database(settings.database_url_resolved, pool_size=settings.db_pool_size)
     runtime = Runtime(settings=settings, db=db)
     catalogue.load()  # a broken provider file stops start-up, not the first request
-    webhooks.install()
+    hooks.install()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

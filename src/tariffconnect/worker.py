@@ -4,12 +4,13 @@ in-process unless TARIFFCONNECT_WORKER_IN_PROCESS=false."""
 
 from __future__ import annotations
 
+from tariffconnect import hooks
 from tariffconnect.jobs import Registry
 from tariffconnect.jobs import tasks as jobs_tasks
 from tariffconnect.jobs.runner import Runner
+from tariffconnect.market import tasks as market_tasks
 from tariffconnect.runtime import Runtime
 from tariffconnect.tariffs import tasks as tariffs_tasks
-from tariffconnect.webhooks import service as webhooks
 from tariffconnect.webhooks.delivery import DeliveryPump
 
 
@@ -17,10 +18,11 @@ def build_registry() -> Registry:
     """Every periodic task and job handler the service declares (one line per domain)."""
     return Registry.of(
         tariffs_tasks.TASKS,
+        market_tasks.TASKS,
         jobs_tasks.TASKS,
     )
 
 
 def build_runner(runtime: Runtime) -> Runner:
-    webhooks.install()  # events the tasks record fan out to webhooks
+    hooks.install()  # what the tasks record fans out (webhooks, location updates)
     return Runner(runtime, build_registry(), pumps=[DeliveryPump(runtime)])

@@ -52,7 +52,8 @@ def status(env):
 def test_status_before_any_worker_lists_the_declared_tasks(fresh):
     _, env = fresh
     got = status(env)
-    assert [task["name"] for task in got["periodic"]] == ["tariffs.expiry_scan", "jobs.purge"]
+    names = [task["name"] for task in got["periodic"]]
+    assert names == ["tariffs.expiry_scan", "market.day_ahead", "market.back_check", "jobs.purge"]
     scan = got["periodic"][0]
     assert scan == {
         "name": "tariffs.expiry_scan",
@@ -99,7 +100,8 @@ def test_run_refuses_an_unknown_task_and_names_the_known_ones(fresh):
     result = jobs(env, "run", "market.ingest")
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "error: no periodic task named 'market.ingest' (there are: tariffs.expiry_scan, jobs.purge)"
+        "error: no periodic task named 'market.ingest' (there are: tariffs.expiry_scan, "
+        "market.day_ahead, market.back_check, jobs.purge)"
     )
 
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from tariffconnect import hooks
 from tariffconnect.cli.database import open_database
 from tariffconnect.cli.options import AsJson, fail
 from tariffconnect.config import Settings
@@ -40,6 +41,7 @@ def fetch(source: SourceOption = None, start: DayOption = None, end: DayOption =
     last = _day(end, "end") if end else None
     settings = Settings()
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    hooks.install()
     now = utcnow()
     plan = []
     for each in chosen:
@@ -71,6 +73,7 @@ def import_(
         rows = imports.read(file, chosen)
     except imports.CsvError as error:
         raise fail(str(error)) from None
+    hooks.install()
     now = utcnow()
     with open_database(Settings()) as db, db.transaction() as session:
         stored = store.upsert(session, source_id=chosen.id, rows=rows, feed=imports.FEED, now=now)

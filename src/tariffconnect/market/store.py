@@ -3,11 +3,14 @@
 The same answer stored twice changes nothing; a value that differs from the stored one (a
 corrected publication) updates the row and adds one to its revision. Rows are compared at the
 stored precision (5 decimals), so a feed's extra digits never look like a correction.
+
+When an upsert changes anything, the hooks registered with `on_prices_changed` run in the same
+transaction (locations tell apps to fetch prices again; see locations/market_updates.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -19,6 +22,14 @@ from tariffconnect.core.timeutil import as_utc
 from tariffconnect.market.models import MarketPrice
 
 STEP = Decimal("0.00001")
+PricesChanged = Callable[[Session, str], object]  # (session, source_id)
+_hooks: list[PricesChanged] = []
+
+
+def on_prices_changed(hook: PricesChanged) -> None:
+    """Call `hook(session, source_id)` after each upsert that changed a source's prices."""
+    if hook not in _hooks:
+        _hooks.append(hook)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +117,9 @@ def upsert(
             unchanged += 1
     if fresh:
         session.execute(insert(MarketPrice), fresh)
+    if fresh or revised:
+        for hook in _hooks:
+            hook(session, source_id)
     return Stored(inserted, revised, unchanged)
 
 

@@ -70,6 +70,12 @@ TOP = 15  # rows per profile breakdown
 T = TypeVar("T")
 
 
+# Benchmarks never reach a public price feed: the servers and workers they start inherit
+# feed URLs on a closed local port.
+for _feed in ("ENTSOE", "ENERGY_CHARTS", "ELEXON", "OCTOPUS", "ECB"):
+    os.environ.setdefault(f"TARIFFCONNECT_{_feed}_URL", "http://127.0.0.1:9")
+
+
 class BenchError(Exception):
     """The benchmark could not produce a trustworthy figure."""
 

@@ -25,6 +25,11 @@ from tariffconnect.db import Database
 from tariffconnect.db.migrate import upgrade
 
 TEST_DATABASE_URL = os.environ.get("TARIFFCONNECT_TEST_DATABASE_URL", "")
+# No test reaches a public price feed: each points at a closed local port (every server and
+# worker process a test starts inherits this), unless a test points it at its own fixture.
+CLOSED_PORT = "http://127.0.0.1:9"
+for _feed in ("ENTSOE", "ENERGY_CHARTS", "ELEXON", "OCTOPUS", "ECB"):
+    os.environ.setdefault(f"TARIFFCONNECT_{_feed}_URL", CLOSED_PORT)
 
 
 def _reset_postgres(db: Database) -> None:

@@ -68,7 +68,8 @@ class FixtureServer:
 def serving(handler: Handler) -> Iterator[FixtureServer]:
     """Serve `handler` on a free port for the block's duration."""
     server = FixtureServer(handler)
-    thread = threading.Thread(target=server._server.serve_forever, daemon=True)
+    # A short poll interval: shutting down waits for one poll.
+    thread = threading.Thread(target=server._server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield server

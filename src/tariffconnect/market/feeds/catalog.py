@@ -23,7 +23,7 @@ class OpenFeeds:
 @contextmanager
 def open_feeds(settings: Settings) -> Iterator[OpenFeeds]:
     """The feeds and the exchange rates, sharing one client (closed when the block ends)."""
-    from tariffconnect.market.feeds.ecb import EcbRates  # type: ignore[import-not-found]
+    from tariffconnect.market.feeds.ecb import EcbRates
 
     with new_client(timeout=settings.market_feed_timeout_seconds) as client:
         feeds = {name: kind(settings, client) for name, kind in FEED_TYPES.items()}

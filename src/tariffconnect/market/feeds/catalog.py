@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from tariffconnect.config import Settings
 from tariffconnect.market.feeds.base import Feed
+from tariffconnect.market.feeds.ecb import EcbRates
 from tariffconnect.market.feeds.http import new_client
 from tariffconnect.market.ingest import Rates
 
@@ -23,8 +24,6 @@ class OpenFeeds:
 @contextmanager
 def open_feeds(settings: Settings) -> Iterator[OpenFeeds]:
     """The feeds and the exchange rates, sharing one client (closed when the block ends)."""
-    from tariffconnect.market.feeds.ecb import EcbRates
-
     with new_client(timeout=settings.market_feed_timeout_seconds) as client:
         feeds = {name: kind(settings, client) for name, kind in FEED_TYPES.items()}
         yield OpenFeeds(feeds, EcbRates(settings, client))

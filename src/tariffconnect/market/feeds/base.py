@@ -31,6 +31,14 @@ class FeedError(Exception):
     one)."""
 
 
+class FeedRefused(FeedError):
+    """The feed answered an HTTP error status that retrying does not change."""
+
+    def __init__(self, feed: str, status: int) -> None:
+        super().__init__(f"{feed}: HTTP {status}")
+        self.status = status
+
+
 class FeedOff(FeedError):
     """The feed is not configured here (for example ENTSO-E without a security token)."""
 

@@ -19,7 +19,7 @@ from typing import ClassVar
 import httpx
 
 from tariffconnect.config import Settings
-from tariffconnect.market.feeds.base import FeedError
+from tariffconnect.market.feeds.base import FeedError, FeedRefused
 from tariffconnect.market.feeds.http import get
 
 # The ECB publishes on TARGET working days only; the longest closure (Christmas into a
@@ -67,10 +67,10 @@ class EcbRates:
         url = f"{self._base_url}/data/EXR/{series_key(currency)}"
         try:
             response = get(self._client, url, params=params, expect="csv", feed=FEED)
-        except FeedError as error:
+        except FeedRefused as error:
             # The ECB documents 404 as "no results matching the query": a currency it does
             # not publish, or none published in the window.
-            if str(error) == f"{FEED}: HTTP 404":
+            if error.status == 404:
                 raise FeedError(
                     f"{FEED}: no {currency} reference rates from {start} to {end} (HTTP 404)"
                 ) from None

@@ -17,7 +17,7 @@ import httpx
 
 from tariffconnect.config import Settings
 from tariffconnect.market.feeds import http
-from tariffconnect.market.feeds.base import FeedError, PricePoint
+from tariffconnect.market.feeds.base import FeedError, FeedRefused, PricePoint
 from tariffconnect.market.sources import MarketSource
 
 NAME = "ENERGY_CHARTS"
@@ -47,7 +47,6 @@ LICENSED_ZONES = frozenset(
     }
 )
 INTERVAL_MINUTES = (15, 30, 60)
-NOT_FOUND = f"{NAME}: HTTP 404"  # as market/feeds/http.py words a final 404
 
 
 class EnergyChartsFeed:
@@ -71,8 +70,8 @@ class EnergyChartsFeed:
         params = {"bzn": source.bidding_zone, "start": _iso_minute(start), "end": _iso_minute(end)}
         try:
             response = http.get(self._client, url, params=params, expect="json", feed=NAME)
-        except FeedError as error:
-            if str(error) == NOT_FOUND:  # documented: no prices for that zone and range
+        except FeedRefused as error:
+            if error.status == 404:  # documented: no prices for that zone and range
                 return []
             raise
         points = parse_prices(response.content, lone_minutes=source.resolution_minutes)

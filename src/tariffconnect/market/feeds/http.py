@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from tariffconnect.market.feeds.base import FeedError
+from tariffconnect.market.feeds.base import FeedError, FeedRefused
 
 RETRIES = 3  # attempts after the first
 BACKOFF_SECONDS = 1.0  # doubled after each retry
@@ -69,7 +69,7 @@ def get(
                 delay *= 2
                 continue
             if status < 500 or last:
-                raise FeedError(f"{feed}: HTTP {status}")
+                raise FeedRefused(feed, status)
         sleep(delay)
         delay *= 2
     raise AssertionError("unreachable")

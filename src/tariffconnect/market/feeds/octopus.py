@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -119,7 +119,7 @@ def gsp_group(source: MarketSource) -> str | None:
     return next((g for g, region in rule.gsp_groups.items() if region == source.region), None)
 
 
-def agile_product(products: Iterator[Json], *, now: datetime) -> str:
+def agile_product(products: Iterable[Json], *, now: datetime) -> str:
     """The code of the Agile import product on sale at `now` (the newest, should two be)."""
     found: list[tuple[datetime, str]] = []
     for product in products:

@@ -143,9 +143,10 @@ def test_a_tariff_code_the_api_does_not_know_is_a_404_feed_error():
     assert server.paths()[-1] == LONDON_RATES
 
 
-def test_a_next_page_away_from_the_api_is_refused():
+@pytest.mark.parametrize("next_page", ["https://elsewhere.example/v1/rates/?page=2", 2])
+def test_a_next_page_away_from_the_api_is_refused(next_page):
     page = json.loads(text("octopus_rates_2025-10-26_page1.json"))
-    page["next"] = "https://elsewhere.example/v1/rates/?page=2"
+    page["next"] = next_page
     with (
         octopus({None: Answer(200, json.dumps(page).encode())}) as (feed, server),
         pytest.raises(FeedError, match=r"^OCTOPUS: unit rates of .*: the next page is not on the"),

@@ -216,8 +216,8 @@ def _code(code: str) -> str:
     return code
 
 
-def _on_api(url: str, base: str) -> bool:
-    return url.startswith(f"{base}/")
+def _on_api(url: object, base: str) -> bool:
+    return isinstance(url, str) and url.startswith(f"{base}/")
 
 
 def _iso(moment: datetime) -> str:

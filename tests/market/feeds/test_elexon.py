@@ -125,7 +125,7 @@ def test_an_html_error_page_is_a_feed_error():
 
 
 def test_a_refused_query_is_a_feed_error_asked_once():
-    refused = Answer(400, (FIXTURES / "elexon_bad_request.json").read_bytes())
+    refused = Answer(400, b"", "text/plain")  # as documented: an empty text/plain body
     with elexon(refused) as (feed, server), pytest.raises(FeedError, match=r"^ELEXON: HTTP 400$"):
         feed.fetch(london(), start=MARCH_30[0], end=MARCH_30[1])
     assert len(server.asked) == 1

@@ -257,6 +257,14 @@ def region_for(country_code: str, post_code: str | None, state: str | None = Non
     return _numeric_region(rule, country, post_code)
 
 
+def gsp_group(source: MarketSource) -> str | None:
+    """The GSP group ("_A".."_P") of a GB regional source, or None for any other source."""
+    rule = load().rules.get("GB")
+    if source.country_code != "GB" or not isinstance(rule, _GbPostcodeRule):
+        return None
+    return next((g for g, region in rule.gsp_groups.items() if region == source.region), None)
+
+
 def gb_outward_code(post_code: str) -> str | None:
     """The outward code of a UK post code (`SW1A` of `sw1a 1aa`), or None when the text is not
     a post code. An outward code alone (`SW1A`) is accepted too."""

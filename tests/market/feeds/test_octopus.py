@@ -16,7 +16,6 @@ from tariffconnect.market.feeds.http import new_client
 from tariffconnect.market.feeds.octopus import (
     OctopusAgileFeed,
     agile_product,
-    gsp_group,
     regional_tariffs,
     unit_rates,
 )
@@ -197,9 +196,11 @@ def test_a_region_missing_from_the_product_is_a_feed_error():
 
 
 def test_every_gb_region_maps_to_its_own_gsp_group_and_nothing_else_is_covered():
-    groups = {gsp_group(source) for source in sources.all_sources() if source.country_code == "GB"}
+    groups = {
+        sources.gsp_group(source) for source in sources.all_sources() if source.country_code == "GB"
+    }
     assert groups == {f"_{letter}" for letter in "ABCDEFGHJKLMNP"}
-    assert gsp_group(london()) == "_C"
+    assert sources.gsp_group(london()) == "_C"
     with new_client(timeout=5) as client:
         feed = OctopusAgileFeed(Settings(), client)
         assert feed.covers(london())

@@ -9,10 +9,16 @@ from dataclasses import dataclass
 from tariffconnect.config import Settings
 from tariffconnect.market.feeds.base import Feed
 from tariffconnect.market.feeds.ecb import EcbRates
+from tariffconnect.market.feeds.elexon import ElexonFeed
+from tariffconnect.market.feeds.energy_charts import EnergyChartsFeed
+from tariffconnect.market.feeds.entsoe import EntsoeFeed
 from tariffconnect.market.feeds.http import new_client
+from tariffconnect.market.feeds.octopus import OctopusAgileFeed
 from tariffconnect.market.ingest import Rates
 
-FEED_TYPES: dict[str, type[Feed]] = {}
+FEED_TYPES: dict[str, type[Feed]] = {
+    feed.name: feed for feed in (EnergyChartsFeed, EntsoeFeed, OctopusAgileFeed, ElexonFeed)
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,11 +52,11 @@ class OctopusAgileFeed:
 
     def covers(self, source: MarketSource) -> bool:
         """Whether `source` is a GB region with a GSP group."""
-        return gsp_group(source) is not None
+        return sources.gsp_group(source) is not None
 
     def fetch(self, source: MarketSource, *, start: datetime, end: datetime) -> list[PricePoint]:
         """The Agile rates of `source`'s region starting in [start, end)."""
-        group = gsp_group(source)
+        group = sources.gsp_group(source)
         if group is None:
             raise FeedError(f"{NAME}: {source.slug} is not a GB region")
         product, tariffs = self._current_agile()
@@ -106,17 +106,6 @@ class OctopusAgileFeed:
         if not isinstance(answer, dict):
             raise FeedError(f"{NAME}: {what}: the answer is not an object")
         return answer
-
-
-def gsp_group(source: MarketSource) -> str | None:
-    """The GSP group ("_A".."_P") of a GB regional source, from market_sources.json."""
-    if source.country_code != "GB" or source.region is None:
-        return None
-    rule = sources.load().rules.get("GB")
-    # sources.py keeps the GB rule's class private and offers no accessor for gsp_groups.
-    if not isinstance(rule, sources._GbPostcodeRule):
-        return None
-    return next((g for g, region in rule.gsp_groups.items() if region == source.region), None)
 
 
 def agile_product(products: Iterable[Json], *, now: datetime) -> str:

@@ -58,8 +58,10 @@ def urls(base: str) -> dict[str, str]:
 
 
 @contextmanager
-def public_feeds(*, down: frozenset[str] = frozenset()) -> Iterator[FixtureServer]:
-    """Serve every feed; the feeds named in `down` answer 503."""
+def public_feeds(
+    *, down: frozenset[str] = frozenset(), down_status: int = 503
+) -> Iterator[FixtureServer]:
+    """Serve every feed; the feeds named in `down` answer `down_status`."""
     handlers = {
         "/energy-charts/": _energy_charts,
         "/entsoe/": _entsoe,
@@ -71,7 +73,7 @@ def public_feeds(*, down: frozenset[str] = frozenset()) -> Iterator[FixtureServe
         for prefix, handler in handlers.items():
             if asked.path.startswith(prefix):
                 if prefix.strip("/") in down:
-                    return Answer(503, b"", content_type="text/plain")
+                    return Answer(down_status, b"", content_type="text/plain")
                 return handler(asked)
         return Answer(404, b"{}")
 

@@ -38,6 +38,7 @@ from tariffconnect.devices.router import router as devices_router
 from tariffconnect.events.router import router as events_router
 from tariffconnect.health.router import router as health_router
 from tariffconnect.locations.router import router as locations_router
+from tariffconnect.market.router import router as market_router
 from tariffconnect.prices.router import router as prices_router
 from tariffconnect.providers import catalogue
 from tariffconnect.providers.router import router as providers_router
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         connect_router,
         tariffs_router,
         prices_router,
+        market_router,
         events_router,
         redelivery_router,
         webhooks_router,

@@ -7,6 +7,8 @@ priced by the wall clock both times, on a spring-forward night the skipped hour 
 (a window inside it prices nothing that day), and a local day lasts 23 or 25 hours. Market
 tariffs add `(market price + surcharge_fixed) * surcharge_factor` of the market interval
 holding t. The tariffs given are summed (a direction's COMMODITY and NON_COMMODITY ones).
+Confidence is 1 for schedules and published market prices; a market interval may carry less (a
+forecast), and a priced interval's confidence is the lowest of the market intervals it covers.
 
 How it is fast: every tariff is read in the same zone, so their sum is itself a function of the
 local (date, wall time). Each local day is priced by a *plan*, built once per combination of
@@ -43,6 +45,11 @@ _ZERO, _ONE = Decimal(0), Decimal(1)
 _FIRST = (datetime(2, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
 _LAST = (datetime(9999, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
 
+# A market interval as given: (start, end, price) or (start, end, price, confidence).
+MarketInterval: TypeAlias = (
+    tuple[datetime, datetime, Decimal] | tuple[datetime, datetime, Decimal, Decimal]
+)
+
 # The summed price state of a stretch of wall-clock time: the fixed part (the fixed tariffs'
 # prices) and, per market tariff, its (surcharge_fixed, surcharge_factor).
 State: TypeAlias = tuple[Decimal, tuple[tuple[Decimal, Decimal], ...]]
@@ -67,6 +74,13 @@ class NoPriceData(Exception):
         self.moment = moment
 
 
+def _confidence(value: Decimal, start: datetime) -> Decimal:
+    """`value` checked to be a Decimal in [0, 1]."""
+    if not isinstance(value, Decimal) or not value.is_finite() or not _ZERO <= value <= _ONE:
+        raise ValueError(f"market confidence {value!r} at {start} is not a Decimal in [0, 1]")
+    return value
+
+
 def _micros(moment: datetime) -> int:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{moment!r} has no time zone")
@@ -77,26 +91,38 @@ def _micros(moment: datetime) -> int:
 class MarketPrices:
     """Sorted, non-overlapping UTC intervals with a price each (e.g. day-ahead, 15 min or 1 h).
 
-    Gaps are allowed; pricing an instant in a gap raises `NoPriceData`. Prepared once, so that
-    the engine can slice it: microsecond times, UTC datetimes, and a run number per interval
-    (intervals of one run follow each other without a gap).
+    Gaps are allowed; pricing an instant in a gap raises `NoPriceData`. An interval may carry a
+    confidence in [0, 1] as a fourth element (a forecast); without one it is 1. Prepared once,
+    so that the engine can slice it: microsecond times, UTC datetimes, and a run number per
+    interval (intervals of one run follow each other without a gap). `_confidences` is None
+    when every confidence is 1, so that published prices cost the engine nothing extra.
     """
 
-    __slots__ = ("_end_times", "_ends", "_prices", "_runs", "_start_times", "_starts")
+    __slots__ = (
+        "_confidences",
+        "_end_times",
+        "_ends",
+        "_prices",
+        "_runs",
+        "_start_times",
+        "_starts",
+    )
 
-    def __init__(self, intervals: Iterable[tuple[datetime, datetime, Decimal]]) -> None:
+    def __init__(self, intervals: Iterable[MarketInterval]) -> None:
         self._starts: list[int] = []
         self._ends: list[int] = []
         self._start_times: list[datetime] = []
         self._end_times: list[datetime] = []
         self._prices: list[Decimal] = []
         self._runs: list[int] = []
-        for start, end, price in intervals:
+        confidences: list[Decimal] = []
+        for start, end, price, *rest in intervals:
             begin, finish = _micros(start), _micros(end)
             if finish <= begin or (self._ends and begin < self._ends[-1]):
                 raise ValueError(f"market interval {start}-{end} is empty, unsorted or overlaps")
             if not isinstance(price, Decimal) or not price.is_finite():
                 raise ValueError(f"market price {price!r} at {start} is not a finite Decimal")
+            confidences.append(_confidence(rest[0] if rest else _ONE, start))
             run = self._runs[-1] if self._runs else 0
             self._runs.append(run if self._ends and begin == self._ends[-1] else run + 1)
             self._starts.append(begin)
@@ -104,6 +130,7 @@ class MarketPrices:
             self._start_times.append(start.astimezone(UTC))
             self._end_times.append(end.astimezone(UTC))
             self._prices.append(price)
+        self._confidences = None if all(c == _ONE for c in confidences) else confidences
 
     @classmethod
     def from_series(
@@ -148,12 +175,13 @@ class _Plan:
 class _Series:
     """A piecewise-constant function up to some end: the instants where it changes (datetimes;
     their µs `times` once market prices were spliced in), the state from each on and, once
-    computed, the value."""
+    computed, the value and confidence (`confidences` stays empty while every one is 1)."""
 
     moments: list[datetime] = field(default_factory=list)
     states: list[State] = field(default_factory=list)
     values: list[Decimal] = field(default_factory=list)
     times: list[int] = field(default_factory=list)
+    confidences: list[Decimal] = field(default_factory=list)
 
 
 def price_intervals(
@@ -167,11 +195,12 @@ def price_intervals(
 ) -> list[Interval]:
     """The summed price of `tariffs` over [start, end) as contiguous, half-open UTC intervals.
 
-    Intervals tile exactly [start, end) and are split only where the summed value changes.
+    Intervals tile exactly [start, end) and are split only where the summed value or the
+    confidence changes.
     Values are exact unless `decimals` is given: then each is rounded half up to that many
     places before equal neighbours are merged (market surcharges make longer decimals, and two
     values equal once rounded must not show as two intervals).
-    Confidence is 1 (fixed schedules and day-ahead market prices are both known prices).
+    Confidence is the lowest of the market intervals' confidences an interval covers, else 1.
     A market tariff's `MarketPrices` must cover the whole window, else `NoPriceData`.
     `start` and `end` must be aware; an empty window gives no intervals.
     """
@@ -354,6 +383,9 @@ def _splice(series: _Series, market: MarketPrices, which: int, hi: int) -> _Seri
     starts, prices, moments = market._starts, market._prices, market._start_times
     times = series.times or [_micros(moment) for moment in series.moments]
     n = len(times)
+    # Confidences are followed only once some market interval has one below 1.
+    confidences = market._confidences
+    follow = confidences is not None or bool(series.confidences)
     for i in range(n):
         a, b = times[i], (times[i + 1] if i + 1 < n else hi)
         state, base = series.states[i], series.values[i]
@@ -374,6 +406,10 @@ def _splice(series: _Series, market: MarketPrices, which: int, hi: int) -> _Seri
             out.values.extend([(p + surcharge) * factor for p in chunk])
         else:
             out.values.extend([base + (p + surcharge) * factor for p in chunk])
+        if follow:
+            own = series.confidences[i] if series.confidences else _ONE
+            theirs = confidences[first:stop] if confidences else repeat(_ONE, stop - first)
+            out.confidences.extend([min(own, c) for c in theirs])
     return out
 
 
@@ -384,14 +420,21 @@ _set_start, _set_end, _set_value, _set_confidence = (
 
 
 def _intervals(series: _Series, end: datetime, *, merge: bool) -> list[Interval]:
-    """The series as Intervals, equal neighbours merged (market prices may repeat).
+    """The series as Intervals, neighbours equal in value and confidence merged (market prices
+    may repeat).
 
     Built in bulk: a frozen dataclass's __init__ sets each field through object.__setattr__,
     which made it the engine's largest cost; filling the slots through their descriptors in C
     loops (map) gives equal objects about three times faster.
     """
-    values, moments = series.values, series.moments
-    if merge and any(map(eq, values[1:], values)):
+    values, moments, confidences = series.values, series.moments, series.confidences
+    if confidences:
+        keys: list[Any] = list(zip(values, confidences, strict=True))
+        if merge and any(map(eq, keys[1:], keys)):
+            changed = [True, *map(ne, keys[1:], keys)]
+            values, moments = list(compress(values, changed)), list(compress(moments, changed))
+            confidences = list(compress(confidences, changed))
+    elif merge and any(map(eq, values[1:], values)):
         changed = [True, *map(ne, values[1:], values)]
         values, moments = list(compress(values, changed)), list(compress(moments, changed))
     made: list[Interval] = list(map(_new, repeat(Interval, len(values))))
@@ -400,7 +443,7 @@ def _intervals(series: _Series, end: datetime, *, merge: bool) -> list[Interval]
     deque(map(_set_start, made, moments), maxlen=0)
     deque(map(_set_end, made, ends), maxlen=0)
     deque(map(_set_value, made, values), maxlen=0)
-    deque(map(_set_confidence, made, repeat(_ONE)), maxlen=0)
+    deque(map(_set_confidence, made, confidences or repeat(_ONE)), maxlen=0)
     return made
 
 

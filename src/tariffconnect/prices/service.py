@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import ApiError, invalid
@@ -19,6 +19,9 @@ from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
 from tariffconnect.devices import service as devices
 from tariffconnect.locations import service as locations
 from tariffconnect.locations.models import Location
+from tariffconnect.market import sources
+from tariffconnect.market.forecast import HISTORY_DAYS, Forecast, forecast
+from tariffconnect.market.ingest import delivery_zone
 from tariffconnect.market.models import MarketPrice
 from tariffconnect.prices.calendar import public_holidays
 from tariffconnect.prices.engine import Interval, MarketPrices, NoPriceData, price_intervals
@@ -42,6 +45,21 @@ _MARKET_WINDOW = (
     )
     .order_by(MarketPrice.start)
 )
+# The end of the last interval published before an instant: where a forecast starts.
+_PUBLISHED_END = select(func.max(MarketPrice.end)).where(
+    MarketPrice.source_id == bindparam("source_id"), MarketPrice.start < bindparam("before")
+)
+_HISTORY = (
+    select(MarketPrice.start, MarketPrice.end, MarketPrice.price)
+    .where(
+        MarketPrice.source_id == bindparam("source_id"),
+        MarketPrice.start >= bindparam("since"),
+        MarketPrice.start < bindparam("until"),
+    )
+    .order_by(MarketPrice.start)
+)
+# The forecast's 4 weeks are local days; a day more covers any UTC offset and DST change.
+_HISTORY_READ = timedelta(days=HISTORY_DAYS + 1)
 _compiled: OrderedDict[tuple[str, datetime], Schedule] = OrderedDict()
 
 
@@ -174,11 +192,53 @@ def _schedule(tariff: Tariff) -> Schedule:
 def _market(
     session: Session, tariff: Tariff, start: datetime, end: datetime
 ) -> MarketPrices | None:
+    """The market prices for the window: as published, then forecast past the last one."""
     if not tariff.market_rates or tariff.market_source_id is None:
         return None
+    connection = session.connection()
     params = {"source_id": tariff.market_source_id, "start": start, "end": end}
-    rows = session.connection().execute(_MARKET_WINDOW, params).all()
-    return MarketPrices([(as_utc(s), as_utc(e), Decimal(p)) for s, e, p in rows])
+    rows = connection.execute(_MARKET_WINDOW, params).all()
+    published = [(as_utc(s), as_utc(e), Decimal(p)) for s, e, p in rows]
+    if published and published[-1][1] >= end:
+        return MarketPrices(published)
+    ahead = _forecast(connection, tariff.market_source_id, published, start=start, end=end)
+    return MarketPrices([*published, *ahead])
+
+
+def _forecast(
+    connection: Connection,
+    source_id: str,
+    published: list[tuple[datetime, datetime, Decimal]],
+    *,
+    start: datetime,
+    end: datetime,
+) -> list[Forecast]:
+    """Forecast intervals from the source's last published one up to `end`, those that reach
+    into the window; none for a source outside the shipped catalogue."""
+    source = sources.get(source_id)
+    if source is None:
+        return []
+    horizon = published[-1][1] if published else _published_end(connection, source_id, start)
+    if horizon is None:
+        return []
+    params = {"source_id": source_id, "since": horizon - _HISTORY_READ, "until": horizon}
+    history = [
+        (as_utc(s), as_utc(e), Decimal(p)) for s, e, p in connection.execute(_HISTORY, params).all()
+    ]
+    found = forecast(
+        history,
+        zone=delivery_zone(source),
+        resolution=timedelta(minutes=source.resolution_minutes),
+        until=end,
+    )
+    return [interval for interval in found if interval[1] > start]
+
+
+def _published_end(connection: Connection, source_id: str, before: datetime) -> datetime | None:
+    """The end of the source's last interval starting before `before`."""
+    found = connection.execute(_PUBLISHED_END, {"source_id": source_id, "before": before})
+    value = found.scalar_one_or_none()
+    return None if value is None else as_utc(value)
 
 
 def _next_update(priced: list[Tariff], now: datetime, end: datetime) -> datetime:

@@ -10,14 +10,12 @@ from typing import Any
 
 import orjson
 import pycountry
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import invalid, not_found
 from tariffconnect.core.pagination import PageParams, page_in_memory
 from tariffconnect.core.timeutil import as_utc, format_utc
 from tariffconnect.market import sources, store
-from tariffconnect.market.models import MarketPrice
 from tariffconnect.market.schemas import MarketSourceOut, PublishedInterval
 from tariffconnect.market.sources import MarketSource
 
@@ -26,15 +24,6 @@ MAX_WINDOW = timedelta(days=90)
 MIN_YEAR, MAX_YEAR = 1970, 9990
 # Datetimes go out as RFC 3339 to the second, in the request's offset, `Z` for UTC.
 JSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS
-_WINDOW = (
-    select(MarketPrice.start, MarketPrice.end, MarketPrice.price)
-    .where(
-        MarketPrice.source_id == bindparam("source_id"),
-        MarketPrice.start < bindparam("end"),
-        MarketPrice.end > bindparam("start"),
-    )
-    .order_by(MarketPrice.start)
-)
 
 
 def get_or_raise(*, source_id: str) -> MarketSource:
@@ -89,7 +78,7 @@ def prices(
     source = get_or_raise(source_id=source_id)
     start, end = as_utc(start_time), as_utc(end_time)
     params = {"source_id": source.id, "start": start, "end": end}
-    rows = session.connection().execute(_WINDOW, params).all()
+    rows = session.connection().execute(store.WINDOW, params).all()
     # As POST /prices: intervals in end_time's offset (the two usually share one).
     offset = end_time.tzinfo or UTC
     return {

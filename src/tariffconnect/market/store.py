@@ -15,13 +15,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.timeutil import as_utc
 from tariffconnect.market.models import MarketPrice
 
 STEP = Decimal("0.00001")
+# A source's stored intervals that overlap [start, end), by start: what /prices and
+# /market_sources/{id}/prices read (bind source_id, start, end).
+WINDOW = (
+    select(MarketPrice.start, MarketPrice.end, MarketPrice.price)
+    .where(
+        MarketPrice.source_id == bindparam("source_id"),
+        MarketPrice.start < bindparam("end"),
+        MarketPrice.end > bindparam("start"),
+    )
+    .order_by(MarketPrice.start)
+)
 PricesChanged = Callable[[Session, str], object]  # (session, source_id)
 _hooks: list[PricesChanged] = []
 

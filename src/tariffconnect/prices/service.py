@@ -19,7 +19,7 @@ from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
 from tariffconnect.devices import service as devices
 from tariffconnect.locations import service as locations
 from tariffconnect.locations.models import Location
-from tariffconnect.market import sources
+from tariffconnect.market import sources, store
 from tariffconnect.market.forecast import HISTORY_DAYS, Forecast, forecast
 from tariffconnect.market.ingest import delivery_zone
 from tariffconnect.market.models import MarketPrice
@@ -36,15 +36,6 @@ MAX_WINDOW = timedelta(days=90)
 MIN_YEAR, MAX_YEAR = 1970, 9990  # calendars and time zone rules are meaningless beyond these
 FIXED_REFRESH = timedelta(hours=24)
 _COMPILED_MAX = 4096
-_MARKET_WINDOW = (
-    select(MarketPrice.start, MarketPrice.end, MarketPrice.price)
-    .where(
-        MarketPrice.source_id == bindparam("source_id"),
-        MarketPrice.start < bindparam("end"),
-        MarketPrice.end > bindparam("start"),
-    )
-    .order_by(MarketPrice.start)
-)
 # The end of the last interval published before an instant: where a forecast starts.
 _PUBLISHED_END = select(func.max(MarketPrice.end)).where(
     MarketPrice.source_id == bindparam("source_id"), MarketPrice.start < bindparam("before")
@@ -197,7 +188,7 @@ def _market(
         return None
     connection = session.connection()
     params = {"source_id": tariff.market_source_id, "start": start, "end": end}
-    rows = connection.execute(_MARKET_WINDOW, params).all()
+    rows = connection.execute(store.WINDOW, params).all()
     published = [(as_utc(s), as_utc(e), Decimal(p)) for s, e, p in rows]
     if published and published[-1][1] >= end:
         return MarketPrices(published)

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from tariffconnect.auth.context import Api
 from tariffconnect.auth.routing import api_router
 from tariffconnect.core.pagination import ListObject, PageParams, page_params
+from tariffconnect.core.windows import JSON_OPTIONS
 from tariffconnect.market import service
 from tariffconnect.market.schemas import MarketPricesOut, MarketSourceOut, QueryTime
 
@@ -57,4 +58,4 @@ def list_prices(
         api.db, source_id=market_source_id, start_time=start_time, end_time=end_time
     )
     # Up to 8,640 intervals (90 days at 15 minutes): serialised straight from plain dicts.
-    return Response(orjson.dumps(body, option=service.JSON_OPTIONS), media_type="application/json")
+    return Response(orjson.dumps(body, option=JSON_OPTIONS), media_type="application/json")

@@ -8,22 +8,16 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-import orjson
 import pycountry
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import invalid, not_found
 from tariffconnect.core.pagination import PageParams, page_in_memory
 from tariffconnect.core.timeutil import as_utc, format_utc
+from tariffconnect.core.windows import check_window
 from tariffconnect.market import sources, store
 from tariffconnect.market.schemas import MarketSourceOut, PublishedInterval
 from tariffconnect.market.sources import MarketSource
-
-# The window rules and codes of POST /prices (prices/service.py), so both read alike.
-MAX_WINDOW = timedelta(days=90)
-MIN_YEAR, MAX_YEAR = 1970, 9990
-# Datetimes go out as RFC 3339 to the second, in the request's offset, `Z` for UTC.
-JSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS
 
 
 def get_or_raise(*, source_id: str) -> MarketSource:
@@ -74,7 +68,7 @@ def prices(
     session: Session, *, source_id: str, start_time: datetime, end_time: datetime
 ) -> dict[str, Any]:
     """The source's published prices over the window (as a dict, ready to serialise)."""
-    _check_window(start_time, end_time)
+    check_window(start_time, end_time)
     source = get_or_raise(source_id=source_id)
     start, end = as_utc(start_time), as_utc(end_time)
     params = {"source_id": source.id, "start": start, "end": end}
@@ -109,16 +103,6 @@ def _series(rows: list[tuple[datetime, datetime, Decimal]], offset: tzinfo) -> l
         }
         for start, end, value in merged
     ]
-
-
-def _check_window(start: datetime, end: datetime) -> None:
-    # In POST /prices' order, so one request gets one code from both.
-    if end <= start:
-        raise invalid("time_window_invalid", "end_time must be after start_time.")
-    if end - start > MAX_WINDOW:
-        raise invalid("time_window_too_long", "The window may span at most 90 days.")
-    if start.year < MIN_YEAR or end.year > MAX_YEAR:
-        raise invalid("time_window_invalid", f"Times must lie in the years {MIN_YEAR}-{MAX_YEAR}.")
 
 
 @cache

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from tariffconnect.auth.context import Api
 from tariffconnect.auth.routing import api_router
+from tariffconnect.core.windows import JSON_OPTIONS
 from tariffconnect.prices import service
 from tariffconnect.prices.schemas import PriceOut, PriceRequest, PriceWindow
 
@@ -15,7 +16,7 @@ router = api_router(prefix="/prices", tags=["Prices"])
 
 def _json(body: dict[str, object]) -> Response:
     # A 90-day series at 15 minutes is 8,640 intervals: serialised straight from plain dicts.
-    return Response(orjson.dumps(body, option=service.JSON_OPTIONS), media_type="application/json")
+    return Response(orjson.dumps(body, option=JSON_OPTIONS), media_type="application/json")
 
 
 @router.post("", name="price_retrieve", response_model=PriceOut, summary="Retrieve prices")

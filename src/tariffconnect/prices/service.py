@@ -8,14 +8,14 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import orjson
 from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from tariffconnect.core.errors import ApiError, invalid
+from tariffconnect.core.errors import ApiError
 from tariffconnect.core.ids import new_id
 from tariffconnect.core.scoping import Scope
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
+from tariffconnect.core.windows import check_window
 from tariffconnect.devices import service as devices
 from tariffconnect.locations import service as locations
 from tariffconnect.locations.models import Location
@@ -30,10 +30,6 @@ from tariffconnect.tariffs import service as tariffs
 from tariffconnect.tariffs.models import Tariff
 from tariffconnect.tariffs.schedule import Schedule, ScheduleEntry, validate_schedule
 
-# Datetimes go out as RFC 3339 to the second, in the request's offset, `Z` for UTC.
-JSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS
-MAX_WINDOW = timedelta(days=90)
-MIN_YEAR, MAX_YEAR = 1970, 9990  # calendars and time zone rules are meaningless beyond these
 FIXED_REFRESH = timedelta(hours=24)
 _COMPILED_MAX = 4096
 # The end of the last interval published before an instant: where a forecast starts.
@@ -66,12 +62,7 @@ def price(
     now = utcnow()
     start = window.start_time or now.astimezone(window.end_time.tzinfo)
     end = window.end_time
-    if end <= start:
-        raise invalid("time_window_invalid", "end_time must be after start_time.")
-    if end - start > MAX_WINDOW:
-        raise invalid("time_window_too_long", "The window may span at most 90 days.")
-    if start.year < MIN_YEAR or end.year > MAX_YEAR:
-        raise invalid("time_window_invalid", f"Times must lie in the years {MIN_YEAR}-{MAX_YEAR}.")
+    check_window(start, end)
     location = locations.get_or_raise(session, scope=scope, location_id=location_id)
     if device_id is not None:
         devices.get_or_raise(session, scope=scope, device_id=device_id)
@@ -145,7 +136,7 @@ def intervals(
 
 
 def _series(intervals: list[Interval], offset: tzinfo) -> list[dict[str, Any]]:
-    """The `data` array, with datetimes left for orjson to write (see `JSON_OPTIONS`).
+    """The `data` array, with datetimes left for orjson to write (core.windows.JSON_OPTIONS).
 
     Each boundary is converted to the request's offset once: an interval ends where the next
     one starts. A 90-day series at 15 minutes has 8,640 intervals, so this is the hot loop.

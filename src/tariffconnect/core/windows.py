@@ -1,0 +1,25 @@
+"""The rules of a priced time window, shared by POST /prices and the market price list, so one
+request gets the same codes from both; and how their datetimes are written."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import orjson
+
+from tariffconnect.core.errors import invalid
+
+MAX_WINDOW = timedelta(days=90)
+MIN_YEAR, MAX_YEAR = 1970, 9990  # calendars and time zone rules are meaningless beyond these
+# Datetimes go out as RFC 3339 to the second, in the request's offset, `Z` for UTC.
+JSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS
+
+
+def check_window(start: datetime, end: datetime) -> None:
+    """400 `time_window_invalid` or `time_window_too_long` unless [start, end) may be priced."""
+    if end <= start:
+        raise invalid("time_window_invalid", "end_time must be after start_time.")
+    if end - start > MAX_WINDOW:
+        raise invalid("time_window_too_long", "The window may span at most 90 days.")
+    if start.year < MIN_YEAR or end.year > MAX_YEAR:
+        raise invalid("time_window_invalid", f"Times must lie in the years {MIN_YEAR}-{MAX_YEAR}.")

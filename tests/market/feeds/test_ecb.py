@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -12,13 +11,9 @@ from tariffconnect.market.feeds.base import FeedError
 from tariffconnect.market.feeds.ecb import EcbRates
 from tariffconnect.market.feeds.http import new_client
 from tests.market.feeds.fixture_server import Answer, FixtureServer, serving
+from tests.market.feeds.support import fixture
 
-FIXTURES = Path(__file__).parent / "fixtures"
 CHRISTMAS_WEEK = {"first": date(2025, 12, 24), "last": date(2025, 12, 29)}
-
-
-def fixture(name):
-    return (FIXTURES / name).read_bytes()
 
 
 def christmas_answer(currency):

@@ -5,7 +5,6 @@ import json
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +14,8 @@ from tariffconnect.market.feeds.base import FeedError, PricePoint
 from tariffconnect.market.feeds.elexon import ElexonFeed, market_index
 from tariffconnect.market.feeds.http import new_client
 from tests.market.feeds.fixture_server import Answer, serving
+from tests.market.feeds.support import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 PATH = "/bmrs/api/v1/balancing/pricing/market-index"
 # Local midnight to local midnight (Europe/London), in UTC, on the two clock-change days.
 OCTOBER_26 = (datetime(2025, 10, 25, 23, 0, tzinfo=UTC), datetime(2025, 10, 27, 0, 0, tzinfo=UTC))

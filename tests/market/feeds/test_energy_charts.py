@@ -3,9 +3,7 @@
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,23 +14,11 @@ from tariffconnect.market.feeds.energy_charts import LICENSED_ZONES, EnergyChart
 from tariffconnect.market.feeds.http import new_client
 from tariffconnect.market.sources import all_sources
 from tests.market.feeds.fixture_server import Answer, FixtureServer, serving
+from tests.market.feeds.support import fixture, source, utc
 
-FIXTURES = Path(__file__).parent / "fixtures"
 BRUSSELS = ZoneInfo("Europe/Brussels")
 DE_LU_DAY = "energy_charts_de_lu_2026-03-29_15min_nulls.json"
 NL_LONG_DAY = "energy_charts_nl_2024-10-27_60min.json"
-
-
-def utc(text):
-    return datetime.fromisoformat(f"{text}+00:00")
-
-
-def source(slug):
-    return next(s for s in all_sources() if s.slug == slug)
-
-
-def fixture(name):
-    return (FIXTURES / name).read_bytes()
 
 
 def edited(name, edit):

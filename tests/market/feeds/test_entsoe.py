@@ -3,9 +3,7 @@
 import string
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,25 +14,13 @@ from tariffconnect.market.feeds.entsoe import EIC_CODES, EntsoeFeed
 from tariffconnect.market.feeds.http import new_client
 from tariffconnect.market.sources import all_sources
 from tests.market.feeds.fixture_server import Answer, FixtureServer, serving
+from tests.market.feeds.support import fixture, source, utc
 
-FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "0f6c2e1a-entsoe-secret-token"
 BRUSSELS = ZoneInfo("Europe/Brussels")
 DE_LU_DAY = "entsoe_de_lu_2026-03-29_pt15m_a03.xml"
 BE_THREE_DAYS = "entsoe_be_2025-09-29_to_2025-10-01_two_series.xml"
 NL_LONG_DAY = "entsoe_nl_2024-10-27_pt60m_25h.xml"
-
-
-def utc(text):
-    return datetime.fromisoformat(f"{text}+00:00")
-
-
-def source(slug):
-    return next(s for s in all_sources() if s.slug == slug)
-
-
-def fixture(name):
-    return (FIXTURES / name).read_bytes()
 
 
 def xml(body, status=200):

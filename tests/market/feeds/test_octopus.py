@@ -5,7 +5,6 @@ import json
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -20,8 +19,8 @@ from tariffconnect.market.feeds.octopus import (
     unit_rates,
 )
 from tests.market.feeds.fixture_server import Answer, serving
+from tests.market.feeds.support import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 REAL_API = "https://api.octopus.energy/v1"  # as the fixtures' `next` links name it
 NOW = datetime(2025, 10, 26, 12, 0, tzinfo=UTC)
 PRODUCT = "/v1/products/AGILE-24-10-01/"

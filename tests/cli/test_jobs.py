@@ -1,9 +1,6 @@
 """`tariffconnect jobs status` and `jobs run NAME`, as real processes on a fresh database."""
 
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,33 +11,22 @@ from tariffconnect.db.migrate import upgrade
 from tariffconnect.jobs import enqueue
 from tariffconnect.jobs import periodic as leases
 from tariffconnect.tariffs import tasks as tariffs_tasks
-from tests.conftest import TEST_DATABASE_URL
-from tests.e2e.server import fresh_database_url
+from tests.cli.conftest import tariffconnect
 
 
 @pytest.fixture
-def fresh(tmp_path):
-    with fresh_database_url(TEST_DATABASE_URL, tmp_path) as url:
-        db = Database(url, pool_size=1)
-        upgrade(db.engine)
-        env = os.environ | {
-            "TARIFFCONNECT_DATABASE_URL": url,
-            "TARIFFCONNECT_DATA_DIR": str(tmp_path),
-        }
-        try:
-            yield db, env
-        finally:
-            db.dispose()
+def fresh(fresh_env):
+    url, env = fresh_env
+    db = Database(url, pool_size=1)
+    upgrade(db.engine)
+    try:
+        yield db, env
+    finally:
+        db.dispose()
 
 
 def jobs(env, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "tariffconnect", "jobs", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return tariffconnect(env, "jobs", *args)
 
 
 def status(env):

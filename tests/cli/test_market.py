@@ -2,34 +2,20 @@
 with the public feeds served locally."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import TEST_DATABASE_URL
-from tests.e2e.server import fresh_database_url
+from tests.cli.conftest import tariffconnect
 from tests.market.public_feeds import public_feeds, urls
 
 
 @pytest.fixture
-def env(tmp_path):
-    with fresh_database_url(TEST_DATABASE_URL, tmp_path) as url:
-        yield os.environ | {
-            "TARIFFCONNECT_DATABASE_URL": url,
-            "TARIFFCONNECT_DATA_DIR": str(tmp_path),
-        }
+def env(fresh_env):
+    return fresh_env[1]
 
 
 def market(env, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "tariffconnect", "market", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return tariffconnect(env, "market", *args)
 
 
 def feeds_env(env, server):

@@ -12,7 +12,7 @@ from tests.helpers import assert_error
 
 
 def source(slug):
-    return next(s for s in sources.all_sources() if s.slug == slug)
+    return sources.find(slug)
 
 
 # Each test writes its own source and window of 2031, a year no other test uses; the test

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from tariffconnect.market import fetching, ingest, sources, store
 
-GB = next(s for s in sources.all_sources() if s.slug == "gb-southern-wales")
-SE4 = next(s for s in sources.all_sources() if s.slug == "se4")
+GB = sources.find("gb-southern-wales")
+SE4 = sources.find("se4")
 
 
 def fill(database, source, first, last, minutes):

@@ -8,7 +8,7 @@ import pytest
 
 from tariffconnect.market import imports, sources, store
 
-SE3 = next(s for s in sources.all_sources() if s.slug == "se3")
+SE3 = sources.find("se3")
 H = "start,minutes,price\n"
 
 

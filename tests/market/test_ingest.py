@@ -18,7 +18,7 @@ NOW = datetime(2035, 6, 3, 12, 0, tzinfo=UTC)
 
 
 def by_slug(slug):
-    return next(s for s in sources.all_sources() if s.slug == slug)
+    return sources.find(slug)
 
 
 def stored(database, source, day):

@@ -47,7 +47,7 @@ UK_AREAS = (  # noqa: SIM905 (a list literal of 121 codes is unreadable)
 
 
 def by_slug(slug: str) -> MarketSource:
-    return next(s for s in sources.all_sources() if s.slug == slug)
+    return sources.find(slug)
 
 
 # --- the shipped data ---------------------------------------------------------------------
@@ -477,3 +477,11 @@ def test_validation_rejects_bad_data(change: Any, message: str) -> None:
 def test_validation_rejects_malformed_json() -> None:
     with pytest.raises(MarketDataError, match="is invalid"):
         sources.parse("{not json")
+
+
+def test_find_takes_a_slug_or_an_id() -> None:
+    germany = sources.find("de-lu")
+    assert germany is not None and germany.bidding_zone == "DE-LU"
+    assert sources.find(germany.id) == germany
+    assert sources.find("atlantis") is None
+    assert sources.find("DE-LU") is None  # slugs are lower case

@@ -126,9 +126,9 @@ def status(as_json: AsJson = False) -> None:
 def _sources(named: str | None) -> list[MarketSource]:
     if named is None:
         return list(sources.all_sources())
-    for each in sources.all_sources():
-        if named in (each.slug, each.id):
-            return [each]
+    found = sources.find(named)
+    if found is not None:
+        return [found]
     raise fail(f"no market source {named!r} (see `tariffconnect market status`)")
 
 

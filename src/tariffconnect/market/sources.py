@@ -206,6 +206,11 @@ def get(source_id: str) -> MarketSource | None:
     return load().by_id.get(source_id)
 
 
+def find(slug_or_id: str) -> MarketSource | None:
+    """The source with this slug (`de-lu`) or id (`mrs_…`), or None."""
+    return next((s for s in all_sources() if slug_or_id in (s.slug, s.id)), None)
+
+
 def _country(country_code: str | None) -> str:
     return (country_code or "").strip().upper()
 

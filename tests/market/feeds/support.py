@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from tariffconnect.market.sources import MarketSource, all_sources
+from tariffconnect.market import sources
+from tariffconnect.market.sources import MarketSource
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -20,4 +21,4 @@ def utc(text: str) -> datetime:
 
 
 def source(slug: str) -> MarketSource:
-    return next(s for s in all_sources() if s.slug == slug)
+    return sources.find(slug)

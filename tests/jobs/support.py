@@ -59,4 +59,4 @@ def lease_row(database: Database, name: str) -> PeriodicTaskLease | None:
 
 
 def build(rt: Runtime, *declarations: object) -> Runner:
-    return Runner(rt, Registry.of(declarations))  # type: ignore[arg-type]
+    return Runner(rt, Registry.of(declarations))

@@ -22,6 +22,7 @@ NOT_CONNECTED = {
     "non_commodity_import": "NOT_CONNECTED",
     "non_commodity_export": "NOT_CONNECTED",
 }
+NO_MARKET = {"import": None, "export": None}
 LONDON = {"city": "London", "country_code": "GB"}
 
 
@@ -42,6 +43,7 @@ def assert_location(
     customer_id: str | None = None,
     devices: list[str] | None = None,
     live_mode: bool = False,
+    market_sources: dict[str, str | None] | None = None,
 ) -> None:
     """`body` is exactly this location (the id and creation time only checked by shape)."""
     assert LOCATION_ID.fullmatch(body.get("id", "")), body
@@ -55,6 +57,7 @@ def assert_location(
         "postal_address": postal_address,
         "timezone": timezone,
         "currency_code": currency_code,
+        "market_sources": market_sources or NO_MARKET,
         "tariff_status": NOT_CONNECTED,
         "tariff_elements": [],
         "devices": devices or [],

@@ -6,6 +6,7 @@ import pytest
 
 from tariffconnect.events.models import Event
 from tariffconnect.locations.models import Location
+from tariffconnect.market import sources
 from tests.helpers import assert_error, assert_scoped
 from tests.locations.support import (
     LONDON,
@@ -97,6 +98,36 @@ def test_derivation_through_the_api(client, tenant, postal, state, timezone, cur
         "country_code": postal["country_code"].upper(),
     }
     assert (body["timezone"], body["currency_code"]) == (timezone, currency)
+
+
+def source_id(slug: str) -> str:
+    found = sources.find(slug)
+    assert found is not None
+    return found.id
+
+
+@pytest.mark.parametrize(
+    ("postal", "import_slug", "export_slug"),
+    [
+        ({"city": "Berlin", "post_code": "10115", "country_code": "DE"}, "de-lu", "de-lu"),
+        ({"city": "København", "post_code": "2100", "country_code": "DK"}, "dk2", "dk2"),
+        ({"city": "Aarhus", "post_code": "DK-8000", "country_code": "DK"}, "dk1", "dk1"),
+        # GB follows Agile, a retail import series: no export side.
+        ({"city": "London", "post_code": "SW1A 2AA", "country_code": "GB"}, "gb-london", None),
+        # No post code: the region is not certain, so nothing is derived.
+        ({"city": "London", "country_code": "GB"}, None, None),
+        ({"city": "Oslo", "country_code": "NO"}, None, None),
+        ({"city": "Tokyo", "country_code": "JP"}, None, None),
+    ],
+)
+def test_market_sources_are_derived_from_the_address(
+    client, tenant, postal, import_slug, export_slug
+):
+    body = create_location(client, tenant.test, postal_address=postal)
+    assert body["market_sources"] == {
+        "import": import_slug and source_id(import_slug),
+        "export": export_slug and source_id(export_slug),
+    }
 
 
 def test_fields_are_trimmed_and_blank_ones_null(client, tenant):

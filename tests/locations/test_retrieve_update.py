@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tariffconnect.market import sources
 from tests.helpers import assert_error, assert_scoped
 from tests.locations.support import (
     LONDON,
@@ -120,6 +121,18 @@ def test_update_to_another_country(client, located):
         "Europe/London",
         "GBP",
     )
+
+
+def test_moving_to_a_market_country_derives_its_market_source(client, located):
+    _, headers, location = located
+    assert location["market_sources"] == {"import": None, "export": None}
+    berlin = {"city": "Berlin", "post_code": "10115", "country_code": "DE"}
+    response = client.patch(
+        f"/locations/{location['id']}", json={"postal_address": berlin}, headers=headers
+    )
+    de_lu = sources.find("de-lu")
+    assert de_lu is not None
+    assert response.json()["market_sources"] == {"import": de_lu.id, "export": de_lu.id}
 
 
 def test_update_sets_and_clears_the_customer(client, located):

@@ -83,6 +83,15 @@ class TariffStatus(BaseModel):
     non_commodity_export: TariffState = "NOT_CONNECTED"
 
 
+class MarketSources(BaseModel):
+    """The market sources (`mrs_…`) a market-indexed tariff here follows, per direction."""
+
+    import_: str | None = Field(alias="import", examples=["mrs_8a3a1d9b2c4e5f6a7b8c9d0e"])
+    export: str | None = Field(examples=["mrs_8a3a1d9b2c4e5f6a7b8c9d0e"])
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
 class LocationOut(BaseModel):
     id: str = Field(examples=["loc_0192f4d1a2b3c4d5e6f7a8b9"])
     object: str = "location"
@@ -92,6 +101,12 @@ class LocationOut(BaseModel):
     postal_address: PostalAddressOut
     timezone: str = Field(description="IANA zone derived from the address.")
     currency_code: str = Field(description="ISO 4217, derived from the address.")
+    market_sources: MarketSources = Field(
+        description=(
+            "Derived from the address: null where no market covers it or the region is not "
+            "certain from the post code. A retail series (Octopus Agile) has no export side."
+        )
+    )
     tariff_status: TariffStatus
     tariff_elements: list[dict[str, Any]] = Field(
         description="The tariffs connected at this location."

@@ -19,10 +19,12 @@ from tariffconnect.devices.models import device_locations
 from tariffconnect.events import service as events
 from tariffconnect.locations import address
 from tariffconnect.locations.models import Location
+from tariffconnect.market import sources as market
 from tariffconnect.locations.schemas import (
     LocationCreate,
     LocationOut,
     LocationUpdate,
+    MarketSources,
     PostalAddressIn,
     PostalAddressOut,
     TariffStatus,
@@ -134,12 +136,21 @@ def _render_one(location: Location, devices: list[str], tariffs: TariffSummary) 
         ),
         timezone=location.timezone,
         currency_code=location.currency_code,
+        market_sources=market_sources(location),
         tariff_status=tariffs.status,
         tariff_elements=tariffs.elements,
         devices=devices,
         time_created=format_utc(location.time_created),
         account_id=location.account_id,
     )
+
+
+def market_sources(location: Location) -> MarketSources:
+    """The sources a market tariff here follows, derived from the address on every read."""
+    source = market.for_address(location.country_code, location.post_code, location.state)
+    if source is None:
+        return MarketSources(import_=None, export=None)
+    return MarketSources(import_=source.id, export=None if market.is_retail(source) else source.id)
 
 
 def create(session: Session, *, scope: Scope, data: LocationCreate) -> LocationOut:

@@ -30,6 +30,9 @@ _FULL_POSTCODE_RE = re.compile(rf"({_OUTWARD})[0-9][A-Z]{{2}}")
 
 
 FeedName = Literal["ENTSOE", "ENERGY_CHARTS", "ELEXON", "OCTOPUS"]
+# Feeds of a retail tariff's own series (Agile: p/kWh with taxes, for energy bought). A source
+# on them prices imports only; the others are wholesale auctions, which price both directions.
+RETAIL_FEEDS: frozenset[str] = frozenset({"OCTOPUS"})
 
 
 class MarketDataError(ValueError):
@@ -260,6 +263,19 @@ def region_for(country_code: str, post_code: str | None, state: str | None = Non
     if isinstance(rule, _GbPostcodeRule):
         return _gb_region(rule, post_code)
     return _numeric_region(rule, country, post_code)
+
+
+def for_address(
+    country_code: str, post_code: str | None, state: str | None = None
+) -> MarketSource | None:
+    """The source an address follows when the data makes it certain: the country's only one,
+    or its region's where the post code settles the region; None otherwise."""
+    return source_for(country_code, region_for(country_code, post_code, state))
+
+
+def is_retail(source: MarketSource) -> bool:
+    """True when the series is a retail import tariff's (so not an export price)."""
+    return all(feed in RETAIL_FEEDS for feed in source.feeds)
 
 
 def gsp_group(source: MarketSource) -> str | None:

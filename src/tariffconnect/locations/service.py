@@ -19,7 +19,6 @@ from tariffconnect.devices.models import device_locations
 from tariffconnect.events import service as events
 from tariffconnect.locations import address
 from tariffconnect.locations.models import Location
-from tariffconnect.market import sources as market
 from tariffconnect.locations.schemas import (
     LocationCreate,
     LocationOut,
@@ -29,6 +28,7 @@ from tariffconnect.locations.schemas import (
     PostalAddressOut,
     TariffStatus,
 )
+from tariffconnect.market import sources as market
 from tariffconnect.tariffs.models import CONNECTED, Tariff
 
 

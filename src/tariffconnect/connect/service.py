@@ -23,7 +23,10 @@ from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
 from tariffconnect.devices import service as devices
 from tariffconnect.events import service as events
 from tariffconnect.locations import service as locations
+from tariffconnect.locations.models import Location
+from tariffconnect.prices import service as prices
 from tariffconnect.providers import catalogue
+from tariffconnect.tariffs import service as tariffs
 
 CREATED, IN_PROGRESS, COMPLETED, EXPIRED = "CREATED", "IN_PROGRESS", "COMPLETED", "EXPIRED"
 REFERENCES = {"location_id", "device_id", "provider_id"}
@@ -90,16 +93,30 @@ def complete(session: Session, *, connect_session: ConnectSession, now: datetime
     events.record(session, scope=scope, type=kind, object_id=connect_session.id, data=out)
 
 
+def data_available(session: Session, connect_session: ConnectSession) -> bool:
+    """True when prices of the session's element (the location's connected commodity import
+    tariff) exist now: at once for a fixed schedule, for a market tariff once its source has
+    published prices or a forecast covers this moment. Derived on every read, never stale."""
+    connected = [
+        tariff
+        for tariff in tariffs.connected(session, location_ids=[connect_session.location_id])
+        if (tariff.tariff_type, tariff.tariff_direction) == ("COMMODITY", "IMPORT")
+    ]
+    if not connected:
+        return False
+    location = session.get(Location, connect_session.location_id)
+    now = utcnow()
+    return location is not None and any(
+        prices.available_now(session, location, tariff, now) for tariff in connected
+    )
+
+
 def render(session: Session, connect_session: ConnectSession) -> ConnectSessionOut:
-    # Data is available once the location has a connected import tariff; derived on every
-    # read from the location's tariffs, so it can never go stale.
-    tariffs = locations.tariff_summary(session, [connect_session.location_id])
-    data_available = tariffs[connect_session.location_id].status.commodity_import == "CONNECTED"
     return ConnectSessionOut(
         id=connect_session.id,
         location_id=connect_session.location_id,
         live_mode=connect_session.live_mode,
-        data_available=data_available,
+        data_available=data_available(session, connect_session),
         time_created=format_utc(connect_session.time_created),
         time_expiry=format_utc(connect_session.time_expiry),
         device_id=connect_session.device_id,

@@ -4,17 +4,15 @@ tasks and `tariffconnect market fetch` share."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from tariffconnect.config import Settings
 from tariffconnect.db import Database
 from tariffconnect.market import ingest, store
 from tariffconnect.market.feeds.catalog import open_feeds
+from tariffconnect.market.publication import PUBLISHED
 from tariffconnect.market.sources import MarketSource
 
-# When a delivery day's prices are out, local time in the delivery zone: SDAC results after
-# about 12:45 Brussels time, Agile after about 16:00 London time.
-PUBLISHED = {"Europe/Brussels": time(12, 45), "Europe/London": time(16, 0)}
 BACK_CHECK_DAYS = 7
 
 Track = Callable[[Sequence[MarketSource], str], Iterable[MarketSource]]

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from tariffconnect.jobs import DailyAt, Every, PeriodicTask, TaskContext
 from tariffconnect.market import fetching, ingest, sources
+from tariffconnect.market.publication import RETRY_EVERY
 
 
 def fetch_day_ahead(context: TaskContext) -> str:
@@ -40,7 +41,7 @@ def back_check(context: TaskContext) -> str:
 TASKS = [
     PeriodicTask(
         name="market.day_ahead",
-        schedule=Every(timedelta(minutes=15)),
+        schedule=Every(RETRY_EVERY),
         run=fetch_day_ahead,
         jitter=timedelta(minutes=1),
         lease=timedelta(minutes=10),

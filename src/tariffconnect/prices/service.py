@@ -23,6 +23,7 @@ from tariffconnect.market import sources, store
 from tariffconnect.market.forecast import HISTORY_DAYS, Forecast, forecast
 from tariffconnect.market.ingest import delivery_zone
 from tariffconnect.market.models import MarketPrice
+from tariffconnect.market.publication import next_publication
 from tariffconnect.prices.calendar import public_holidays
 from tariffconnect.prices.engine import Interval, MarketPrices, NoPriceData, price_intervals
 from tariffconnect.prices.schemas import PriceWindow
@@ -77,8 +78,7 @@ def price(
             "no_tariff_connected",
             f"Location {location.id} has no connected {window.tariff_direction} tariff.",
         )
-    utc_end = as_utc(end)
-    found = intervals(session, location, priced, start=as_utc(start), end=utc_end)
+    found = intervals(session, location, priced, start=as_utc(start), end=as_utc(end))
     offset = end.tzinfo or UTC
     charges = [t.standing_charge for t in priced if t.standing_charge is not None]
     return {
@@ -91,7 +91,7 @@ def price(
         "currency_code": location.currency_code,
         "tariff_direction": window.tariff_direction,
         "last_updated": format_utc(max(as_utc(t.time_updated) for t in priced)),
-        "next_update": format_utc(_next_update(priced, now, utc_end)),
+        "next_update": format_utc(_next_update(session, priced, now)),
         "request": {
             "location_id": location.id,
             "device_id": device_id,
@@ -223,15 +223,32 @@ def _published_end(connection: Connection, source_id: str, before: datetime) -> 
     return None if value is None else as_utc(value)
 
 
-def _next_update(priced: list[Tariff], now: datetime, end: datetime) -> datetime:
+def _next_update(session: Session, priced: list[Tariff], now: datetime) -> datetime:
     """When asking again may give other prices.
 
     Fixed schedules change only when the tariff does (apps learn of that by `location.update`),
-    so a day from now, or the contract's end if that comes first; market tariffs when the next
-    market day is published, which in practice is within the day as well.
+    so a day from now, or the contract's end if that comes first; a market tariff when its
+    source's next day is expected (market/publication.py).
     """
     candidates = [now + FIXED_REFRESH]
     for tariff in priced:
         if tariff.contract_end_date is not None and as_utc(tariff.contract_end_date) > now:
             candidates.append(as_utc(tariff.contract_end_date))
+        source = sources.get(tariff.market_source_id or "") if tariff.market_rates else None
+        if source is not None:
+            latest = store.last_published(session, source_id=source.id)
+            until = None if latest is None else latest[1]
+            candidates.append(next_publication(source, now=now, published_until=until))
     return min(candidates)
+
+
+def available_now(session: Session, location: Location, tariff: Tariff, now: datetime) -> bool:
+    """True when `/prices` for this moment has a price of `tariff` (published or forecast):
+    always for a fixed schedule, for a market tariff only once its source has prices."""
+    if not tariff.market_rates:
+        return True
+    try:
+        intervals(session, location, [tariff], start=now, end=now + timedelta(minutes=1))
+    except ApiError:
+        return False
+    return True

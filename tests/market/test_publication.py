@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tariffconnect.market import sources
-from tariffconnect.market.publication import RETRY_EVERY, next_publication
+from tariffconnect.market.publication import next_publication
 
 
 def source(slug: str) -> sources.MarketSource:
@@ -46,5 +46,5 @@ def test_overdue_or_nothing_stored_is_the_next_retry(published_until):
     # 14:00 Brussels on 1 Dec, with tomorrow not in (or nothing at all): ask again soon.
     now = utc("2026-12-01T13:00Z")
     until = None if published_until is None else utc(published_until)
-    assert next_publication(source("de-lu"), now=now, published_until=until) == now + RETRY_EVERY
-    assert RETRY_EVERY == timedelta(minutes=15)
+    retry = now + timedelta(minutes=15)
+    assert next_publication(source("de-lu"), now=now, published_until=until) == retry

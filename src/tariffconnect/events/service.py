@@ -2,16 +2,19 @@
 
 This package knows nothing of what consumes events. A consumer that must act in the same
 transaction (webhooks queue their deliveries there) registers a hook with `on_record` at
-start-up; `record` calls every registered hook before it returns.
+start-up; `record` and `record_many` call every registered hook, with the events just written,
+before they return.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import not_found
@@ -22,12 +25,24 @@ from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.events.models import Event
 from tariffconnect.events.schemas import EventOut
 
-RecordHook = Callable[[Session, Event], object]
+RecordHook = Callable[[Session, Sequence[Event]], object]
 _hooks: list[RecordHook] = []
 
 
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """One event for `record_many`: whose it is, what happened to which object, and the
+    object's wire form at this moment."""
+
+    scope: Scope
+    type: str
+    object_id: str
+    data: BaseModel | dict[str, Any]
+
+
 def on_record(hook: RecordHook) -> None:
-    """Call `hook(session, event)` for every event recorded from now on, in its transaction.
+    """Call `hook(session, events)` with the events of every record from now on, in their
+    transaction.
 
     Registering the same hook again is a no-op, so every start-up path may register it.
     """
@@ -42,20 +57,50 @@ def record(
 
     `data` is the object's wire form at this moment, so consumers see what the API would show.
     """
-    snapshot = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
-    event = Event(
-        id=new_id("evt"),
-        account_id=scope.account_id,
-        live_mode=scope.live_mode,
-        time_created=utcnow(),
-        type=type,
-        object_id=object_id,
-        data=snapshot,
-    )
+    event = _event(NewEvent(scope, type, object_id, data), utcnow())
     session.add(event)
     for hook in _hooks:
-        hook(session, event)
+        hook(session, [event])
     return event
+
+
+def record_many(session: Session, entries: Sequence[NewEvent]) -> list[Event]:
+    """Write many events in the caller's transaction with one bulk insert, then run the hooks
+    once for all of them: what a change touching thousands of objects uses (new market prices
+    announced to every location following the source)."""
+    now = utcnow()
+    written = [_event(entry, now) for entry in entries]
+    if not written:
+        return written
+    session.execute(insert(Event), [_row(event) for event in written])
+    for hook in _hooks:
+        hook(session, written)
+    return written
+
+
+def _event(entry: NewEvent, now: datetime) -> Event:
+    data = entry.data
+    return Event(
+        id=new_id("evt"),
+        account_id=entry.scope.account_id,
+        live_mode=entry.scope.live_mode,
+        time_created=now,
+        type=entry.type,
+        object_id=entry.object_id,
+        data=data.model_dump(mode="json") if isinstance(data, BaseModel) else data,
+    )
+
+
+def _row(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "account_id": event.account_id,
+        "live_mode": event.live_mode,
+        "time_created": event.time_created,
+        "type": event.type,
+        "object_id": event.object_id,
+        "data": event.data,
+    }
 
 
 def get_or_raise(session: Session, *, scope: Scope, event_id: str) -> Event:

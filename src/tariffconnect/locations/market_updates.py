@@ -1,6 +1,6 @@
 """New market prices tell apps to fetch prices again: one `location.update` event for each
 location with a connected market-rate tariff on the source, in the transaction that stored the
-prices (Flatpeak's signal to re-fetch)."""
+prices (Flatpeak's signal to re-fetch), written in bulk: a source may have 100,000 followers."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tariffconnect.locations.models import Location
 from tariffconnect.market import store
 from tariffconnect.tariffs.models import CONNECTED, Tariff
 
-BATCH = 500  # locations rendered per round of queries
+BATCH = 2000  # locations rendered and written per round of queries
 
 
 def announce(session: Session, source_id: str) -> int:
@@ -31,11 +31,18 @@ def announce(session: Session, source_id: str) -> int:
     ids = sorted(session.scalars(following))
     for chunk in (ids[i : i + BATCH] for i in range(0, len(ids), BATCH)):
         found = session.scalars(select(Location).where(Location.id.in_(chunk))).all()
-        for location, out in zip(found, locations.render_all(session, found), strict=True):
-            scope = Scope(account_id=location.account_id, live_mode=location.live_mode)
-            events.record(
-                session, scope=scope, type="location.update", object_id=location.id, data=out
-            )
+        events.record_many(
+            session,
+            [
+                events.NewEvent(
+                    scope=Scope(account_id=location.account_id, live_mode=location.live_mode),
+                    type="location.update",
+                    object_id=location.id,
+                    data=out,
+                )
+                for location, out in zip(found, locations.render_all(session, found), strict=True)
+            ],
+        )
     return len(ids)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import not_found
@@ -150,43 +150,55 @@ def _render_attempts(attempts: Sequence[WebhookAttempt]) -> list[WebhookAttemptO
 
 
 def fan_out(session: Session, *, event: Event) -> int:
-    """Queue the event for every enabled endpoint of its account and mode that wants it.
+    """Queue one event for every enabled endpoint of its account and mode that wants it;
+    return how many deliveries were queued."""
+    return fan_out_many(session, [event])
 
-    Runs in the transaction that records the event, so a committed change always has its
+
+def fan_out_many(session: Session, written: Sequence[Event]) -> int:
+    """Queue each of `written` for every enabled endpoint of its account and mode that wants
+    it, with one endpoint query per account and mode and one bulk insert.
+
+    Runs in the transaction that records the events, so a committed change always has its
     deliveries queued, and a rolled-back one never has. Returns how many were queued.
     """
-    endpoints = session.execute(
-        select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
-            WebhookEndpoint.account_id == event.account_id,
-            WebhookEndpoint.live_mode == event.live_mode,
-            WebhookEndpoint.status == ENABLED,
+    endpoints: dict[tuple[str, bool], list[tuple[str, list[str]]]] = {}
+    rows: list[dict[str, Any]] = []
+    for event in written:
+        scope = (event.account_id, event.live_mode)
+        if scope not in endpoints:
+            endpoints[scope] = [
+                (endpoint_id, enabled)
+                for endpoint_id, enabled in session.execute(
+                    select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
+                        WebhookEndpoint.account_id == event.account_id,
+                        WebhookEndpoint.live_mode == event.live_mode,
+                        WebhookEndpoint.status == ENABLED,
+                    )
+                )
+            ]
+        rows.extend(
+            {
+                "id": new_id("whd"),
+                "account_id": event.account_id,
+                "live_mode": event.live_mode,
+                "time_created": event.time_created,
+                "event_id": event.id,
+                "endpoint_id": endpoint_id,
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": event.time_created,
+                "locked_until": None,
+            }
+            for endpoint_id, enabled in endpoints[scope]
+            if ALL_EVENTS in enabled or event.type in enabled
         )
-    ).all()
-    wanted = [eid for eid, enabled in endpoints if ALL_EVENTS in enabled or event.type in enabled]
-    if wanted:
-        session.flush()  # the deliveries refer to the event row
-    for endpoint_id in wanted:
-        session.add(
-            WebhookDelivery(
-                id=new_id("whd"),
-                account_id=event.account_id,
-                live_mode=event.live_mode,
-                time_created=event.time_created,
-                event_id=event.id,
-                endpoint_id=endpoint_id,
-                status=PENDING,
-                attempts=0,
-                next_attempt_at=event.time_created,
-                locked_until=None,
-            )
-        )
-    return len(wanted)
-
-
-def _queue_deliveries(session: Session, event: Event) -> None:
-    fan_out(session, event=event)
+    if rows:
+        session.flush()  # the deliveries refer to event rows the session may still hold
+        session.execute(insert(WebhookDelivery), rows)
+    return len(rows)
 
 
 def install() -> None:
     """Queue deliveries for every event recorded from now on (called at app and worker start)."""
-    events.on_record(_queue_deliveries)
+    events.on_record(fan_out_many)

@@ -2,13 +2,12 @@
 the published prices over a window (offsets, DST, merging, gaps)."""
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 
 from tariffconnect.market import sources
-from tariffconnect.market.models import MarketPrice
 from tests.helpers import assert_error
+from tests.market.stored import publish
 
 
 def source(slug):
@@ -25,22 +24,6 @@ IT_CALA = source("it-cala")  # never written: no interval
 ALL = sorted((s.id for s in sources.all_sources()), reverse=True)
 GB = sorted((s.id for s in sources.all_sources() if s.country_code == "GB"), reverse=True)
 UNKNOWN = "mrs_" + "0" * 24
-
-
-def store(database, source_id, start, prices, minutes=15):
-    """Rows of `prices` from `start` (UTC), one every `minutes`."""
-    with database.transaction() as session:
-        for i, price in enumerate(prices):
-            slot = start + timedelta(minutes=minutes * i)
-            session.add(
-                MarketPrice(
-                    source_id=source_id,
-                    start=slot,
-                    end=slot + timedelta(minutes=minutes),
-                    price=Decimal(price),
-                    feed="ENTSOE",
-                )
-            )
 
 
 def market_prices(client, headers, source_id, start_time, end_time):
@@ -88,7 +71,7 @@ def test_every_endpoint_needs_a_token(client):
 
 
 def test_every_account_and_mode_sees_the_same_data(client, database, tenant, other_tenant):
-    store(database, SE3.id, datetime(2031, 2, 1, tzinfo=UTC), ["0.5", "0.75"])
+    publish(database, SE3.id, datetime(2031, 2, 1, tzinfo=UTC), ["0.5", "0.75"])
     paths = [
         "/market_sources?country_code=SE",
         f"/market_sources/{SE3.id}",
@@ -108,7 +91,7 @@ def test_every_account_and_mode_sees_the_same_data(client, database, tenant, oth
 
 
 def test_retrieve_answers_the_exact_object(client, database, tenant):
-    store(database, NO4.id, datetime(2031, 1, 10, 22, 30, tzinfo=UTC), ["1.1", "1.2", "1.3"])
+    publish(database, NO4.id, datetime(2031, 1, 10, 22, 30, tzinfo=UTC), ["1.1", "1.2", "1.3"])
     response = client.get(f"/market_sources/{NO4.id}", headers=tenant.test)
     assert response.status_code == 200, response.text
     assert response.json() == {
@@ -220,9 +203,9 @@ def test_invalid_price_windows(client, tenant, params, code):
 
 def test_prices_are_clipped_merged_and_keep_their_gaps(client, database, tenant):
     start = datetime(2031, 5, 5, 10, tzinfo=UTC)
-    store(database, PL.id, start, ["0.1", "0.1", "0.25", "-0.01234", "0.12345", "0.12345"])
+    publish(database, PL.id, start, ["0.1", "0.1", "0.25", "-0.01234", "0.12345", "0.12345"])
     # A gap of one interval (11:30-11:45), then the same price as before it: not merged.
-    store(database, PL.id, start + timedelta(minutes=105), ["0.12345", "0.3"])
+    publish(database, PL.id, start + timedelta(minutes=105), ["0.12345", "0.3"])
     body = market_prices(client, tenant.test, PL.id, "2031-05-05T10:05:00Z", "2031-05-05T12:00:00Z")
     assert body["market_source_id"] == PL.id and body["currency_code"] == "PLN"
     assert series(body) == [
@@ -251,7 +234,7 @@ def test_a_window_without_prices_is_an_empty_series(client, tenant):
 
 
 def test_intervals_go_out_in_the_request_offset(client, database, tenant):
-    store(database, DE.id, datetime(2031, 7, 1, 6, tzinfo=UTC), ["0.2", "0.2", "0.4", "0.4"])
+    publish(database, DE.id, datetime(2031, 7, 1, 6, tzinfo=UTC), ["0.2", "0.2", "0.4", "0.4"])
     expected = [
         ("2031-07-01T11:30:00+05:30", "2031-07-01T12:00:00+05:30", 0.2),
         ("2031-07-01T12:00:00+05:30", "2031-07-01T12:30:00+05:30", 0.4),
@@ -266,7 +249,7 @@ def test_intervals_go_out_in_the_request_offset(client, database, tenant):
 
 
 def test_an_unencoded_plus_in_the_query_is_read_as_the_offset(client, database, tenant):
-    store(database, DE.id, datetime(2031, 8, 1, 22, tzinfo=UTC), ["0.3"])
+    publish(database, DE.id, datetime(2031, 8, 1, 22, tzinfo=UTC), ["0.3"])
     # httpx sends `+` as is; form decoding turns it into a space, which the API reads back.
     path = (
         f"/market_sources/{DE.id}/prices"
@@ -283,7 +266,7 @@ def test_the_spring_dst_day_in_berlin_has_23_hours(client, database, tenant):
     # 2031-03-30 local: 00:00+01:00 (23:00Z the day before) to 24:00+02:00 (22:00Z), 92
     # quarter-hours; one price per UTC hour, so each hour is one merged interval.
     start = datetime(2031, 3, 29, 23, tzinfo=UTC)
-    store(database, DE.id, start, [f"0.{10 + hour // 4:02d}" for hour in range(92)])
+    publish(database, DE.id, start, [f"0.{10 + hour // 4:02d}" for hour in range(92)])
     body = market_prices(
         client, tenant.test, DE.id, "2031-03-30T00:00:00+01:00", "2031-03-31T00:00:00+02:00"
     )

@@ -3,17 +3,16 @@ for prices that cover this moment, and `next_update` of `/prices` is the source'
 publication.
 
 The market tables are shared by the whole test session and these tests use the real clock, so
-they own two shipped Italian sources (it-sard, it-cala) that no other test uses.
+they own two shipped sources (no3, se1) that no other test uses.
 """
 
 from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from tariffconnect.market import sources
-from tariffconnect.market.models import MarketPrice
+from tests.market.stored import publish
 from tests.prices.test_prices_api import connect, prices
 from tests.tariffs.support import tariff_body, window
 
@@ -29,22 +28,15 @@ def source_id(slug: str) -> str:
 
 @pytest.fixture
 def location(client, tenant):
-    body = {"postal_address": {"city": "Cagliari", "country_code": "IT"}}
+    body = {"postal_address": {"city": "Trondheim", "country_code": "NO"}}
     return client.post("/locations", json=body, headers=tenant.test).json()
 
 
 def publish_days(database, source: str, first, last) -> datetime:
     """Every quarter hour of the local days `first`..`last`, at 0.1 EUR/kWh; returns the end."""
-    moment = datetime.combine(first, time(), BRUSSELS).astimezone(UTC)
+    start = datetime.combine(first, time(), BRUSSELS).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time(), BRUSSELS).astimezone(UTC)
-    with database.transaction() as session:
-        while moment < end:
-            session.add(
-                MarketPrice(
-                    source_id=source, start=moment, end=moment + QUARTER, price=Decimal("0.1")
-                )
-            )
-            moment += QUARTER
+    publish(database, source, start, ["0.1"] * ((end - start) // QUARTER))
     return end
 
 
@@ -70,19 +62,19 @@ def test_a_market_tariff_has_data_only_once_prices_cover_now(client, tenant, dat
         json={"location_id": location["id"], "connect_url": "app://c", "callback_url": "app://d"},
         headers=tenant.test,
     ).json()
-    connect_market(client, tenant, location, source_id("it-sard"))
+    connect_market(client, tenant, location, source_id("no3"))
     # Connected, but no price of the source exists: nothing to fetch yet.
     assert data_available(client, tenant, session["id"]) is False
     today = datetime.now(BRUSSELS).date()
     # Days long past give no price now (too old to forecast from: under 7 days of history).
-    publish_days(database, source_id("it-sard"), today - timedelta(days=30), today - timedelta(29))
+    publish_days(database, source_id("no3"), today - timedelta(days=30), today - timedelta(29))
     assert data_available(client, tenant, session["id"]) is False
-    publish_days(database, source_id("it-sard"), today, today + timedelta(days=1))
+    publish_days(database, source_id("no3"), today, today + timedelta(days=1))
     assert data_available(client, tenant, session["id"]) is True
 
 
 def test_next_update_is_the_next_expected_publication(client, tenant, database, location):
-    source = source_id("it-cala")
+    source = source_id("se1")
     connect_market(client, tenant, location, source)
     today = datetime.now(BRUSSELS).date()
     publish_days(database, source, today, today)

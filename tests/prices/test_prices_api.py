@@ -1,13 +1,12 @@
 """POST /prices and POST /prices/{location_id}: shapes, offsets, sums and every refusal."""
 
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 import pytest
 
 from tariffconnect.core.timeutil import utcnow
-from tariffconnect.market.models import MarketPrice
 from tests.helpers import assert_error, assert_scoped
+from tests.market.stored import publish
 from tests.tariffs.support import flat, tariff_body, two_rate, window
 
 
@@ -58,7 +57,7 @@ def test_two_rate_day_in_the_requests_offset(client, tenant, location):
             {"value": 0.2755, "confidence": 1.0},
         ),
     ]
-    assert set(result) == {
+    assert list(result) == [  # in the wire order
         "id",
         "object",
         "live_mode",
@@ -74,7 +73,7 @@ def test_two_rate_day_in_the_requests_offset(client, tenant, location):
         "standing_charge",
         "time_created",
         "account_id",
-    }
+    ]
     assert result["object"] == "price" and result["id"].startswith("prs_")
     assert result["location_timezone"] == "Europe/London" and result["currency_code"] == "GBP"
     assert result["standing_charge"] == {"value": 0.5274, "unit": "per_day"}
@@ -267,17 +266,7 @@ def test_market_tariff_uses_market_prices_and_refuses_gaps(client, tenant, datab
         tariff_body(location["id"], schedule, market_rates=True, market_source_id=source),
     )
     start = datetime.fromisoformat("2026-06-01T00:00:00+00:00")
-    with database.transaction() as session:
-        for i, price in enumerate(["0.10", "0.10", "-0.02", "0.30"]):
-            slot = start + timedelta(minutes=15 * i)
-            session.add(
-                MarketPrice(
-                    source_id=source,
-                    start=slot,
-                    end=slot + timedelta(minutes=15),
-                    price=Decimal(price),
-                )
-            )
+    publish(database, source, start, ["0.10", "0.10", "-0.02", "0.30"])
     body = {
         "location_id": location["id"],
         "start_time": "2026-06-01T00:00:00Z",
@@ -303,15 +292,7 @@ def test_market_values_are_rounded_to_5_decimals(client, tenant, database, locat
         tariff_body(location["id"], schedule, market_rates=True, market_source_id=source),
     )
     start = datetime.fromisoformat("2026-06-01T00:00:00+00:00")
-    with database.transaction() as session:
-        session.add(
-            MarketPrice(
-                source_id=source,
-                start=start,
-                end=start + timedelta(hours=1),
-                price=Decimal("0.12345"),
-            )
-        )
+    publish(database, source, start, ["0.12345"], minutes=60)
     body = {
         "location_id": location["id"],
         "start_time": "2026-06-01T00:00:00Z",

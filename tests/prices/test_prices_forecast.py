@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tariffconnect.market.models import MarketPrice
 from tests.helpers import assert_error
+from tests.market import stored
 from tests.prices.test_prices_api import connect, prices
 from tests.tariffs.support import tariff_body, window
 
@@ -32,20 +32,13 @@ def location(client, tenant):
 
 def publish(database, source: str, days: int) -> None:
     """`days` local days up to Sunday 2032-06-27, each half hour priced at its number / 1000."""
-    moment = (LAST_DAY_END - timedelta(days=days)).astimezone(ZoneInfo("UTC"))
-    with database.transaction() as session:
-        while moment < LAST_DAY_END:
-            local = moment.astimezone(LONDON)
-            half_hour = local.hour * 2 + local.minute // 30
-            session.add(
-                MarketPrice(
-                    source_id=source,
-                    start=moment,
-                    end=moment + HALF_HOUR,
-                    price=Decimal(half_hour) / 1000,
-                )
-            )
-            moment += HALF_HOUR
+    start = moment = (LAST_DAY_END - timedelta(days=days)).astimezone(ZoneInfo("UTC"))
+    prices = []
+    while moment < LAST_DAY_END:
+        local = moment.astimezone(LONDON)
+        prices.append(Decimal(local.hour * 2 + local.minute // 30) / 1000)
+        moment += HALF_HOUR
+    stored.publish(database, source, start, prices, minutes=30)
 
 
 def connect_market(client, tenant, location, source: str) -> None:

@@ -43,3 +43,16 @@ class MarketSourceState(Base):
     checked_at: Mapped[datetime]
     feed: Mapped[str | None] = mapped_column(String(FEED_LENGTH))  # the feed that answered
     error: Mapped[str | None] = mapped_column(Text)  # why nothing (or not all) was stored
+
+
+class MarketSourceVersion(Base):
+    """A token that changes with every stored change to a source's prices, and the end of its
+    latest interval: what tells each process that its cached days of the source are stale
+    (market/cache.py), on one database or many processes alike. Written by `store.upsert`,
+    in the transaction that stores the prices."""
+
+    __tablename__ = "market_source_versions"
+
+    source_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    published_until: Mapped[datetime]

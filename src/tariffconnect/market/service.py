@@ -16,6 +16,7 @@ from tariffconnect.core.pagination import PageParams, page_in_memory
 from tariffconnect.core.timeutil import as_utc, format_utc
 from tariffconnect.core.windows import check_window
 from tariffconnect.market import sources, store
+from tariffconnect.market.cache import published_days
 from tariffconnect.market.schemas import MarketSourceOut, PublishedInterval
 from tariffconnect.market.sources import MarketSource
 
@@ -71,17 +72,18 @@ def prices(
     check_window(start_time, end_time)
     source = get_or_raise(source_id=source_id)
     start, end = as_utc(start_time), as_utc(end_time)
-    params = {"source_id": source.id, "start": start, "end": end}
-    rows = session.connection().execute(store.WINDOW, params).all()
+    version = store.versions(session, [source.id]).get(source.id)
+    connection = session.connection()
+    rows = published_days(connection).window(
+        connection, source.id, None if version is None else version.token, start=start, end=end
+    )
     # As POST /prices: intervals in end_time's offset (the two usually share one).
     offset = end_time.tzinfo or UTC
     return {
         "object": "market_prices",
         "market_source_id": source.id,
         "currency_code": source.currency_code,
-        "data": _series(
-            [(max(as_utc(s), start), min(as_utc(e), end), Decimal(p)) for s, e, p in rows], offset
-        ),
+        "data": _series([(max(s, start), min(e, end), p) for s, e, p in rows], offset),
     }
 
 

@@ -4,35 +4,29 @@ The same answer stored twice changes nothing; a value that differs from the stor
 corrected publication) updates the row and adds one to its revision. Rows are compared at the
 stored precision (5 decimals), so a feed's extra digits never look like a correction.
 
-When an upsert changes anything, the hooks registered with `on_prices_changed` run in the same
-transaction (locations tell apps to fetch prices again; see locations/market_updates.py).
+When an upsert changes anything, it gives the source a new version token (market/cache.py
+drops what it kept of the source) and the hooks registered with `on_prices_changed` run, all in
+the same transaction (locations tell apps to fetch prices again; see
+locations/market_updates.py). This is the one way prices are written: rows written around it
+stay unseen by processes that cached the source's days.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import case, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.timeutil import as_utc
-from tariffconnect.market.models import MarketPrice
+from tariffconnect.market.models import MarketPrice, MarketSourceVersion
 
 STEP = Decimal("0.00001")
-# A source's stored intervals that overlap [start, end), by start: what /prices and
-# /market_sources/{id}/prices read (bind source_id, start, end).
-WINDOW = (
-    select(MarketPrice.start, MarketPrice.end, MarketPrice.price)
-    .where(
-        MarketPrice.source_id == bindparam("source_id"),
-        MarketPrice.start < bindparam("end"),
-        MarketPrice.end > bindparam("start"),
-    )
-    .order_by(MarketPrice.start)
-)
 PricesChanged = Callable[[Session, str], object]  # (session, source_id)
 _hooks: list[PricesChanged] = []
 
@@ -129,9 +123,56 @@ def upsert(
     if fresh:
         session.execute(insert(MarketPrice), fresh)
     if fresh or revised:
+        last_end = max(row.start + timedelta(minutes=row.minutes) for row in rows)
+        _new_version(session, source_id, last_end)
         for hook in _hooks:
             hook(session, source_id)
     return Stored(inserted, revised, unchanged)
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    token: str
+    published_until: datetime
+
+
+def versions(session: Session, source_ids: Iterable[str]) -> dict[str, Version]:
+    """The current version of each source that has stored prices (one indexed read)."""
+    wanted = sorted(set(source_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(
+            MarketSourceVersion.source_id,
+            MarketSourceVersion.token,
+            MarketSourceVersion.published_until,
+        ).where(MarketSourceVersion.source_id.in_(wanted))
+    )
+    return {source_id: Version(token, as_utc(until)) for source_id, token, until in rows}
+
+
+def _new_version(session: Session, source_id: str, last_end: datetime) -> None:
+    """A fresh token for the source, and its horizon moved out to `last_end` if later; one
+    statement, so concurrent writers of a new source cannot both insert."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = MarketSourceVersion.__table__
+    statement = dialect.insert(table).values(
+        source_id=source_id, token=uuid.uuid4().hex, published_until=last_end
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.source_id],
+        set_={
+            "token": statement.excluded.token,
+            "published_until": case(
+                (
+                    table.c.published_until < statement.excluded.published_until,
+                    statement.excluded.published_until,
+                ),
+                else_=table.c.published_until,
+            ),
+        },
+    )
+    session.execute(statement)
 
 
 def last_published(session: Session, *, source_id: str) -> tuple[datetime, datetime, str] | None:

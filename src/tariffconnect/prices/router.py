@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import orjson
 from starlette.responses import Response
 
 from tariffconnect.auth.context import Api
 from tariffconnect.auth.routing import api_router
-from tariffconnect.core.windows import JSON_OPTIONS
 from tariffconnect.prices import service
 from tariffconnect.prices.schemas import PriceOut, PriceRequest, PriceWindow
 
 router = api_router(prefix="/prices", tags=["Prices"])
 
 
-def _json(body: dict[str, object]) -> Response:
-    # A 90-day series at 15 minutes is 8,640 intervals: serialised straight from plain dicts.
-    return Response(orjson.dumps(body, option=JSON_OPTIONS), media_type="application/json")
+def _json(body: bytes) -> Response:
+    # The service writes the JSON itself: its series comes from a cache of serialised arrays.
+    return Response(body, media_type="application/json")
 
 
 @router.post("", name="price_retrieve", response_model=PriceOut, summary="Retrieve prices")
@@ -26,7 +24,7 @@ def retrieve(api: Api, body: PriceRequest) -> Response:
         start_time=body.start_time, end_time=body.end_time, tariff_direction=body.tariff_direction
     )
     return _json(
-        service.price(
+        service.price_body(
             api.db,
             scope=api.scope,
             location_id=body.location_id,
@@ -45,5 +43,7 @@ def retrieve(api: Api, body: PriceRequest) -> Response:
 def retrieve_for_location(api: Api, location_id: str, body: PriceWindow) -> Response:
     """The same as POST /prices, with the location in the path (Flatpeak's anode release)."""
     return _json(
-        service.price(api.db, scope=api.scope, location_id=location_id, device_id=None, window=body)
+        service.price_body(
+            api.db, scope=api.scope, location_id=location_id, device_id=None, window=body
+        )
     )

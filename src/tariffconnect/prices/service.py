@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
@@ -15,15 +16,17 @@ from tariffconnect.core.errors import ApiError
 from tariffconnect.core.ids import new_id
 from tariffconnect.core.scoping import Scope
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
-from tariffconnect.core.windows import check_window
+from tariffconnect.core.windows import JSON_OPTIONS, check_window
 from tariffconnect.devices import service as devices
 from tariffconnect.locations import service as locations
 from tariffconnect.locations.models import Location
 from tariffconnect.market import sources, store
+from tariffconnect.market.cache import PublishedDays, published_days
 from tariffconnect.market.forecast import HISTORY_DAYS, Forecast, forecast
 from tariffconnect.market.ingest import delivery_zone
 from tariffconnect.market.models import MarketPrice
 from tariffconnect.market.publication import next_publication
+from tariffconnect.prices.cache import SERIES
 from tariffconnect.prices.calendar import public_holidays
 from tariffconnect.prices.engine import Interval, MarketPrices, NoPriceData, price_intervals
 from tariffconnect.prices.schemas import PriceWindow
@@ -37,29 +40,20 @@ _COMPILED_MAX = 4096
 _PUBLISHED_END = select(func.max(MarketPrice.end)).where(
     MarketPrice.source_id == bindparam("source_id"), MarketPrice.start < bindparam("before")
 )
-_HISTORY = (
-    select(MarketPrice.start, MarketPrice.end, MarketPrice.price)
-    .where(
-        MarketPrice.source_id == bindparam("source_id"),
-        MarketPrice.start >= bindparam("since"),
-        MarketPrice.start < bindparam("until"),
-    )
-    .order_by(MarketPrice.start)
-)
 # The forecast's 4 weeks are local days; a day more covers any UTC offset and DST change.
 _HISTORY_READ = timedelta(days=HISTORY_DAYS + 1)
 _compiled: OrderedDict[tuple[str, datetime], Schedule] = OrderedDict()
 
 
-def price(
+def price_body(
     session: Session,
     *,
     scope: Scope,
     location_id: str,
     device_id: str | None,
     window: PriceWindow,
-) -> dict[str, Any]:
-    """The price object (as a dict, ready to serialise) for one location and window."""
+) -> bytes:
+    """The price object for one location and window, as the JSON body of the answer."""
     now = utcnow()
     start = window.start_time or now.astimezone(window.end_time.tzinfo)
     end = window.end_time
@@ -78,10 +72,11 @@ def price(
             "no_tariff_connected",
             f"Location {location.id} has no connected {window.tariff_direction} tariff.",
         )
-    found = intervals(session, location, priced, start=as_utc(start), end=as_utc(end))
+    versions = _versions(session, priced)
     offset = end.tzinfo or UTC
+    data = _data(session, location, priced, versions, start=start, end=end, offset=offset)
     charges = [t.standing_charge for t in priced if t.standing_charge is not None]
-    return {
+    head = {
         "id": new_id("prs"),
         "object": "price",
         "live_mode": scope.live_mode,
@@ -91,7 +86,7 @@ def price(
         "currency_code": location.currency_code,
         "tariff_direction": window.tariff_direction,
         "last_updated": format_utc(max(as_utc(t.time_updated) for t in priced)),
-        "next_update": format_utc(_next_update(session, priced, now)),
+        "next_update": format_utc(_next_update(priced, versions, now)),
         "request": {
             "location_id": location.id,
             "device_id": device_id,
@@ -99,27 +94,79 @@ def price(
             "end_time": end,
             "tariff_direction": window.tariff_direction,
         },
-        "data": _series(found, offset),
+    }
+    tail = {
         "standing_charge": (
             {"value": float(sum(charges, Decimal(0))), "unit": "per_day"} if charges else None
         ),
         "time_created": format_utc(now),
         "account_id": scope.account_id,
     }
+    # {head..., "data": [...], tail...}: the fields in the wire order, the array as cached.
+    return b"".join(
+        (
+            orjson.dumps(head, option=JSON_OPTIONS)[:-1],
+            b',"data":',
+            data,
+            b",",
+            orjson.dumps(tail, option=JSON_OPTIONS)[1:],
+        )
+    )
+
+
+def _data(
+    session: Session,
+    location: Location,
+    priced: list[Tariff],
+    versions: dict[str, store.Version],
+    *,
+    start: datetime,
+    end: datetime,
+    offset: tzinfo,
+) -> bytes:
+    """The `data` array as JSON: from the series cache, or priced and kept there (prices/cache.py
+    says why every input is in the key)."""
+    key = (
+        location.id,
+        location.timezone,
+        location.country_code,
+        location.state,
+        tuple((t.id, as_utc(t.time_updated)) for t in priced),
+        tuple(sorted((source_id, v.token) for source_id, v in versions.items())),
+        as_utc(start),
+        as_utc(end),
+        offset.utcoffset(None),
+    )
+    found = SERIES.get(key)
+    if found is None:
+        series = intervals(
+            session, location, priced, start=as_utc(start), end=as_utc(end), versions=versions
+        )
+        found = orjson.dumps(_series(series, offset), option=JSON_OPTIONS)
+        SERIES.put(key, found)
+    return found
 
 
 def intervals(
-    session: Session, location: Location, priced: list[Tariff], *, start: datetime, end: datetime
+    session: Session,
+    location: Location,
+    priced: list[Tariff],
+    *,
+    start: datetime,
+    end: datetime,
+    versions: dict[str, store.Version] | None = None,
 ) -> list[Interval]:
     """The summed price intervals of `priced` (tariffs of `location`, already checked to be
     the caller's) from `start` to `end` (UTC); 422 `no_price_data` where market prices are
-    missing."""
+    missing. `versions` are the market sources' (read here when not given)."""
+    if versions is None:
+        versions = _versions(session, priced)
     holidays = public_holidays(
         location.country_code,
         location.state,
         range((start - timedelta(days=1)).year, (end + timedelta(days=1)).year + 1),
     )
-    inputs = [(_schedule(t), _market(session, t, start, end)) for t in priced]
+    inputs = [(_schedule(t), _market(session, t, versions, start, end)) for t in priced]
     try:
         return price_intervals(
             inputs,
@@ -171,27 +218,43 @@ def _schedule(tariff: Tariff) -> Schedule:
     return found
 
 
+def _versions(session: Session, priced: list[Tariff]) -> dict[str, store.Version]:
+    """The version of each market source `priced` follows (one read for all of them)."""
+    return store.versions(
+        session, [t.market_source_id for t in priced if t.market_rates and t.market_source_id]
+    )
+
+
 def _market(
-    session: Session, tariff: Tariff, start: datetime, end: datetime
+    session: Session,
+    tariff: Tariff,
+    versions: dict[str, store.Version],
+    start: datetime,
+    end: datetime,
 ) -> MarketPrices | None:
     """The market prices for the window: as published, then forecast past the last one."""
     if not tariff.market_rates or tariff.market_source_id is None:
         return None
+    version = versions.get(tariff.market_source_id)
+    if version is None:
+        return MarketPrices([])  # nothing ever stored: no price data
     connection = session.connection()
-    params = {"source_id": tariff.market_source_id, "start": start, "end": end}
-    rows = connection.execute(store.WINDOW, params).all()
-    published = [(as_utc(s), as_utc(e), Decimal(p)) for s, e, p in rows]
+    days = published_days(connection)
+    published = days.window(
+        connection, tariff.market_source_id, version.token, start=start, end=end
+    )
     if published and published[-1][1] >= end:
         return MarketPrices(published)
-    ahead = _forecast(connection, tariff.market_source_id, published, start=start, end=end)
+    ahead = _forecast(connection, days, tariff.market_source_id, version, published, start, end)
     return MarketPrices([*published, *ahead])
 
 
 def _forecast(
     connection: Connection,
+    days: PublishedDays,
     source_id: str,
+    version: store.Version,
     published: list[tuple[datetime, datetime, Decimal]],
-    *,
     start: datetime,
     end: datetime,
 ) -> list[Forecast]:
@@ -200,13 +263,17 @@ def _forecast(
     source = sources.get(source_id)
     if source is None:
         return []
-    horizon = published[-1][1] if published else _published_end(connection, source_id, start)
+    if published:
+        horizon: datetime | None = published[-1][1]
+    elif version.published_until <= start:
+        horizon = version.published_until  # the usual case: the window lies past it all
+    else:
+        horizon = _published_end(connection, source_id, start)  # a window in a gap
     if horizon is None:
         return []
-    params = {"source_id": source_id, "since": horizon - _HISTORY_READ, "until": horizon}
-    history = [
-        (as_utc(s), as_utc(e), Decimal(p)) for s, e, p in connection.execute(_HISTORY, params).all()
-    ]
+    history = days.window(
+        connection, source_id, version.token, start=horizon - _HISTORY_READ, end=horizon
+    )
     found = forecast(
         history,
         zone=delivery_zone(source),
@@ -223,7 +290,9 @@ def _published_end(connection: Connection, source_id: str, before: datetime) -> 
     return None if value is None else as_utc(value)
 
 
-def _next_update(session: Session, priced: list[Tariff], now: datetime) -> datetime:
+def _next_update(
+    priced: list[Tariff], versions: dict[str, store.Version], now: datetime
+) -> datetime:
     """When asking again may give other prices.
 
     Fixed schedules change only when the tariff does (apps learn of that by `location.update`),
@@ -236,8 +305,8 @@ def _next_update(session: Session, priced: list[Tariff], now: datetime) -> datet
             candidates.append(as_utc(tariff.contract_end_date))
         source = sources.get(tariff.market_source_id or "") if tariff.market_rates else None
         if source is not None:
-            latest = store.last_published(session, source_id=source.id)
-            until = None if latest is None else latest[1]
+            version = versions.get(source.id)
+            until = None if version is None else version.published_until
             candidates.append(next_publication(source, now=now, published_until=until))
     return min(candidates)
 

@@ -1,0 +1,117 @@
+"""The cache of serialised price series: the same request is priced once, and every input that
+decides the answer (the tariff, the market prices, the window, the offset) is in its key."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tariffconnect.prices import service
+from tests.helpers import assert_error
+from tests.market.stored import publish
+from tests.prices.test_prices_api import connect, prices
+from tests.tariffs.support import flat, tariff_body, window
+
+SOURCE = "mrs_" + "f6" * 12  # a fake source of this file's own
+START = datetime(2036, 2, 2, tzinfo=UTC)
+
+
+@pytest.fixture
+def location(client, tenant):
+    body = {"postal_address": {"city": "Köln", "country_code": "DE"}}
+    return client.post("/locations", json=body, headers=tenant.test).json()
+
+
+@pytest.fixture
+def pricings(monkeypatch):
+    """How often the engine priced a window."""
+    calls = []
+    engine = service.price_intervals
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs["start"])
+        return engine(*args, **kwargs)
+
+    monkeypatch.setattr(service, "price_intervals", counted)
+    return calls
+
+
+def market_tariff(location_id, surcharge_fixed):
+    hours = window(
+        "00:00:00", "00:00:00", None, surcharge_fixed=surcharge_fixed, surcharge_percentage=0
+    )
+    schedule = [{"months": ["All"], "days_and_hours": [{"days": ["All"], "hours": [hours]}]}]
+    return tariff_body(location_id, schedule, market_rates=True, market_source_id=SOURCE)
+
+
+def values(answer):
+    return [(d["valid_from"], d["price"]["value"]) for d in answer["data"]]
+
+
+def test_the_same_request_is_priced_once_and_changes_reach_the_answer(
+    client, tenant, database, location, pricings
+):
+    publish(database, SOURCE, START, ["0.1", "0.2"])
+    connect(client, tenant, market_tariff(location["id"], 0.0))
+    body = {
+        "location_id": location["id"],
+        "start_time": "2036-02-02T00:00:00Z",
+        "end_time": "2036-02-02T00:30:00Z",
+    }
+    first = prices(client, tenant, body)
+    again = prices(client, tenant, body)
+    assert (
+        values(first)
+        == values(again)
+        == [
+            ("2036-02-02T00:00:00Z", 0.1),
+            ("2036-02-02T00:15:00Z", 0.2),
+        ]
+    )
+    assert first["id"] != again["id"]  # each answer is its own object
+    assert len(pricings) == 1
+
+    # Another offset is another answer.
+    shifted = body | {"end_time": "2036-02-02T01:30:00+01:00"}
+    assert values(prices(client, tenant, shifted))[0] == ("2036-02-02T01:00:00+01:00", 0.1)
+    assert len(pricings) == 2
+
+    # A corrected market price.
+    publish(database, SOURCE, START, ["0.1", "0.3"])
+    assert values(prices(client, tenant, body))[1] == ("2036-02-02T00:15:00Z", 0.3)
+    assert len(pricings) == 3
+
+    # A new tariff (a surcharge now).
+    connect(client, tenant, market_tariff(location["id"], 0.01))
+    assert values(prices(client, tenant, body)) == [
+        ("2036-02-02T00:00:00Z", 0.11),
+        ("2036-02-02T00:15:00Z", 0.31),
+    ]
+    assert len(pricings) == 4
+
+
+def test_a_fixed_tariff_edited_in_place_is_priced_again(client, tenant, location, pricings):
+    tariff = connect(client, tenant, tariff_body(location["id"], flat(0.3)))
+    body = {
+        "location_id": location["id"],
+        "start_time": "2036-03-01T00:00:00Z",
+        "end_time": "2036-03-01T01:00:00Z",
+    }
+    assert values(prices(client, tenant, body)) == [("2036-03-01T00:00:00Z", 0.3)]
+    patched = client.patch(
+        f"/tariffs/{tariff['id']}", json={"schedule": flat(0.25)}, headers=tenant.test
+    )
+    assert patched.status_code == 200, patched.text
+    assert values(prices(client, tenant, body)) == [("2036-03-01T00:00:00Z", 0.25)]
+    assert len(pricings) == 2
+
+
+def test_prices_stored_after_a_no_price_data_answer_are_served(client, tenant, database, location):
+    connect(client, tenant, market_tariff(location["id"], 0.0))
+    body = {
+        "location_id": location["id"],
+        "start_time": "2036-04-01T00:00:00Z",
+        "end_time": "2036-04-01T00:15:00Z",
+    }
+    assert_error(client.post("/prices", json=body, headers=tenant.test), 422, "no_price_data")
+    publish(database, SOURCE, datetime(2036, 4, 1, tzinfo=UTC), ["0.4"])
+    assert values(prices(client, tenant, body)) == [("2036-04-01T00:00:00Z", 0.4)]

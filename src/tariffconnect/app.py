@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -73,6 +74,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         # Handlers run in anyio's worker threads, each holding one pooled connection while it
         # runs: as many threads as connections keeps every thread busy and none waiting.
         to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
+        # What start-up built lives as long as the process: frozen, the collector's full
+        # passes no longer walk it (they did, on every large price answer).
+        gc.collect()
+        gc.freeze()
         stop = asyncio.Event()
         worker = (
             asyncio.create_task(build_runner(runtime).run(stop))

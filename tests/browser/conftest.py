@@ -83,6 +83,8 @@ class Live:
     base: str
     headers: dict[str, str]
     callback: str
+    # The server's environment: a `tariffconnect` command run with it uses the same database.
+    env: dict[str, str]
 
     def session(self, address: dict[str, str]) -> str:
         """A location at `address` and a Connect session for it; the session's token."""
@@ -110,7 +112,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             assert account and key, output
             login = httpx.get(f"{server.base}/login", auth=(account.group(1), key.group(1)))
             token = login.json()["bearer_token"]
-            yield Live(server.base, {"Authorization": f"Bearer {token}"}, callback)
+            yield Live(server.base, {"Authorization": f"Bearer {token}"}, callback, server.env)
         finally:
             server.stop(signal.SIGKILL)
             callback_server.shutdown()

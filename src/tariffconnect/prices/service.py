@@ -24,6 +24,7 @@ from tariffconnect.market import sources, store
 from tariffconnect.market.cache import PublishedDays, published_days
 from tariffconnect.market.forecast import HISTORY_DAYS, Forecast, forecast
 from tariffconnect.market.ingest import delivery_zone
+from tariffconnect.market.ingest import window as delivery_days
 from tariffconnect.market.models import MarketPrice
 from tariffconnect.market.publication import next_publication
 from tariffconnect.prices.cache import SERIES
@@ -86,7 +87,7 @@ def price_body(
         "currency_code": location.currency_code,
         "tariff_direction": window.tariff_direction,
         "last_updated": format_utc(max(as_utc(t.time_updated) for t in priced)),
-        "next_update": format_utc(_next_update(priced, versions, now)),
+        "next_update": format_utc(_next_update(session, priced, versions, now)),
         "request": {
             "location_id": location.id,
             "device_id": device_id,
@@ -291,13 +292,14 @@ def _published_end(connection: Connection, source_id: str, before: datetime) -> 
 
 
 def _next_update(
-    priced: list[Tariff], versions: dict[str, store.Version], now: datetime
+    session: Session, priced: list[Tariff], versions: dict[str, store.Version], now: datetime
 ) -> datetime:
     """When asking again may give other prices.
 
     Fixed schedules change only when the tariff does (apps learn of that by `location.update`),
     so a day from now, or the contract's end if that comes first; a market tariff when its
-    source's next day is expected (market/publication.py).
+    source's next day is expected (market/publication.py), from what is stored of today and
+    tomorrow (read through the cache of published days).
     """
     candidates = [now + FIXED_REFRESH]
     for tariff in priced:
@@ -306,7 +308,15 @@ def _next_update(
         source = sources.get(tariff.market_source_id or "") if tariff.market_rates else None
         if source is not None:
             version = versions.get(source.id)
-            until = None if version is None else version.published_until
+            until = None
+            if version is not None:
+                connection = session.connection()
+                today = now.astimezone(delivery_zone(source)).date()
+                _, tomorrow_end = delivery_days(source, first=today, last=today + timedelta(days=1))
+                stored = published_days(connection).window(
+                    connection, source.id, version.token, start=now, end=tomorrow_end
+                )
+                until = stored[-1][1] if stored else None
             candidates.append(next_publication(source, now=now, published_until=until))
     return min(candidates)
 

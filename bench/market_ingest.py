@@ -595,7 +595,9 @@ def run(args: argparse.Namespace, work: Path) -> tuple[list[str], list[str]]:
             "published day (its hooks: one `location.update` per location, a delivery queued "
             "for each) and the commit. Events (one per location, COUNT DISTINCT checked) and "
             "deliveries counted afterwards. *Peak RSS during*: VmHWM, reset just before the "
-            "measure; *process peak*: ru_maxrss of the whole run so far.",
+            "measure (memory an earlier measure of this run freed may be reused without showing: "
+            "`--only fanout` shows the fan-out alone); *process peak*: ru_maxrss of the whole "
+            "run so far.",
             fanout_table(results),
         ]
     elif args.only in (None, "fanout"):

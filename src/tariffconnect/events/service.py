@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import not_found
@@ -22,10 +22,40 @@ from tariffconnect.core.ids import new_id
 from tariffconnect.core.pagination import PageParams, paginate
 from tariffconnect.core.scoping import Scope, get_owned, scoped
 from tariffconnect.core.timeutil import format_utc, utcnow
+from tariffconnect.db.bulk import insert_rows
 from tariffconnect.events.models import Event
 from tariffconnect.events.schemas import EventOut
 
-RecordHook = Callable[[Session, Sequence[Event]], object]
+
+class Recorded(Protocol):
+    """What hooks read of an event just recorded: an `Event` row, or one written in bulk."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def live_mode(self) -> bool: ...
+    @property
+    def time_created(self) -> datetime: ...
+    @property
+    def type(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """An event written by `record_many` (no ORM object: thousands are written at once)."""
+
+    id: str
+    account_id: str
+    live_mode: bool
+    time_created: datetime
+    type: str
+    object_id: str
+    data: dict[str, Any]
+
+
+RecordHook = Callable[[Session, Sequence[Recorded]], object]
 _hooks: list[RecordHook] = []
 
 
@@ -57,41 +87,48 @@ def record(
 
     `data` is the object's wire form at this moment, so consumers see what the API would show.
     """
-    event = _event(NewEvent(scope, type, object_id, data), utcnow())
+    event = Event(
+        id=new_id("evt"),
+        account_id=scope.account_id,
+        live_mode=scope.live_mode,
+        time_created=utcnow(),
+        type=type,
+        object_id=object_id,
+        data=_snapshot(data),
+    )
     session.add(event)
     for hook in _hooks:
         hook(session, [event])
     return event
 
 
-def record_many(session: Session, entries: Sequence[NewEvent]) -> list[Event]:
-    """Write many events in the caller's transaction with one bulk insert, then run the hooks
-    once for all of them: what a change touching thousands of objects uses (new market prices
-    announced to every location following the source)."""
+def record_many(session: Session, entries: Sequence[NewEvent]) -> list[Written]:
+    """Write many events in the caller's transaction with multi-row inserts, then run the
+    hooks once for all of them: what a change touching thousands of objects uses (new market
+    prices announced to every location following the source)."""
     now = utcnow()
-    written = [_event(entry, now) for entry in entries]
+    written = [
+        Written(
+            id=new_id("evt"),
+            account_id=entry.scope.account_id,
+            live_mode=entry.scope.live_mode,
+            time_created=now,
+            type=entry.type,
+            object_id=entry.object_id,
+            data=_snapshot(entry.data),
+        )
+        for entry in entries
+    ]
     if not written:
         return written
-    session.execute(insert(Event), [_row(event) for event in written])
+    insert_rows(session, Event, [_row(event) for event in written])
     for hook in _hooks:
         hook(session, written)
     return written
 
 
-def _event(entry: NewEvent, now: datetime) -> Event:
-    data = entry.data
-    return Event(
-        id=new_id("evt"),
-        account_id=entry.scope.account_id,
-        live_mode=entry.scope.live_mode,
-        time_created=now,
-        type=entry.type,
-        object_id=entry.object_id,
-        data=data.model_dump(mode="json") if isinstance(data, BaseModel) else data,
-    )
-
-
-def _row(event: Event) -> dict[str, Any]:
+def _row(event: Written) -> dict[str, Any]:
+    # Not dataclasses.asdict: it deep-copies each event's data, the bulk of the row.
     return {
         "id": event.id,
         "account_id": event.account_id,
@@ -101,6 +138,10 @@ def _row(event: Event) -> dict[str, Any]:
         "object_id": event.object_id,
         "data": event.data,
     }
+
+
+def _snapshot(data: BaseModel | dict[str, Any]) -> dict[str, Any]:
+    return data.model_dump(mode="json") if isinstance(data, BaseModel) else data
 
 
 def get_or_raise(session: Session, *, scope: Scope, event_id: str) -> Event:

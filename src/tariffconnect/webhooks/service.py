@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import not_found
@@ -13,6 +13,7 @@ from tariffconnect.core.ids import new_id
 from tariffconnect.core.pagination import PageParams, paginate
 from tariffconnect.core.scoping import Scope, get_owned, scoped
 from tariffconnect.core.timeutil import format_utc, utcnow
+from tariffconnect.db.bulk import insert_rows
 from tariffconnect.events import service as events
 from tariffconnect.events.models import Event
 from tariffconnect.webhooks import signing
@@ -155,7 +156,7 @@ def fan_out(session: Session, *, event: Event) -> int:
     return fan_out_many(session, [event])
 
 
-def fan_out_many(session: Session, written: Sequence[Event]) -> int:
+def fan_out_many(session: Session, written: Sequence[events.Recorded]) -> int:
     """Queue each of `written` for every enabled endpoint of its account and mode that wants
     it, with one endpoint query per account and mode and one bulk insert.
 
@@ -195,7 +196,7 @@ def fan_out_many(session: Session, written: Sequence[Event]) -> int:
         )
     if rows:
         session.flush()  # the deliveries refer to event rows the session may still hold
-        session.execute(insert(WebhookDelivery), rows)
+        insert_rows(session, WebhookDelivery, rows)
     return len(rows)
 
 

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from tariffconnect.market import sources
 from tests.cli.conftest import tariffconnect
 from tests.market.public_feeds import public_feeds, urls
 
@@ -54,6 +55,26 @@ def test_fetch_a_source_for_a_day_and_see_it_in_status(env):
     table = market(env, "status")
     assert table.returncode == 0
     assert "de-lu" in table.stdout and "2035-06-04T22:00:00Z" in table.stdout
+
+
+def test_fetch_without_a_source_fills_every_source(env):
+    with public_feeds() as server:
+        fetched = market(
+            feeds_env(env, server), "fetch", "--start", "2035-06-05", "--end", "2035-06-05"
+        )
+    assert fetched.returncode == 0, fetched.stderr
+    lines = sorted(fetched.stdout.strip().splitlines())
+    expected = sorted(
+        f"{s.slug}: {48 if s.country_code == 'GB' else 96} new, 0 revised, 0 unchanged "
+        f"(from {s.feeds[0]})"
+        for s in sources.all_sources()
+    )
+    assert lines == expected
+    result = market(env, "status", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert len(rows) == len(sources.all_sources()) == 41
+    assert [r["source"] for r in rows if r["error"] or r["last_published_until"] is None] == []
 
 
 def test_a_named_source_that_fails_exits_1_and_status_keeps_the_reason(env):

@@ -44,6 +44,7 @@ from tariffconnect.prices.router import router as prices_router
 from tariffconnect.providers import catalogue
 from tariffconnect.providers.router import router as providers_router
 from tariffconnect.runtime import Runtime
+from tariffconnect.schedules.router import router as schedules_router
 from tariffconnect.tariffs.router import router as tariffs_router
 from tariffconnect.webhooks.router import public as jwks_router
 from tariffconnect.webhooks.router import redelivery as redelivery_router
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         connect_router,
         tariffs_router,
         prices_router,
+        schedules_router,
         market_router,
         events_router,
         redelivery_router,

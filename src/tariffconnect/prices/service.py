@@ -62,17 +62,7 @@ def price_body(
     location = locations.get_or_raise(session, scope=scope, location_id=location_id)
     if device_id is not None:
         devices.get_or_raise(session, scope=scope, device_id=device_id)
-    priced = [
-        t
-        for t in tariffs.connected(session, location_ids=[location.id])
-        if t.tariff_direction == window.tariff_direction
-    ]
-    if not priced:
-        raise ApiError(
-            422,
-            "no_tariff_connected",
-            f"Location {location.id} has no connected {window.tariff_direction} tariff.",
-        )
+    priced = priced_tariffs(session, location=location, direction=window.tariff_direction)
     versions = _versions(session, priced)
     offset = end.tzinfo or UTC
     data = _data(session, location, priced, versions, start=start, end=end, offset=offset)
@@ -113,6 +103,28 @@ def price_body(
             orjson.dumps(tail, option=JSON_OPTIONS)[1:],
         )
     )
+
+
+def priced_tariffs(session: Session, *, location: Location, direction: str) -> list[Tariff]:
+    """The location's connected tariffs of one direction (the location already checked to be
+    the caller's), or 422 `no_tariff_connected`."""
+    priced = [
+        t
+        for t in tariffs.connected(session, location_ids=[location.id])
+        if t.tariff_direction == direction
+    ]
+    if not priced:
+        raise ApiError(
+            422,
+            "no_tariff_connected",
+            f"Location {location.id} has no connected {direction} tariff.",
+        )
+    return priced
+
+
+def next_update(session: Session, priced: list[Tariff], now: datetime) -> datetime:
+    """When asking again about `priced` may give other prices (as /prices says it)."""
+    return _next_update(session, priced, _versions(session, priced), now)
 
 
 def _data(

@@ -66,7 +66,7 @@ class ScheduleWindow(BaseModel):
 class DurationRequest(ScheduleWindow):
     """The body of POST /schedules/duration/{location_id}."""
 
-    duration: int = Field(ge=1, description="Minutes wanted; at most the window's length.")
+    duration: int = Field(ge=1, le=4320, description="Minutes wanted; at most the window's length.")
     continuous: bool = Field(
         default=False, description="true for one unbroken window; false lets it be split."
     )

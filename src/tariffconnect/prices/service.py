@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from tariffconnect.market.ingest import delivery_zone
 from tariffconnect.market.ingest import window as delivery_days
 from tariffconnect.market.models import MarketPrice
 from tariffconnect.market.publication import next_publication
+from tariffconnect.prices.breakdown import Part, tariff_parts
 from tariffconnect.prices.cache import SERIES
 from tariffconnect.prices.calendar import public_holidays
 from tariffconnect.prices.engine import Interval, MarketPrices, NoPriceData, price_intervals
@@ -174,11 +175,6 @@ def intervals(
     missing. `versions` are the market sources' (read here when not given)."""
     if versions is None:
         versions = _versions(session, priced)
-    holidays = public_holidays(
-        location.country_code,
-        location.state,
-        range((start - timedelta(days=1)).year, (end + timedelta(days=1)).year + 1),
-    )
     inputs = [(_schedule(t), _market(session, t, versions, start, end)) for t in priced]
     try:
         return price_intervals(
@@ -186,13 +182,46 @@ def intervals(
             start=start,
             end=end,
             zone=ZoneInfo(location.timezone),
-            holidays=holidays,
+            holidays=_holidays(location, start, end),
             decimals=5,
         )
     except NoPriceData:
-        raise ApiError(
-            422, "no_price_data", "Market prices for this window are not available yet."
-        ) from None
+        raise _no_price_data() from None
+
+
+def parts(
+    session: Session, location: Location, priced: list[Tariff], *, start: datetime, end: datetime
+) -> list[list[Part]]:
+    """Each of `priced`'s prices in its parts (prices/breakdown.py) over the same window, from
+    the same schedules and market prices as `intervals`; 422 `no_price_data` as there."""
+    versions = _versions(session, priced)
+    zone, holidays = ZoneInfo(location.timezone), _holidays(location, start, end)
+    try:
+        return [
+            tariff_parts(
+                _schedule(t),
+                _market(session, t, versions, start, end),
+                start=start,
+                end=end,
+                zone=zone,
+                holidays=holidays,
+            )
+            for t in priced
+        ]
+    except NoPriceData:
+        raise _no_price_data() from None
+
+
+def _holidays(location: Location, start: datetime, end: datetime) -> frozenset[date]:
+    return public_holidays(
+        location.country_code,
+        location.state,
+        range((start - timedelta(days=1)).year, (end + timedelta(days=1)).year + 1),
+    )
+
+
+def _no_price_data() -> ApiError:
+    return ApiError(422, "no_price_data", "Market prices for this window are not available yet.")
 
 
 def _series(intervals: list[Interval], offset: tzinfo) -> list[dict[str, Any]]:

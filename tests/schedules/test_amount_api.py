@@ -189,6 +189,11 @@ def test_shaving_threshold_caps_the_price(client, tenant, location):
     request["shaving_threshold"] = {"relative": 0.01}
     (entry,) = post(client, tenant, path(location), request)["data"]
     assert entry["error"]["energy_reachable"] == {"units": "KWH", "value": 1.0}
+    # Neither part: the reference's default (relative 1) rules nothing out.
+    request["shaving_threshold"] = {}
+    body = post(client, tenant, path(location), request)
+    assert body["shaving_threshold"] == {"relative": None, "absolute": None}
+    assert body["data"][0]["error"] is None
 
 
 def test_an_export_device_earns_in_the_dearest_quarter(client, tenant, database, location):

@@ -186,12 +186,11 @@ def by_amount(
         devices.get_or_raise(session, scope=scope, device_id=device.device_id)
     series, next_update = _series(session, location, loads, first, last, now)
     shaving = body.shaving_threshold
-    plans = amount.schedule(
-        loads,
-        site_kw=body.max_power,
-        prices=series,
-        shaving=None if shaving is None else amount.Shaving(shaving.relative, shaving.absolute),
-    )
+    cap = None
+    # Neither part given is the reference's default, relative 1: no price is ruled out.
+    if shaving is not None and (shaving.relative, shaving.absolute) != (None, None):
+        cap = amount.Shaving(shaving.relative, shaving.absolute)
+    plans = amount.schedule(loads, site_kw=body.max_power, prices=series, shaving=cap)
     cost = sum(plan.cost for plan in plans)
     baseline = sum(plan.baseline for plan in plans)
     return AmountOut(

@@ -123,9 +123,24 @@ def priced_tariffs(session: Session, *, location: Location, direction: str) -> l
     return priced
 
 
-def next_update(session: Session, priced: list[Tariff], now: datetime) -> datetime:
-    """When asking again about `priced` may give other prices (as /prices says it)."""
-    return _next_update(session, priced, _versions(session, priced), now)
+def next_update(
+    session: Session,
+    priced: list[Tariff],
+    now: datetime,
+    *,
+    versions: dict[str, store.Version] | None = None,
+) -> datetime:
+    """When asking again about `priced` may give other prices (as /prices says it);
+    `versions` are the market sources' (`market_versions`, read here when not given)."""
+    if versions is None:
+        versions = _versions(session, priced)
+    return _next_update(session, priced, versions, now)
+
+
+def market_versions(session: Session, priced: list[Tariff]) -> dict[str, store.Version]:
+    """The version of each market source `priced` follows, for `intervals` and `next_update`
+    to share one read."""
+    return _versions(session, priced)
 
 
 def _data(

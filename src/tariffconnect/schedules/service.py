@@ -71,10 +71,18 @@ class _Priced:
         self.tariffs = prices.priced_tariffs(
             session, location=self.location, direction=body.tariff_direction
         )
+        versions = prices.market_versions(session, self.tariffs)
         self.series = prices.intervals(
-            session, self.location, self.tariffs, start=as_utc(self.start), end=as_utc(self.end)
+            session,
+            self.location,
+            self.tariffs,
+            start=as_utc(self.start),
+            end=as_utc(self.end),
+            versions=versions,
         )
-        self.next_update = format_utc(prices.next_update(session, self.tariffs, self.now))
+        self.next_update = format_utc(
+            prices.next_update(session, self.tariffs, self.now, versions=versions)
+        )
 
     def windows(self, spans: Sequence[Span]) -> list[Window]:
         return [
@@ -236,8 +244,11 @@ def _series(
         tariffs = prices.priced_tariffs(
             session, location=location, direction="EXPORT" if export else "IMPORT"
         )
-        series[export] = prices.intervals(session, location, tariffs, start=first, end=last)
-        updates.append(prices.next_update(session, tariffs, now))
+        versions = prices.market_versions(session, tariffs)
+        series[export] = prices.intervals(
+            session, location, tariffs, start=first, end=last, versions=versions
+        )
+        updates.append(prices.next_update(session, tariffs, now, versions=versions))
     return series, min(updates)
 
 

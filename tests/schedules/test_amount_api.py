@@ -246,6 +246,8 @@ def test_another_accounts_device_is_not_found(client, tenant, other_tenant, loca
         ({"max_power": 0}, {}, 400, "max_power_invalid"),
         ({"max_power": {"units": "MW", "value": 1}}, {}, 400, "max_power_invalid"),
         ({"max_power": "lots"}, {}, 400, "max_power_invalid"),
+        ({"max_power": True}, {}, 400, "max_power_invalid"),
+        ({}, {"max_power": {"units": "W", "value": "7000"}}, 400, "max_power_invalid"),
         ({"devices": []}, None, 400, "devices_invalid"),
         ({"shaving_threshold": {"relative": 2}}, {}, 400, "relative_invalid"),
         ({}, {"energy": 0}, 400, "energy_invalid"),

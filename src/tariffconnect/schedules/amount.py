@@ -40,7 +40,7 @@ from tariffconnect.prices.engine import Interval
 from tariffconnect.schedules.limit import threshold
 
 POWER_DECIMALS = 3  # kW to the watt
-_SHORT = 1e-6  # kWh: less than this short of the energy still counts as reached
+_SHORT = 1e-6  # kWh (and a 1e-7 share): no more short of the energy still counts as reached
 _KEEP = 1 - 1e-9  # what a device got, shaved so the next program stays feasible in floats
 
 
@@ -233,7 +233,7 @@ def _plan(load: Load, slots: _Slots, columns: np.ndarray, power: np.ndarray, got
     return Plan(
         runs=runs,
         energy_kwh=got,
-        reachable=got >= load.energy_kwh - _SHORT,
+        reachable=got >= load.energy_kwh * (1 - 1e-7) - _SHORT,
         cost=sign * float(np.dot(prices * hours, power)),
         baseline=sign * _baseline(load.max_kw, got, prices, hours),
         confidence=min(used, default=Decimal(1)),

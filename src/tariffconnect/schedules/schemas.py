@@ -32,6 +32,8 @@ def _per_kilo(units: dict[str, float]) -> Any:
     """A number, or Flatpeak's {units, value} object turned into that number in kilo-units."""
 
     def convert(value: Any) -> Any:
+        if isinstance(value, bool):  # pydantic would read true as 1
+            raise ValueError("expected a number")
         if not isinstance(value, dict):
             return value
         if set(value) != {"units", "value"} or value["units"] not in units:

@@ -11,14 +11,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 
 import orjson
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tariffconnect.core.errors import invalid
-from tariffconnect.core.ids import new_id
-from tariffconnect.core.scoping import Scope
+from tariffconnect.core.errors import invalid, not_found
+from tariffconnect.core.ids import is_valid_id, new_id
+from tariffconnect.core.scoping import Scope, scoped
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
 from tariffconnect.core.windows import JSON_OPTIONS, check_window
-from tariffconnect.devices import service as devices
+from tariffconnect.devices.models import Device
 from tariffconnect.locations import service as locations
 from tariffconnect.locations.models import Location
 from tariffconnect.prices import service as prices
@@ -190,8 +191,7 @@ def by_amount(
     first, last = min(load.start for load in loads), max(load.end for load in loads)
     check_window(first, last, longest=MAX_WINDOW)
     location = locations.get_or_raise(session, scope=scope, location_id=location_id)
-    for device in body.devices:
-        devices.get_or_raise(session, scope=scope, device_id=device.device_id)
+    _check_devices(session, scope, [device.device_id for device in body.devices])
     series, next_update = _series(session, location, loads, first, last, now)
     shaving = body.shaving_threshold
     cap = None
@@ -227,6 +227,17 @@ def by_amount(
         time_created=format_utc(now),
         account_id=scope.account_id,
     )
+
+
+def _check_devices(session: Session, scope: Scope, device_ids: Sequence[str]) -> None:
+    """404 `device_not_found` for the first id that is not one of the caller's devices in this
+    mode; one query for them all (a schedule may name dozens)."""
+    wanted = [i for i in dict.fromkeys(device_ids) if is_valid_id(i, "dev")]
+    query = scoped(select(Device.id), Device, scope).where(Device.id.in_(wanted))
+    found = set(session.scalars(query)) if wanted else set()
+    for device_id in device_ids:
+        if device_id not in found:
+            raise not_found("device_not_found", f"No device {device_id}.")
 
 
 def _series(

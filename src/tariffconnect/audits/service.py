@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
-import orjson
 from sqlalchemy.orm import Session
 
 from tariffconnect.audits.schemas import (
@@ -30,7 +29,7 @@ from tariffconnect.audits.schemas import (
 from tariffconnect.core.ids import new_id
 from tariffconnect.core.scoping import Scope
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
-from tariffconnect.core.windows import JSON_OPTIONS, check_window
+from tariffconnect.core.windows import check_window, wire_time
 from tariffconnect.locations import service as locations
 from tariffconnect.prices import service as prices
 from tariffconnect.prices.breakdown import Part
@@ -41,10 +40,6 @@ _QUANTUM = Decimal("0.00001")
 _ZERO = Decimal(0)
 # Every window is priced at its first tier (tariffs/schedule.py): the tier starting at 0 kWh.
 _FIRST_TIER = 0.0
-
-
-def _when(moment: datetime, offset: tzinfo) -> str:
-    return str(orjson.dumps(moment.astimezone(offset), option=JSON_OPTIONS)[1:-1].decode())
 
 
 def _round(value: Decimal) -> float:
@@ -70,8 +65,8 @@ def audit(session: Session, *, scope: Scope, location_id: str, body: AuditReques
         currency_code=location.currency_code,
         tariff_direction=body.tariff_direction,
         request=AuditEcho(
-            start_time=_when(start, offset),
-            end_time=_when(body.end_time, offset),
+            start_time=wire_time(start, offset),
+            end_time=wire_time(body.end_time, offset),
             tariff_direction=body.tariff_direction,
         ),
         market_sources=sorted(
@@ -110,7 +105,9 @@ def _intervals(
         else:
             rows.append((start, end, rate))
     return [
-        AuditInterval(valid_from=_when(a, offset), valid_to=_when(b, offset), tariff_rate=rate)
+        AuditInterval(
+            valid_from=wire_time(a, offset), valid_to=wire_time(b, offset), tariff_rate=rate
+        )
         for a, b, rate in rows
     ]
 

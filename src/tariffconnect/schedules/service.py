@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 
-import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,7 +17,7 @@ from tariffconnect.core.errors import invalid, not_found
 from tariffconnect.core.ids import is_valid_id, new_id
 from tariffconnect.core.scoping import Scope, scoped
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
-from tariffconnect.core.windows import JSON_OPTIONS, check_window
+from tariffconnect.core.windows import check_window, wire_time
 from tariffconnect.devices.models import Device
 from tariffconnect.locations import service as locations
 from tariffconnect.locations.models import Location
@@ -54,11 +53,6 @@ COST_DECIMALS = 5
 ENERGY_DECIMALS = 3  # kWh to the watt-hour
 
 
-def _when(moment: datetime, offset: tzinfo) -> str:
-    """RFC 3339 in the request's offset, as /prices writes its times."""
-    return str(orjson.dumps(moment.astimezone(offset), option=JSON_OPTIONS)[1:-1].decode())
-
-
 class _Priced:
     """A schedule request's location, window and price series (UTC)."""
 
@@ -88,8 +82,8 @@ class _Priced:
     def windows(self, spans: Sequence[Span]) -> list[Window]:
         return [
             Window(
-                start_time=_when(span.start, self.offset),
-                end_time=_when(span.end, self.offset),
+                start_time=wire_time(span.start, self.offset),
+                end_time=wire_time(span.end, self.offset),
                 tariff=Rate(rate_avg=float(span.rate_avg), confidence=float(span.confidence)),
             )
             for span in spans
@@ -123,8 +117,8 @@ def by_duration(
             segment=body.segment,
             duration=body.duration,
             continuous=body.continuous,
-            start_time=_when(priced.start, priced.offset),
-            end_time=_when(priced.end, priced.offset),
+            start_time=wire_time(priced.start, priced.offset),
+            end_time=wire_time(priced.end, priced.offset),
         ),
         data=priced.windows(spans),
         time_created=format_utc(priced.now),
@@ -158,8 +152,8 @@ def by_limit(session: Session, *, scope: Scope, location_id: str, body: LimitReq
             segment=body.segment,
             relative=None if body.relative is None else float(body.relative),
             absolute=None if body.absolute is None else float(body.absolute),
-            start_time=_when(priced.start, priced.offset),
-            end_time=_when(priced.end, priced.offset),
+            start_time=wire_time(priced.start, priced.offset),
+            end_time=wire_time(priced.end, priced.offset),
         ),
         data=priced.windows(spans),
         time_created=format_utc(priced.now),
@@ -285,16 +279,16 @@ def _device_plan(
     return DevicePlan(
         device_id=device.device_id,
         tariff_direction=device.tariff_direction,
-        start_time=_when(load.start, offset),
-        end_time=_when(load.end, offset),
+        start_time=wire_time(load.start, offset),
+        end_time=wire_time(load.end, offset),
         max_power=Power(value=load.max_kw),
         energy=Energy(value=load.energy_kwh),
         cost=Cost(value=round(plan.cost, COST_DECIMALS), confidence=float(plan.confidence)),
         savings=_savings(plan.baseline, plan.cost),
         schedule=[
             Run(
-                start_time=_when(run.start, offset),
-                end_time=_when(run.end, offset),
+                start_time=wire_time(run.start, offset),
+                end_time=wire_time(run.end, offset),
                 power=Power(value=run.kw),
             )
             for run in plan.runs

@@ -175,7 +175,7 @@ def _served_in_order(
         )
         if found.status != 0:
             raise SolverFailed(found.message)
-        got[k] = min(wanted[k], -found.fun) * _KEEP
+        got[k] = max(0.0, min(wanted[k], -found.fun) * _KEEP)
     return got
 
 

@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from tariffconnect import __version__, hooks
 from tariffconnect.accounts.router import router as accounts_router
+from tariffconnect.audits.router import router as audits_router
 from tariffconnect.config import Settings
 from tariffconnect.connect.flow.router import FlowHost
 from tariffconnect.connect.flow.router import build_router as build_flow_router
@@ -44,6 +45,7 @@ from tariffconnect.prices.router import router as prices_router
 from tariffconnect.providers import catalogue
 from tariffconnect.providers.router import router as providers_router
 from tariffconnect.runtime import Runtime
+from tariffconnect.schedules.router import router as schedules_router
 from tariffconnect.tariffs.router import router as tariffs_router
 from tariffconnect.webhooks.router import public as jwks_router
 from tariffconnect.webhooks.router import redelivery as redelivery_router
@@ -124,6 +126,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         connect_router,
         tariffs_router,
         prices_router,
+        schedules_router,
+        audits_router,
         market_router,
         events_router,
         redelivery_router,

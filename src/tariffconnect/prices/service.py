@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from tariffconnect.market.ingest import delivery_zone
 from tariffconnect.market.ingest import window as delivery_days
 from tariffconnect.market.models import MarketPrice
 from tariffconnect.market.publication import next_publication
+from tariffconnect.prices.breakdown import Part, tariff_parts
 from tariffconnect.prices.cache import SERIES
 from tariffconnect.prices.calendar import public_holidays
 from tariffconnect.prices.engine import Interval, MarketPrices, NoPriceData, price_intervals
@@ -62,17 +63,7 @@ def price_body(
     location = locations.get_or_raise(session, scope=scope, location_id=location_id)
     if device_id is not None:
         devices.get_or_raise(session, scope=scope, device_id=device_id)
-    priced = [
-        t
-        for t in tariffs.connected(session, location_ids=[location.id])
-        if t.tariff_direction == window.tariff_direction
-    ]
-    if not priced:
-        raise ApiError(
-            422,
-            "no_tariff_connected",
-            f"Location {location.id} has no connected {window.tariff_direction} tariff.",
-        )
+    priced = priced_tariffs(session, location=location, direction=window.tariff_direction)
     versions = _versions(session, priced)
     offset = end.tzinfo or UTC
     data = _data(session, location, priced, versions, start=start, end=end, offset=offset)
@@ -113,6 +104,43 @@ def price_body(
             orjson.dumps(tail, option=JSON_OPTIONS)[1:],
         )
     )
+
+
+def priced_tariffs(session: Session, *, location: Location, direction: str) -> list[Tariff]:
+    """The location's connected tariffs of one direction (the location already checked to be
+    the caller's), or 422 `no_tariff_connected`."""
+    priced = [
+        t
+        for t in tariffs.connected(session, location_ids=[location.id])
+        if t.tariff_direction == direction
+    ]
+    if not priced:
+        raise ApiError(
+            422,
+            "no_tariff_connected",
+            f"Location {location.id} has no connected {direction} tariff.",
+        )
+    return priced
+
+
+def next_update(
+    session: Session,
+    priced: list[Tariff],
+    now: datetime,
+    *,
+    versions: dict[str, store.Version] | None = None,
+) -> datetime:
+    """When asking again about `priced` may give other prices (as /prices says it);
+    `versions` are the market sources' (`market_versions`, read here when not given)."""
+    if versions is None:
+        versions = _versions(session, priced)
+    return _next_update(session, priced, versions, now)
+
+
+def market_versions(session: Session, priced: list[Tariff]) -> dict[str, store.Version]:
+    """The version of each market source `priced` follows, for `intervals` and `next_update`
+    to share one read."""
+    return _versions(session, priced)
 
 
 def _data(
@@ -162,11 +190,6 @@ def intervals(
     missing. `versions` are the market sources' (read here when not given)."""
     if versions is None:
         versions = _versions(session, priced)
-    holidays = public_holidays(
-        location.country_code,
-        location.state,
-        range((start - timedelta(days=1)).year, (end + timedelta(days=1)).year + 1),
-    )
     inputs = [(_schedule(t), _market(session, t, versions, start, end)) for t in priced]
     try:
         return price_intervals(
@@ -174,13 +197,46 @@ def intervals(
             start=start,
             end=end,
             zone=ZoneInfo(location.timezone),
-            holidays=holidays,
+            holidays=_holidays(location, start, end),
             decimals=5,
         )
     except NoPriceData:
-        raise ApiError(
-            422, "no_price_data", "Market prices for this window are not available yet."
-        ) from None
+        raise _no_price_data() from None
+
+
+def parts(
+    session: Session, location: Location, priced: list[Tariff], *, start: datetime, end: datetime
+) -> list[list[Part]]:
+    """Each of `priced`'s prices in its parts (prices/breakdown.py) over the same window, from
+    the same schedules and market prices as `intervals`; 422 `no_price_data` as there."""
+    versions = _versions(session, priced)
+    zone, holidays = ZoneInfo(location.timezone), _holidays(location, start, end)
+    try:
+        return [
+            tariff_parts(
+                _schedule(t),
+                _market(session, t, versions, start, end),
+                start=start,
+                end=end,
+                zone=zone,
+                holidays=holidays,
+            )
+            for t in priced
+        ]
+    except NoPriceData:
+        raise _no_price_data() from None
+
+
+def _holidays(location: Location, start: datetime, end: datetime) -> frozenset[date]:
+    return public_holidays(
+        location.country_code,
+        location.state,
+        range((start - timedelta(days=1)).year, (end + timedelta(days=1)).year + 1),
+    )
+
+
+def _no_price_data() -> ApiError:
+    return ApiError(422, "no_price_data", "Market prices for this window are not available yet.")
 
 
 def _series(intervals: list[Interval], offset: tzinfo) -> list[dict[str, Any]]:

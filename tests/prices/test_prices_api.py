@@ -1,5 +1,6 @@
 """POST /prices and POST /prices/{location_id}: shapes, offsets, sums and every refusal."""
 
+import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -300,3 +301,49 @@ def test_market_values_are_rounded_to_5_decimals(client, tenant, database, locat
     }
     # 0.12345 x 1.05 = 0.1296225, rounded half up to 5 decimals.
     assert [d["price"]["value"] for d in prices(client, tenant, body)["data"]] == [0.12962]
+
+
+def test_an_idempotency_key_is_accepted_and_the_answer_computed_again(client, tenant, location):
+    # POST /prices writes nothing: a retry with the same key is simply answered again.
+    connect(client, tenant, tariff_body(location["id"], flat(0.3)))
+    body = {
+        "location_id": location["id"],
+        "start_time": "2036-03-01T00:00:00Z",
+        "end_time": "2036-03-01T01:00:00Z",
+    }
+    headers = tenant.test | {"Idempotency-Key": "prices-retry-1"}
+    first, again = (client.post("/prices", json=body, headers=headers) for _ in range(2))
+    assert (first.status_code, again.status_code) == (200, 200), first.text
+    assert (
+        first.json()["data"]
+        == again.json()["data"]
+        == [
+            {
+                "valid_from": "2036-03-01T00:00:00Z",
+                "valid_to": "2036-03-01T01:00:00Z",
+                "price": {"value": 0.3, "confidence": 1.0},
+            }
+        ]
+    )
+    assert first.json()["id"] != again.json()["id"]
+
+
+def test_prices_never_wait_for_the_sqlite_writer(client, tenant, database, location):
+    if not database.is_sqlite:
+        pytest.skip("the one-writer queue is SQLite's")
+    connect(client, tenant, tariff_body(location["id"], flat(0.3)))
+    body = {
+        "location_id": location["id"],
+        "start_time": "2036-03-01T00:00:00Z",
+        "end_time": "2036-03-01T01:00:00Z",
+    }
+    answers = []
+    with database._sqlite_writer:  # a long write of this process is under way
+        asking = threading.Thread(
+            target=lambda: answers.append(client.post("/prices", json=body, headers=tenant.test))
+        )
+        asking.start()
+        asking.join(timeout=10)
+        answered = not asking.is_alive()
+    asking.join()
+    assert answered and answers[0].status_code == 200

@@ -55,11 +55,13 @@ class ApiContext:
     def transaction(self, *, write: bool) -> Iterator[Session]:
         """The request's one transaction: checks the token's key first, commits at the end.
 
-        With an Idempotency-Key, the key is claimed before and released if anything fails.
+        With an Idempotency-Key, a write claims the key before and releases it if anything
+        fails. A read (a POST that only computes, like /prices) ignores the key: answering it
+        again is as safe as replaying it, and there is nothing to record.
         """
         db = self.runtime.db
         claim = None
-        if self.fingerprint is not None and self.idempotency_key is not None:
+        if write and self.fingerprint is not None and self.idempotency_key is not None:
             claim = idempotency.claim(
                 db,
                 scope=self.scope,

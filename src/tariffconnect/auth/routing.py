@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any, get_args, get_type_hints
+from typing import Any, TypeVar, get_args, get_type_hints
 
 from anyio import to_thread
 from fastapi import APIRouter
@@ -21,6 +21,15 @@ from fastapi.routing import APIRoute
 from tariffconnect.auth.context import ApiContext
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_READ_ONLY = "__tariffconnect_read_only__"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reads_only(endpoint: F) -> F:
+    """Mark a POST handler that computes an answer and writes nothing (prices, schedules,
+    audits): it runs in a read transaction, so on SQLite it never queues for the one writer."""
+    setattr(endpoint, _READ_ONLY, True)
+    return endpoint
 
 
 def _api_parameter(endpoint: Callable[..., Any]) -> str | None:
@@ -61,7 +70,7 @@ def in_transaction(endpoint: Callable[..., Any], *, write: bool) -> Callable[...
 class ApiRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = set(kwargs.get("methods") or ["GET"])
-        write = not methods <= SAFE_METHODS
+        write = not methods <= SAFE_METHODS and not getattr(endpoint, _READ_ONLY, False)
         super().__init__(path, in_transaction(endpoint, write=write), **kwargs)
 
 

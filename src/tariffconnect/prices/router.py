@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from tariffconnect.auth.context import Api
-from tariffconnect.auth.routing import api_router
+from tariffconnect.auth.routing import api_router, reads_only
 from tariffconnect.prices import service
 from tariffconnect.prices.schemas import PriceOut, PriceRequest, PriceWindow
 
@@ -18,6 +18,7 @@ def _json(body: bytes) -> Response:
 
 
 @router.post("", name="price_retrieve", response_model=PriceOut, summary="Retrieve prices")
+@reads_only
 def retrieve(api: Api, body: PriceRequest) -> Response:
     """The location's prices per kWh over a window, split where the price changes."""
     window = PriceWindow(
@@ -40,6 +41,7 @@ def retrieve(api: Api, body: PriceRequest) -> Response:
     response_model=PriceOut,
     summary="Retrieve prices for a location",
 )
+@reads_only
 def retrieve_for_location(api: Api, location_id: str, body: PriceWindow) -> Response:
     """The same as POST /prices, with the location in the path (Flatpeak's anode release)."""
     return _json(

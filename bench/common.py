@@ -241,18 +241,19 @@ def running(
 
 
 @contextlib.contextmanager
-def serve_bare(work: Path) -> Iterator[Server]:
-    """bench/bare_app.py served by uvicorn as `tariffconnect serve` serves TariffConnect."""
+def serve_bare(work: Path, app: str = "app") -> Iterator[Server]:
+    """An app of bench/bare_app.py (`app`: Starlette, `fastapi_app`: FastAPI) served by uvicorn
+    as `tariffconnect serve` serves TariffConnect."""
     port = free_port()
     url = f"http://{HOST}:{port}"
     # The uvicorn CLI's defaults are uvicorn.run's (loop and http "auto", access log on), which
     # is how `tariffconnect serve` calls it, with log_level="info".
     command = [
-        *(sys.executable, "-m", "uvicorn", "bench.bare_app:app"),
+        *(sys.executable, "-m", "uvicorn", f"bench.bare_app:{app}"),
         *("--host", HOST, "--port", str(port), "--workers", str(WORKERS), "--log-level", "info"),
     ]
     env = dict(os.environ)
-    with running(command, env=env, log_path=work / "bare.log", ready_url=f"{url}/") as process:
+    with running(command, env=env, log_path=work / f"bare-{app}.log", ready_url=f"{url}/") as process:
         yield Server(base_url=url, env=env, database_url="", pid=process.pid)
 
 

@@ -5,9 +5,11 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
+from tariffconnect.accounts import keycache
 from tests.conftest import basic
 
 
@@ -75,6 +77,8 @@ def test_key_create_and_revoke(cli_env, client):
     revoked = run(cli_env, "key", "revoke", new["id"])
     assert new["id"] in revoked.stdout
     assert new["api_key"] not in revoked.stdout
+    # Another process revoked it: this one sees that at its next check of the key cache.
+    time.sleep(keycache.CHECK_EVERY)
     assert client.get("/account", headers=bearer).json()["code"] == "api_key_revoked"
     assert client.get("/login", headers=basic(account_id, new["api_key"])).status_code == 401
     listed = run(cli_env, "key", "list", "--account", account_id).stdout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tariffconnect.db.base import ID_LENGTH, Base, id_column
@@ -32,3 +32,14 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(200))
     time_created: Mapped[datetime]
     time_revoked: Mapped[datetime | None]
+
+
+class AccountChanges(Base):
+    """One row (id 1): a counter that every change to an account or a key moves, in the
+    change's own transaction. Processes compare it with the one their key cache was filled
+    under (accounts/keycache.py)."""
+
+    __tablename__ = "account_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger)

@@ -11,7 +11,6 @@ from tariffconnect.accounts import service, tokens
 from tariffconnect.accounts.schemas import AccountOut, AuthToken
 from tariffconnect.auth.context import Api, basic_auth
 from tariffconnect.auth.routing import api_router
-from tariffconnect.core.errors import not_found
 from tariffconnect.core.timeutil import format_utc
 from tariffconnect.runtime import runtime_of
 
@@ -45,12 +44,13 @@ def login(
 @router.get("/account", name="account_retrieve", summary="Retrieve the caller's account")
 def get_account(api: Api) -> AccountOut:
     """The account the bearer token belongs to, and the token's mode."""
-    account = service.get(api.db, account_id=api.scope.account_id)
-    if account is None:
-        raise not_found("account_not_found", "The account no longer exists.")
+    # The key check read the account with the key (accounts/keycache.py): no SQL here.
+    key = api.key
+    if key is None:
+        raise RuntimeError("the token's key is checked before the handler runs")
     return AccountOut(
-        id=account.id,
-        name=account.name,
+        id=key.account_id,
+        name=key.account_name,
         live_mode=api.scope.live_mode,
-        time_created=format_utc(account.time_created),
+        time_created=format_utc(key.account_time_created),
     )

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
+from tariffconnect.accounts.keycache import KeyState, changed, key_states
 from tariffconnect.accounts.models import Account, ApiKey
 from tariffconnect.accounts.tokens import TokenClaims
 from tariffconnect.core.errors import ApiError, not_found, unauthorized
@@ -32,14 +33,8 @@ class IssuedKey:
 
 # Statements run on every request are built once: building one per call costs more than
 # running it (SQLAlchemy derives a cache key from each new statement).
-_KEY_STATE = select(ApiKey.account_id, ApiKey.live_mode, ApiKey.time_revoked).where(
-    ApiKey.id == bindparam("key_id")
-)
 _KEY_BY_HASH = select(ApiKey.id, ApiKey.account_id, ApiKey.live_mode, ApiKey.time_revoked).where(
     ApiKey.key_hash == bindparam("key_hash")
-)
-_ACCOUNT = select(Account.id, Account.name, Account.time_created).where(
-    Account.id == bindparam("account_id")
 )
 
 
@@ -56,11 +51,6 @@ def create(session: Session, *, name: str) -> Account:
     return account
 
 
-def get(session: Session, *, account_id: str) -> Row[str, str, datetime] | None:
-    """The account's id, name and creation time, or None."""
-    return session.connection().execute(_ACCOUNT, {"account_id": account_id}).one_or_none()
-
-
 def first(session: Session, *, name: str | None = None) -> Account | None:
     """The oldest account (with this name, if one is given), or None when there is none."""
     query = select(Account).order_by(Account.id).limit(1)  # ids are time-ordered
@@ -73,7 +63,7 @@ def create_key(
     session: Session, *, account_id: str, live_mode: bool, name: str = "default"
 ) -> IssuedKey:
     """Create an API key for the account; the secret is only in the returned value."""
-    if get(session, account_id=account_id) is None:
+    if session.get(Account, account_id) is None:
         raise not_found("account_not_found", f"No account {account_id}.")
     secret = KEY_PREFIX[live_mode] + secrets.token_hex(16)
     key = ApiKey(
@@ -108,6 +98,7 @@ def revoke_key(session: Session, *, key_id_or_secret: str) -> ApiKey:
         raise not_found("api_key_not_found", "No such API key.")
     if key.time_revoked is None:
         key.time_revoked = utcnow()
+        changed(session)
     return key
 
 
@@ -125,17 +116,21 @@ def authenticate_key(
     return key
 
 
-def ensure_token_key_active(session: Session, *, claims: TokenClaims) -> None:
-    """401 unless the key that minted the token still exists, is unrevoked and matches it."""
-    # Runs on every authenticated request: a Core statement on the session's connection skips
-    # the ORM's per-row bookkeeping.
-    row = session.connection().execute(_KEY_STATE, {"key_id": claims.key_id}).one_or_none()
-    if row is None or row.account_id != claims.account_id or row.live_mode != claims.live_mode:
+def active_key(session: Session, *, claims: TokenClaims) -> KeyState:
+    """The state of the key that minted the token (accounts/keycache.py: from memory on most
+    requests); 401 unless it exists, is unrevoked and matches the token's account and mode."""
+    state = key_states(session).state(session, claims.key_id)
+    if (
+        state is None
+        or state.account_id != claims.account_id
+        or state.live_mode != claims.live_mode
+    ):
         raise unauthorized("bearer_token_invalid", "The bearer token is not valid.")
-    if row.time_revoked is not None:
+    if state.revoked:
         raise ApiError(
             401,
             "api_key_revoked",
             "The API key this token was minted from has been revoked.",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return state

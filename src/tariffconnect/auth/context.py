@@ -1,7 +1,8 @@
 """Request authentication: HTTP Basic for GET /login, bearer tokens for everything else.
 
 `Api` is what an authenticated handler takes: the caller's scope (account and mode) and the
-request's one transaction, in which the token's key is checked to be still active.
+request's one transaction, in which the token's key is checked to be still active (from the
+process's key cache on most requests: accounts/keycache.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from starlette.responses import Response
 
 from tariffconnect.accounts import service as accounts
 from tariffconnect.accounts import tokens
+from tariffconnect.accounts.keycache import KeyState
 from tariffconnect.accounts.tokens import TokenClaims
 from tariffconnect.core import idempotency
 from tariffconnect.core.errors import unauthorized
@@ -42,6 +44,8 @@ class ApiContext:
     claims: TokenClaims
     idempotency_key: str | None
     fingerprint: str | None
+    # The token's key, once the transaction has checked it (GET /account reads its account).
+    key: KeyState | None = None
     _db: Session | None = None
     _claim: idempotency.Claim | None = None
 
@@ -67,11 +71,11 @@ class ApiContext:
                 scope=self.scope,
                 key=self.idempotency_key,
                 fingerprint=self.fingerprint,
-                check=lambda session: accounts.ensure_token_key_active(session, claims=self.claims),
+                check=self._check_key,
             )
         try:
             with db.transaction(write=write) as session:
-                accounts.ensure_token_key_active(session, claims=self.claims)
+                self.key = accounts.active_key(session, claims=self.claims)
                 self._db, self._claim = session, claim
                 try:
                     yield session
@@ -83,6 +87,9 @@ class ApiContext:
             if claim is not None:
                 idempotency.release(db, claim)
             raise
+
+    def _check_key(self, session: Session) -> None:
+        accounts.active_key(session, claims=self.claims)
 
     def reply(self, model: BaseModel, *, status_code: int = 200) -> Response:
         """Serialise the answer of a write; with an Idempotency-Key, record it atomically."""

@@ -25,6 +25,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, bindparam, select
 
 from tariffconnect.core.timeutil import as_utc
+from tariffconnect.db.per_database import PerDatabase
 from tariffconnect.market.models import MarketPrice
 
 Published = tuple[datetime, datetime, Decimal]
@@ -128,17 +129,11 @@ class PublishedDays:
         return {day: tuple(intervals) for day, intervals in by_day.items()}
 
 
-_per_database: dict[str, PublishedDays] = {}
-_per_database_lock = threading.Lock()
+_PER_DATABASE = PerDatabase(PublishedDays)
 
 
 def published_days(connection: Connection) -> PublishedDays:
-    """This process's cache for the database behind `connection`, by its URL: engines of one
-    database share it (tokens keep them right, as they keep separate processes right), and
-    two databases in one process never do."""
-    url = connection.engine.url.render_as_string(hide_password=False)
-    with _per_database_lock:
-        found = _per_database.get(url)
-        if found is None:
-            found = _per_database[url] = PublishedDays()
-        return found
+    """This process's cache for the database behind `connection` (db/per_database.py): engines
+    of one database share it (tokens keep them right, as they keep separate processes right),
+    and two databases in one process never do."""
+    return _PER_DATABASE.of(connection.engine)

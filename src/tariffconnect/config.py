@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # Database connections per process; also the number of worker threads that run handlers,
     # so a handler never waits for a connection while holding a thread.
     db_pool_size: int = Field(default=16, ge=1)
+    # uvicorn's access log, a line per request: off by default, since writing it cost a small
+    # request about a tenth of its time (bench/RESULTS.md, issue 17).
+    access_log: bool = False
     # Create a demo account (and print how to use it) when the database has no account.
     demo_account: bool = True
     # Run the background worker (job runner and webhook delivery) inside `serve`; else run

@@ -53,6 +53,7 @@ def serve(
         port=settings.port,
         workers=workers,
         log_level="info",
+        access_log=settings.access_log,
     )
 
 

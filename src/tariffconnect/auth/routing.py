@@ -19,6 +19,7 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
 from tariffconnect.auth.context import ApiContext
+from tariffconnect.db.database import retry_read
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _READ_ONLY = "__tariffconnect_read_only__"
@@ -57,8 +58,12 @@ def in_transaction(endpoint: Callable[..., Any], *, write: bool) -> Callable[...
         if name is None:
             return endpoint(*args, **kwargs)
         api: ApiContext = kwargs[name]
-        with api.transaction(write=write):
-            return endpoint(*args, **kwargs)
+
+        def in_its_transaction() -> Any:
+            with api.transaction(write=write):
+                return endpoint(*args, **kwargs)
+
+        return in_its_transaction() if write else retry_read(in_its_transaction)
 
     @functools.wraps(endpoint)
     async def run_once(*args: Any, **kwargs: Any) -> Any:

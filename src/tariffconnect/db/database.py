@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import CursorResult, Engine, Result, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+T = TypeVar("T")
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -32,7 +34,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         url,
         pool_size=pool_size,
         max_overflow=0,  # overflow connections are closed on return: churn, not capacity
-        pool_pre_ping=True,  # survive a database restart without restarting the service
+        # No pre-ping: it was a round trip on every request. A connection the database has
+        # dropped (a restart, a failover) is found on use instead: SQLAlchemy then discards
+        # every pooled connection as old as it, and reads are run again (`retry_read`).
         pool_recycle=600,
     )
 
@@ -90,8 +94,12 @@ class Database:
 
     def ping(self) -> None:
         """Raise if the database does not answer."""
-        with self.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+
+        def select_one() -> None:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+
+        retry_read(select_one)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -101,3 +109,16 @@ def rows_changed(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE touched (its cursor's rowcount)."""
     cursor: CursorResult[Any] = result  # type: ignore[assignment]
     return int(cursor.rowcount)
+
+
+def retry_read(read: Callable[[], T]) -> T:
+    """Run `read` (it must write nothing), and once more if the pooled connection it got had
+    been dropped by the database: the first use of each stale connection fails, and a read is
+    safe to run again on a fresh one. Writes are not retried: a dropped connection during a
+    COMMIT leaves its outcome unknown, so the caller gets the 503 and decides."""
+    try:
+        return read()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    return read()

@@ -95,3 +95,30 @@ def test_under_seven_days_of_history_answers_no_price_data(client, tenant, datab
         (0.147, 1.0),
     ]
     assert_no_price_data(client, tenant, location, "2032-06-27T22:00:00Z", "2032-06-27T23:30:00Z")
+
+
+SOUTH_WESTERN_ENGLAND = "mrs_4de9de7003b018013ccfeab0"  # this test's alone
+
+
+def test_a_window_in_a_gap_is_forecast_from_the_last_price_before_it(
+    client, tenant, database, location
+):
+    publish(database, SOUTH_WESTERN_ENGLAND, days=7)
+    connect_market(client, tenant, location, SOUTH_WESTERN_ENGLAND)
+    start, end = "2032-06-29T01:00:00Z", "2032-06-29T02:30:00Z"
+    before = answer(client, tenant, location, start, end)
+    assert [(b[0], b[1]) for b in before] == [
+        ("2032-06-29T01:00:00Z", "2032-06-29T01:30:00Z"),
+        ("2032-06-29T01:30:00Z", "2032-06-29T02:00:00Z"),
+        ("2032-06-29T02:00:00Z", "2032-06-29T02:30:00Z"),
+    ]
+    assert all(confidence < 1 for *_, confidence in before)
+    # A day published after the gap (2032-07-01, local) leaves the gap's forecast as it was:
+    # it still starts where the published prices stop, not after the gap.
+    later = datetime(2032, 7, 1, tzinfo=LONDON).astimezone(ZoneInfo("UTC"))
+    stored.publish(database, SOUTH_WESTERN_ENGLAND, later, [Decimal("0.5")] * 48, minutes=30)
+    assert answer(client, tenant, location, start, end) == before
+    # The day after the gap is published, at confidence 1.
+    assert answer(client, tenant, location, "2032-06-30T23:00:00Z", "2032-06-30T23:30:00Z") == [
+        ("2032-06-30T23:00:00Z", "2032-06-30T23:30:00Z", 0.6, 1.0)
+    ]

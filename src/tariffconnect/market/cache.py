@@ -63,6 +63,24 @@ class PublishedDays:
     ) -> list[Published]:
         """The source's intervals that overlap [start, end) (UTC), in order. `token` is the
         source's current version (`store.versions`); None when it has no prices at all."""
+        return [
+            interval
+            for _day, intervals in self.days(connection, source_id, token, start=start, end=end)
+            for interval in intervals
+            if interval[1] > start and interval[0] < end
+        ]
+
+    def days(
+        self,
+        connection: Connection,
+        source_id: str,
+        token: str | None,
+        *,
+        start: datetime,
+        end: datetime,
+    ) -> list[tuple[date, tuple[Published, ...]]]:
+        """Every UTC day whose intervals may overlap [start, end), in order, with all of its
+        intervals (those outside the window too)."""
         if token is None:
             return []
         first = (start - _LONGEST_INTERVAL).date()  # an interval that started the day before
@@ -74,12 +92,7 @@ class PublishedDays:
             read = self._read(connection, source_id, missing[0], missing[-1])
             found.update(read)
             self._keep(source_id, token, read)
-        return [
-            interval
-            for day in days
-            for interval in found[day]
-            if interval[1] > start and interval[0] < end
-        ]
+        return [(day, found[day]) for day in days]
 
     def _cached(
         self, source_id: str, token: str, days: list[date]

@@ -139,6 +139,50 @@ class MarketPrices:
         """Back-to-back intervals of length `step` from `start`."""
         return cls((start + i * step, start + (i + 1) * step, p) for i, p in enumerate(prices))
 
+    @classmethod
+    def joined(cls, parts: Sequence[MarketPrices]) -> MarketPrices:
+        """`parts`, each prepared already, one after another as one: how cached days reach
+        the engine without every interval being checked again (only the joins are)."""
+        joined = cls(())
+        follow = any(part._confidences is not None for part in parts)
+        confidences: list[Decimal] = []
+        for part in parts:
+            if not part._prices:
+                continue
+            run = joined._runs[-1] if joined._runs else 0
+            if joined._ends:
+                if part._starts[0] < joined._ends[-1]:
+                    raise ValueError(f"market parts overlap at {part._start_times[0]}")
+                if part._starts[0] == joined._ends[-1]:
+                    run -= 1  # the part's first run goes on from the last one
+            joined._runs.extend([r + run for r in part._runs])
+            joined._starts.extend(part._starts)
+            joined._ends.extend(part._ends)
+            joined._start_times.extend(part._start_times)
+            joined._end_times.extend(part._end_times)
+            joined._prices.extend(part._prices)
+            if follow:
+                confidences.extend(part._confidences or repeat(_ONE, len(part._prices)))
+        joined._confidences = confidences if follow else None
+        return joined
+
+    def until(self, moment: datetime) -> MarketPrices:
+        """The intervals that start before `moment`."""
+        stop = bisect_left(self._starts, _micros(moment))
+        head = MarketPrices(())
+        head._starts, head._ends = self._starts[:stop], self._ends[:stop]
+        head._start_times, head._end_times = self._start_times[:stop], self._end_times[:stop]
+        head._prices, head._runs = self._prices[:stop], self._runs[:stop]
+        head._confidences = None if self._confidences is None else self._confidences[:stop]
+        return head
+
+    def last_end_within(self, start: datetime, end: datetime) -> datetime | None:
+        """The end of the last interval that overlaps [start, end), or None if none does."""
+        last = bisect_left(self._starts, _micros(end)) - 1
+        if last < 0 or self._ends[last] <= _micros(start):
+            return None
+        return self._end_times[last]
+
     def __len__(self) -> int:
         return len(self._prices)
 

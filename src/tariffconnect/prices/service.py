@@ -31,6 +31,7 @@ from tariffconnect.prices.breakdown import Part, tariff_parts
 from tariffconnect.prices.cache import SERIES
 from tariffconnect.prices.calendar import public_holidays
 from tariffconnect.prices.engine import Interval, MarketPrices, NoPriceData, price_intervals
+from tariffconnect.prices.prepared import market_prices
 from tariffconnect.prices.schemas import PriceWindow
 from tariffconnect.tariffs import service as tariffs
 from tariffconnect.tariffs.models import Tariff
@@ -289,21 +290,38 @@ def _market(
     start: datetime,
     end: datetime,
 ) -> MarketPrices | None:
-    """The market prices for the window: as published, then forecast past the last one."""
+    """The market prices for the window: as published (whole days, prices/prepared.py), then
+    forecast past the last one."""
     if not tariff.market_rates or tariff.market_source_id is None:
         return None
     version = versions.get(tariff.market_source_id)
     if version is None:
         return MarketPrices([])  # nothing ever stored: no price data
+    source_id = tariff.market_source_id
     connection = session.connection()
     days = published_days(connection)
-    published = days.window(
-        connection, tariff.market_source_id, version.token, start=start, end=end
+    published = market_prices(connection, days, source_id, version.token, start=start, end=end)
+    last = published.last_end_within(start, end)
+    if last is not None and last >= end:
+        return published
+    horizon = last or _horizon(connection, source_id, version, start)
+    ahead = (
+        []
+        if horizon is None
+        else _forecast(connection, days, source_id, version, horizon, start, end)
     )
-    if published and published[-1][1] >= end:
-        return MarketPrices(published)
-    ahead = _forecast(connection, days, tariff.market_source_id, version, published, start, end)
-    return MarketPrices([*published, *ahead])
+    if not ahead or horizon is None:
+        return published  # the engine answers no_price_data where it must
+    return MarketPrices.joined([published.until(horizon), MarketPrices(ahead)])
+
+
+def _horizon(
+    connection: Connection, source_id: str, version: store.Version, start: datetime
+) -> datetime | None:
+    """Where a forecast for a window with no published price in it starts."""
+    if version.published_until <= start:
+        return version.published_until  # the usual case: the window lies past it all
+    return _published_end(connection, source_id, start)  # a window in a gap
 
 
 def _forecast(
@@ -311,22 +329,14 @@ def _forecast(
     days: PublishedDays,
     source_id: str,
     version: store.Version,
-    published: list[tuple[datetime, datetime, Decimal]],
+    horizon: datetime,
     start: datetime,
     end: datetime,
 ) -> list[Forecast]:
-    """Forecast intervals from the source's last published one up to `end`, those that reach
-    into the window; none for a source outside the shipped catalogue."""
+    """Forecast intervals from `horizon` up to `end`, those that reach into the window; none
+    for a source outside the shipped catalogue."""
     source = sources.get(source_id)
     if source is None:
-        return []
-    if published:
-        horizon: datetime | None = published[-1][1]
-    elif version.published_until <= start:
-        horizon = version.published_until  # the usual case: the window lies past it all
-    else:
-        horizon = _published_end(connection, source_id, start)  # a window in a gap
-    if horizon is None:
         return []
     history = days.window(
         connection, source_id, version.token, start=horizon - _HISTORY_READ, end=horizon

@@ -253,7 +253,8 @@ def serve_bare(work: Path, app: str = "app") -> Iterator[Server]:
         *("--host", HOST, "--port", str(port), "--workers", str(WORKERS), "--log-level", "info"),
     ]
     env = dict(os.environ)
-    with running(command, env=env, log_path=work / f"bare-{app}.log", ready_url=f"{url}/") as process:
+    log_path = work / f"bare-{app}.log"
+    with running(command, env=env, log_path=log_path, ready_url=f"{url}/") as process:
         yield Server(base_url=url, env=env, database_url="", pid=process.pid)
 
 

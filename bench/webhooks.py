@@ -42,6 +42,7 @@ from common import (
     BenchError,
     add_database_arguments,
     auth_headers,
+    cpu_seconds,
     create_account,
     free_port,
     in_work_folder,
@@ -283,7 +284,8 @@ def parse_utc(text: str) -> float:
 
 def run(args: argparse.Namespace, work: Path) -> tuple[list[str], str]:
     lines: list[str] = []
-    phases: list[tuple[int, set[str], float]] = []  # workers, customer ids, worker start
+    # workers, customer ids, worker start, workers' CPU ms per delivery
+    phases: list[tuple[int, set[str], float, float]] = []
     with (
         receiver(work) as rec,
         serve_tariffconnect(
@@ -301,10 +303,14 @@ def run(args: argparse.Namespace, work: Path) -> tuple[list[str], str]:
             if rec.count() != expected - len(ids):
                 raise BenchError("deliveries arrived with no worker running")
             started = time.time()
-            with workers(env, count, work, f"throughput{count}"):
+            with workers(env, count, work, f"throughput{count}") as pids:
+                # CPU per delivery from the first receipt on: start-up (imports) left out.
+                wait_for(rec, expected - len(ids) + 1)
+                cpu_before, sent_before = cpu_seconds(pids), rec.count()
                 wait_for(rec, expected)
+                cpu_ms = 1000 * (cpu_seconds(pids) - cpu_before) / (rec.count() - sent_before)
                 print(f"  {count} worker(s): done in {time.time() - started:.2f}s", file=sys.stderr)
-            phases.append((count, ids, started))
+            phases.append((count, ids, started, cpu_ms))
         print(f"latency: {args.rate}/s for {args.seconds}s, one idle worker", file=sys.stderr)
         with workers(env, 1, work, "latency"):
             warm = asyncio.run(create_customers(base, bearer, 1, 1))
@@ -336,18 +342,18 @@ def run(args: argparse.Namespace, work: Path) -> tuple[list[str], str]:
     by_object = {str(r["object_id"]): r for r in records}
     lines += [
         "| workers | deliveries | elapsed from worker start s | deliveries/s | "
-        "first to last receipt s | deliveries/s (steady) |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "first to last receipt s | deliveries/s (steady) | workers' CPU ms per delivery |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     rates = []
-    for count, ids, started in phases:
+    for count, ids, started, cpu_ms in phases:
         arrivals = sorted(float(by_object[i]["at"]) for i in ids)  # type: ignore[arg-type]
         elapsed = arrivals[-1] - started
         steady = arrivals[-1] - arrivals[0]
         rates.append(len(ids) / elapsed)
         lines.append(
             f"| {count} | {len(ids)} | {elapsed:.2f} | {len(ids) / elapsed:.0f} | {steady:.2f} "
-            f"| {(len(ids) - 1) / steady:.0f} |"
+            f"| {(len(ids) - 1) / steady:.0f} | {cpu_ms:.2f} |"
         )
     latencies = [1000 * (float(by_object[i]["at"]) - at) for i, at in answered.items()]  # type: ignore[arg-type]
     since_created = [

@@ -289,7 +289,14 @@ def run(args: argparse.Namespace, work: Path) -> tuple[list[str], str]:
     with (
         receiver(work) as rec,
         serve_tariffconnect(
-            work, "postgresql", args.postgres_url, env={"TARIFFCONNECT_WORKER_IN_PROCESS": "false"}
+            work,
+            "postgresql",
+            args.postgres_url,
+            env={
+                "TARIFFCONNECT_WORKER_IN_PROCESS": "false",
+                # The receiver is on this machine: the leave a developer gives too.
+                "TARIFFCONNECT_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+            },
         ) as server,
     ):
         base, env = server.base_url, server.env

@@ -30,6 +30,10 @@ TEST_DATABASE_URL = os.environ.get("TARIFFCONNECT_TEST_DATABASE_URL", "")
 CLOSED_PORT = "http://127.0.0.1:9"
 for _feed in ("ENTSOE", "ENERGY_CHARTS", "ELEXON", "OCTOPUS", "ECB"):
     os.environ.setdefault(f"TARIFFCONNECT_{_feed}_URL", CLOSED_PORT)
+# Tests receive webhooks on this machine: the operator's leave that a developer gives too
+# (docs/webhooks.md). Tests of the address rules build their settings without it.
+LOOPBACK_NETWORKS = "127.0.0.0/8,::1/128"
+os.environ.setdefault("TARIFFCONNECT_WEBHOOK_ALLOWED_NETWORKS", LOOPBACK_NETWORKS)
 
 
 def _reset_postgres(db: Database) -> None:

@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=300.0, gt=0)
     job_max_attempts: int = Field(default=8, ge=1)
     job_backoff_seconds: float = Field(default=10.0, gt=0)
-    # Networks (comma-separated CIDRs) live-mode webhooks may reach although private.
+    # Networks (comma-separated CIDRs) webhooks may reach although private, in either mode;
+    # `127.0.0.0/8,::1/128` lets apps in development receive test webhooks on localhost.
     webhook_allowed_networks: str = ""
     # How long a worker holds a delivery it is sending; a worker that dies releases it then.
     webhook_lease_seconds: float = Field(default=30.0, gt=0)

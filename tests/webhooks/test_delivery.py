@@ -104,7 +104,9 @@ def test_receiver_down_then_up_loses_nothing_and_retries_keep_the_id(
         f"/webhook_endpoints/{endpoint['id']}/deliveries", headers=tenant.test
     ).json()
     assert len(attempts["data"]) == 3
-    assert all(a["http_status"] is None and a["error"] for a in attempts["data"])
+    assert [(a["http_status"], a["error"]) for a in attempts["data"]] == [
+        (None, "connection_failed")
+    ] * 3
     with database.transaction(write=False) as session:
         rows = session.scalars(
             select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint["id"])

@@ -7,12 +7,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tariffconnect.core.errors import ApiError
-from tariffconnect.webhooks.urls import is_forbidden_address, validate_endpoint_url
+from tariffconnect.webhooks.urls import (
+    is_forbidden_address,
+    parse_allowed_networks,
+    validate_endpoint_url,
+)
 
 
-def refused(url: str, *, live_mode: bool) -> str:
+def refused(url: str, *, live_mode: bool, allow=()) -> str:
     with pytest.raises(ApiError) as caught:
-        validate_endpoint_url(url, live_mode=live_mode)
+        validate_endpoint_url(url, live_mode=live_mode, allow=allow)
     assert (caught.value.status, caught.value.code) == (400, "url_invalid")
     assert caught.value.message.startswith("url ")
     return caught.value.message
@@ -34,6 +38,9 @@ def test_public_https_urls_are_accepted_in_both_modes(url, live_mode):
     assert validate_endpoint_url(url, live_mode=live_mode) == url
 
 
+LOOPBACK = parse_allowed_networks("127.0.0.0/8,::1/128")
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -41,12 +48,20 @@ def test_public_https_urls_are_accepted_in_both_modes(url, live_mode):
         "http://127.0.0.1:8080/hook",
         "http://[::1]:8080/hook",
         "https://localhost/hook",
-        "https://10.0.0.1/hook",
     ],
 )
-def test_local_development_urls_are_test_mode_only(url):
-    assert validate_endpoint_url(url, live_mode=False) == url
-    refused(url, live_mode=True)
+def test_local_development_urls_need_the_operators_leave_and_test_mode(url):
+    assert validate_endpoint_url(url, live_mode=False, allow=LOOPBACK) == url
+    refused(url, live_mode=False)
+    refused(url, live_mode=True, allow=LOOPBACK)
+
+
+def test_a_private_network_the_operator_allows_is_accepted():
+    allow = parse_allowed_networks("10.1.0.0/16")
+    for live_mode in (False, True):
+        url = "https://10.1.2.3/hook"
+        assert validate_endpoint_url(url, live_mode=live_mode, allow=allow) == url
+        refused("https://10.2.0.1/hook", live_mode=live_mode, allow=allow)
 
 
 @pytest.mark.parametrize(
@@ -110,9 +125,10 @@ def test_http_is_refused_in_live_mode_and_for_remote_hosts_in_test_mode():
         "[2002:7f00:1::]",
     ],
 )
-def test_forbidden_ip_literals_are_refused_in_live_mode(host):
-    assert "private, loopback or link-local" in refused(f"https://{host}/hook", live_mode=True)
-    assert validate_endpoint_url(f"https://{host}/hook", live_mode=False)
+@pytest.mark.parametrize("live_mode", [False, True])
+def test_forbidden_ip_literals_are_refused_in_both_modes(host, live_mode):
+    why = refused(f"https://{host}/hook", live_mode=live_mode)
+    assert "private, loopback or link-local" in why
 
 
 def test_allow_list_exempts_an_address():

@@ -15,6 +15,7 @@ from tariffconnect.core.pagination import PageParams
 from tariffconnect.webhooks import service as webhooks
 from tariffconnect.webhooks import signing
 from tariffconnect.webhooks.schemas import WebhookEndpointCreate
+from tariffconnect.webhooks.urls import parse_allowed_networks
 
 app = typer.Typer()
 webhook_key_app = typer.Typer(no_args_is_help=True, help="Webhook signing keys.")
@@ -48,7 +49,11 @@ def webhook_create(
             data = WebhookEndpointCreate(url=url, enabled_events=events.split(","))
             with db.transaction() as session:
                 out = webhooks.create(
-                    session, scope=scope, data=data, secret_key=settings.signing_secret
+                    session,
+                    scope=scope,
+                    data=data,
+                    secret_key=settings.signing_secret,
+                    allow=parse_allowed_networks(settings.webhook_allowed_networks),
                 )
     except (ApiError, ValidationError) as error:
         raise fail(str(getattr(error, "message", error))) from None

@@ -45,12 +45,8 @@ from tariffconnect.webhooks.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from tariffconnect.webhooks.transport import (
-    DeliveryResult,
-    close_clients,
-    deliver,
-    parse_allowed_networks,
-)
+from tariffconnect.webhooks.transport import DeliveryResult, close_clients, deliver
+from tariffconnect.webhooks.urls import parse_allowed_networks
 
 log = logging.getLogger("tariffconnect.webhooks")
 API_VERSION = "2025-09-14.anode"
@@ -242,7 +238,6 @@ class DeliveryPump:
             job.url,
             body=job.body,
             headers=headers,
-            live_mode=job.live_mode,
             allow=self.allow,
             timeout=self.timeout,
         )

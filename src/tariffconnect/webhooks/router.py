@@ -22,6 +22,7 @@ from tariffconnect.webhooks.schemas import (
     WebhookEndpointOut,
     WebhookEndpointUpdate,
 )
+from tariffconnect.webhooks.urls import parse_allowed_networks
 
 router = api_router(prefix="/webhook_endpoints", tags=["Webhooks"])
 public = api_router(tags=["Webhooks"])
@@ -32,8 +33,14 @@ Page = Annotated[PageParams, Depends(page_params)]
 @router.post("", name="webhook_endpoint_create", status_code=201, response_model=WebhookEndpointOut)
 def create(api: Api, body: WebhookEndpointCreate) -> Response:
     """Register an endpoint. The answer carries its `whsec_` secret: it is shown only once."""
-    secret = api.runtime.settings.signing_secret
-    out = service.create(api.db, scope=api.scope, data=body, secret_key=secret)
+    settings = api.runtime.settings
+    out = service.create(
+        api.db,
+        scope=api.scope,
+        data=body,
+        secret_key=settings.signing_secret,
+        allow=parse_allowed_networks(settings.webhook_allowed_networks),
+    )
     return api.reply(out, status_code=201)
 
 
@@ -52,7 +59,8 @@ def retrieve(api: Api, endpoint_id: str) -> WebhookEndpointOut:
 @router.patch("/{endpoint_id}", name="webhook_endpoint_update", response_model=WebhookEndpointOut)
 def update(api: Api, endpoint_id: str, body: WebhookEndpointUpdate) -> Response:
     """Change the URL, events, description, or enable or disable it."""
-    out = service.update(api.db, scope=api.scope, endpoint_id=endpoint_id, data=body)
+    allow = parse_allowed_networks(api.runtime.settings.webhook_allowed_networks)
+    out = service.update(api.db, scope=api.scope, endpoint_id=endpoint_id, data=body, allow=allow)
     return api.reply(out)
 
 

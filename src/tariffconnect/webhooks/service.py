@@ -31,7 +31,7 @@ from tariffconnect.webhooks.schemas import (
     WebhookEndpointOut,
     WebhookEndpointUpdate,
 )
-from tariffconnect.webhooks.urls import validate_endpoint_url
+from tariffconnect.webhooks.urls import IPNetwork, validate_endpoint_url
 
 
 def get_or_raise(session: Session, *, scope: Scope, endpoint_id: str) -> WebhookEndpoint:
@@ -57,10 +57,16 @@ def render(endpoint: WebhookEndpoint, *, secret: str | None = None) -> WebhookEn
 
 
 def create(
-    session: Session, *, scope: Scope, data: WebhookEndpointCreate, secret_key: bytes
+    session: Session,
+    *,
+    scope: Scope,
+    data: WebhookEndpointCreate,
+    secret_key: bytes,
+    allow: Sequence[IPNetwork],
 ) -> WebhookEndpointOut:
-    """Register an endpoint; the answer carries its whsec_ secret, shown only this once."""
-    url = validate_endpoint_url(data.url, live_mode=scope.live_mode)
+    """Register an endpoint; the answer carries its whsec_ secret, shown only this once.
+    `allow`: the private networks the operator lets webhooks reach (urls.py)."""
+    url = validate_endpoint_url(data.url, live_mode=scope.live_mode, allow=allow)
     endpoint_secret = signing.new_endpoint_secret()
     now = utcnow()
     endpoint = WebhookEndpoint(
@@ -82,12 +88,17 @@ def create(
 
 
 def update(
-    session: Session, *, scope: Scope, endpoint_id: str, data: WebhookEndpointUpdate
+    session: Session,
+    *,
+    scope: Scope,
+    endpoint_id: str,
+    data: WebhookEndpointUpdate,
+    allow: Sequence[IPNetwork],
 ) -> WebhookEndpointOut:
     """Change the fields given; enabling again clears the reason it was disabled."""
     endpoint = get_or_raise(session, scope=scope, endpoint_id=endpoint_id)
     if data.url is not None:
-        endpoint.url = validate_endpoint_url(data.url, live_mode=scope.live_mode)
+        endpoint.url = validate_endpoint_url(data.url, live_mode=scope.live_mode, allow=allow)
     if data.enabled_events is not None:
         endpoint.enabled_events = data.enabled_events
     if "description" in data.model_fields_set:

@@ -1,25 +1,28 @@
 """Delivering one webhook POST to a customer's endpoint, safely.
 
 Threat model: the URL is chosen by an API caller, so every delivery is a request from inside
-our network to a place an attacker may pick (SSRF). In live mode we therefore:
+our network to a place an attacker may pick (SSRF). In both modes (a test key is no harder to
+get than any other) we therefore:
 
 - resolve the host ourselves and refuse (without connecting) when ANY resolved address is
   private, loopback, link-local (incl. cloud metadata 169.254.169.254), unique-local,
   unspecified, multicast or reserved, also when wrapped in IPv6 (IPv4-mapped, NAT64, 6to4),
   unless the operator allowed its network (`allow`, from
-  TARIFFCONNECT_WEBHOOK_ALLOWED_NETWORKS; see `parse_allowed_networks`);
+  TARIFFCONNECT_WEBHOOK_ALLOWED_NETWORKS; see `urls.parse_allowed_networks`);
 - connect to the checked IP itself, so a second DNS answer (DNS rebinding: public at check
   time, 127.0.0.1 at connect time) cannot change where we go. The request keeps
   `Host: <original host>`, and TLS uses the hostname for SNI *and* certificate verification
   (httpx's `sni_hostname` extension becomes httpcore's `server_hostname`, which the ssl module
   both sends and checks the certificate against);
-- ignore proxy environment variables (`trust_env=False`), which would defeat the pinning.
+- ignore proxy environment variables (`trust_env=False`), which would defeat the pinning;
+- report what went wrong as a coarse category (ERRORS), never the transport's own text: the
+  deliveries API shows it to the account, and "connection refused" against "timed out" would
+  tell an open port of our network from a closed one.
 
-In both modes we never follow redirects (a 3xx is only a non-2xx status: a redirect to
+We never follow redirects (a 3xx is only a non-2xx status: a redirect to
 http://169.254.169.254/ must not be fetched), give up after `timeout` seconds in total
-(resolve + connect + send + read) and read at most 64 KiB of the answer, undecoded. Test mode
-skips the address checks: apps test against their own machine. Network problems never raise:
-they come back as `DeliveryResult(status=None, error=...)`.
+(resolve + connect + send + read) and read at most 64 KiB of the answer, undecoded. Network
+problems never raise: they come back as `DeliveryResult(status=None, error=...)`.
 """
 
 from __future__ import annotations
@@ -41,7 +44,14 @@ from tariffconnect.webhooks.urls import IPAddress, IPNetwork, is_forbidden_addre
 
 USER_AGENT = "TariffConnect-Webhooks/1"
 MAX_RESPONSE_BYTES = 64 * 1024
-NOT_ALLOWED = "destination address not allowed"
+# What `DeliveryResult.error` can say.
+NOT_ALLOWED = "destination_not_allowed"  # refused before connecting: a forbidden address
+CONNECTION_FAILED = "connection_failed"  # no answer: unresolvable, refused, reset, bad URL
+TIMEOUT = "timeout"
+TLS_ERROR = "tls_error"  # the TLS handshake or the certificate failed
+HTTP_STATUS = "http_status"  # an answer, not 2xx: `status` says which
+ERRORS = (NOT_ALLOWED, CONNECTION_FAILED, TIMEOUT, TLS_ERROR, HTTP_STATUS)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _DROPPED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 
 
@@ -58,15 +68,6 @@ class _Refused(Exception):
     pass
 
 
-def parse_allowed_networks(value: str) -> tuple[IPNetwork, ...]:
-    """Parse a comma-separated CIDR list (e.g. "10.1.0.0/16, fd00::/8"); ValueError if bad."""
-    return tuple(
-        ipaddress.ip_network(part.strip(), strict=False)
-        for part in value.split(",")
-        if part.strip()
-    )
-
-
 async def resolve(host: str, port: int) -> list[IPAddress]:
     """Every address `host` resolves to, in resolver order (a seam for tests)."""
     infos = await asyncio.get_running_loop().getaddrinfo(
@@ -78,6 +79,14 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
         if address not in found:
             found.append(address)
     return found
+
+
+def _literal(host: str) -> list[IPAddress]:
+    """[the address] when `host` is an IP literal (no resolver needed), else []."""
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        return []
 
 
 _ssl_context: ssl.SSLContext | None = None
@@ -96,11 +105,10 @@ async def deliver(
     *,
     body: bytes,
     headers: dict[str, str],
-    live_mode: bool,
     allow: Sequence[IPNetwork] = (),
     timeout: float = 10.0,
 ) -> DeliveryResult:
-    """POST `body` to `url` once; report the status or, on a network problem, the error."""
+    """POST `body` to `url` once; report the status, or what kind of problem there was."""
     started = time.perf_counter()
 
     def result(status: int | None, error: str | None) -> DeliveryResult:
@@ -108,30 +116,30 @@ async def deliver(
 
     try:
         async with asyncio.timeout(timeout):
-            status = await _post(url, body, headers, live_mode, allow, timeout)
+            status = await _post(url, body, headers, allow, timeout)
     except _Refused:
         return result(None, NOT_ALLOWED)
     except (TimeoutError, httpx.TimeoutException):
-        return result(None, f"timeout after {timeout:g}s")
-    except socket.gaierror:
-        return result(None, "could not resolve host")
-    except httpx.ConnectError as exc:
-        return result(None, _short("connection failed", exc))
+        return result(None, TIMEOUT)
     except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
-        return result(None, _short(type(exc).__name__, exc))
-    return result(status, None)
+        return result(None, TLS_ERROR if _is_tls(exc) else CONNECTION_FAILED)
+    return result(status, None if 200 <= status < 300 else HTTP_STATUS)
 
 
-def _short(prefix: str, exc: BaseException) -> str:
-    detail = str(exc).strip()
-    return f"{prefix}: {detail}"[:200] if detail else prefix
+def _is_tls(exc: BaseException | None) -> bool:
+    """True when an ssl error is in the exception's chain (httpx wraps it in a ConnectError)."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, ssl.SSLError):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 async def _post(
     url: str,
     body: bytes,
     headers: dict[str, str],
-    live_mode: bool,
     allow: Sequence[IPNetwork],
     timeout: float,
 ) -> int:
@@ -144,16 +152,13 @@ async def _post(
     )
     request_headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
     extensions: dict[str, Any] = {}
-    targets = [target]
-    if live_mode:
-        host = target.raw_host.decode("ascii")
-        port = target.port or (443 if target.scheme == "https" else 80)
-        addresses = await resolve(host, port)
-        if not addresses or any(is_forbidden_address(a, allow) for a in addresses):
-            raise _Refused
-        request_headers["Host"] = target.netloc.decode("ascii")
-        extensions["sni_hostname"] = host
-        targets = [target.copy_with(host=str(address)) for address in addresses]
+    host = target.raw_host.decode("ascii")
+    addresses = _literal(host) or await resolve(host, target.port or _DEFAULT_PORTS[target.scheme])
+    if not addresses or any(is_forbidden_address(a, allow) for a in addresses):
+        raise _Refused
+    request_headers["Host"] = target.netloc.decode("ascii")
+    extensions["sni_hostname"] = host
+    targets = [target.copy_with(host=str(address)) for address in addresses]
     for index, attempt in enumerate(targets):
         client = _client_for(attempt, extensions.get("sni_hostname"), timeout)
         try:

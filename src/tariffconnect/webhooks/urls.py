@@ -9,8 +9,11 @@ turn into 127.0.0.1) and, in live mode, plain http and IP literals in forbidden 
 Hostnames can resolve anywhere and change at any time (DNS rebinding), so
 `webhooks.transport.deliver` checks the *resolved* addresses again before every delivery.
 
-Test mode lets apps develop against their own machine: http is allowed to localhost,
-127.0.0.1 and [::1] there (and https anywhere). Live mode is https only.
+The address rules hold in both modes: a test key is as easy to get as any other, and a test
+endpoint's deliveries come from the same server. Apps that develop against their own machine
+need the operator's leave: TARIFFCONNECT_WEBHOOK_ALLOWED_NETWORKS (`allow`) naming loopback,
+e.g. `127.0.0.0/8,::1/128`. With that, test mode also takes plain http to localhost, 127.0.0.1
+and [::1]; live mode is https only.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from tariffconnect.core.errors import ApiError, invalid
 
 MAX_LENGTH = 2048
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+_LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -93,12 +97,22 @@ def is_forbidden_address(address: IPAddress, allow: Sequence[IPNetwork] = ()) ->
     return False
 
 
+def parse_allowed_networks(value: str) -> tuple[IPNetwork, ...]:
+    """Parse a comma-separated CIDR list (e.g. "10.1.0.0/16, fd00::/8"); ValueError if bad."""
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False)
+        for part in value.split(",")
+        if part.strip()
+    )
+
+
 def _refuse(why: str) -> ApiError:
     return invalid("url_invalid", f"url {why}")
 
 
-def validate_endpoint_url(url: str, *, live_mode: bool) -> str:
-    """Return `url` if it may be a webhook endpoint, else raise ApiError 400 `url_invalid`."""
+def validate_endpoint_url(url: str, *, live_mode: bool, allow: Sequence[IPNetwork] = ()) -> str:
+    """Return `url` if it may be a webhook endpoint, else raise ApiError 400 `url_invalid`.
+    `allow`: the networks the operator lets webhooks reach although they are private."""
     if len(url) > MAX_LENGTH:
         raise _refuse(f"must be at most {MAX_LENGTH} characters.")
     if any(ch.isspace() or ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in url):
@@ -129,11 +143,13 @@ def validate_endpoint_url(url: str, *, live_mode: bool) -> str:
             if live_mode
             else "must use https (http is allowed only for localhost in test mode)."
         )
-    if live_mode:
-        if address is not None and is_forbidden_address(address):
-            raise _refuse("must not point at a private, loopback or link-local address.")
-        if host.rstrip(".") == "localhost" or host.rstrip(".").endswith(".localhost"):
-            raise _refuse("must not point at localhost in live mode.")
+    if address is not None and is_forbidden_address(address, allow):
+        raise _refuse("must not point at a private, loopback or link-local address.")
+    named = host.rstrip(".")
+    if (named == "localhost" or named.endswith(".localhost")) and (
+        live_mode or is_forbidden_address(_LOOPBACK, allow)
+    ):
+        raise _refuse("must not point at localhost.")
     return url
 
 

@@ -157,3 +157,19 @@ def test_an_error_with_its_own_context_and_mode_keeps_them():
         "live_mode": True,
         "request_id": "req_1",
     }
+
+
+def test_more_than_100_header_fields_is_431(probe):
+    headers = [(f"x-field-{n}", "1") for n in range(101)]
+    response = probe.get("/health", headers=headers)
+    assert_error(response, 431, "request_headers_too_large", context="api.request")
+    # The client's own few headers plus 90 more: accepted.
+    assert probe.get("/health", headers=headers[:90]).status_code == 200
+
+
+def test_headers_over_64_kib_are_431_even_in_one_field(client, tenant):
+    token = "x" * (64 * 1024)
+    response = client.get("/account", headers={"Authorization": f"Bearer {token}"})
+    assert_error(response, 431, "request_headers_too_large", context="api.request")
+    under = client.get("/account", headers={"Authorization": f"Bearer {'x' * 60_000}"})
+    assert_error(under, 401, "bearer_token_invalid", context="api.account_retrieve")

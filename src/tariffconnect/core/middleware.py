@@ -1,4 +1,5 @@
-"""The outermost guard around every request: request ids, body size limit, last-resort 500.
+"""The outermost guard around every request: request ids, header and body size limits, and
+the last-resort 500.
 
 A pure ASGI middleware (not BaseHTTPMiddleware) so it adds no task switch per request.
 """
@@ -13,6 +14,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tariffconnect.core.errors import ApiError, error_response
 
 log = logging.getLogger("tariffconnect.request")
+# Request headers beyond these are refused (431) before any handler or dependency reads them.
+# (The HTTP server has parsed them by then; a proxy in front bounds that: docs/operations.md.)
+MAX_HEADER_FIELDS = 100
+MAX_HEADER_BYTES = 64 * 1024
+
+
+def _header_bytes(headers: list[tuple[bytes, bytes]]) -> int:
+    return sum(len(name) + len(value) + 4 for name, value in headers)  # ": " and CRLF
 
 
 class RequestGuard:
@@ -43,6 +52,18 @@ class RequestGuard:
             nonlocal answered_by_guard
             await error_response(scope, error)(scope, receive, send_with_id)
             answered_by_guard = True
+
+        headers = scope.get("headers", [])
+        if len(headers) > MAX_HEADER_FIELDS or _header_bytes(headers) > MAX_HEADER_BYTES:
+            await answer(
+                ApiError(
+                    431,
+                    "request_headers_too_large",
+                    f"Send at most {MAX_HEADER_FIELDS} header fields and"
+                    f" {MAX_HEADER_BYTES // 1024} KiB of headers.",
+                )
+            )
+            return
 
         limit = self.max_body_bytes
         too_large = ApiError(

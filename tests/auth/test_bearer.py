@@ -136,9 +136,24 @@ def test_tokens_module_round_trip(settings, tenant):
         live_mode=True,
         key_id=tenant.live_key_id,
     )
-    claims = tokens.decode(token, secret=settings.signing_secret, issuer=settings.token_issuer)
+    claims = tokens.decode(
+        token,
+        secret=settings.signing_secret,
+        issuer=settings.token_issuer,
+        max_ttl_seconds=settings.token_ttl_seconds,
+    )
     assert (claims.account_id, claims.live_mode, claims.key_id) == (
         tenant.account_id,
         True,
         tenant.live_key_id,
     )
+
+
+def test_a_token_made_to_outlive_the_configured_lifetime_is_refused(client, settings, tenant):
+    now = int(time.time())
+    ttl = settings.token_ttl_seconds
+    longer = forged(settings, tenant, iat=now, nbf=now, exp=now + ttl + 1)
+    response = client.get("/account", headers=bearer(longer))
+    assert_error(response, 401, "bearer_token_invalid", context=CONTEXT)
+    exact = forged(settings, tenant, iat=now, nbf=now, exp=now + ttl)
+    assert client.get("/account", headers=bearer(exact)).status_code == 200

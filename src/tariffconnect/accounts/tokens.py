@@ -39,20 +39,25 @@ def mint(
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
 
 
-def decode(token: str, *, secret: bytes, issuer: str) -> TokenClaims:
-    """Verify signature, issuer and lifetime; raise a 401 ApiError otherwise.
+def decode(token: str, *, secret: bytes, issuer: str, max_ttl_seconds: int) -> TokenClaims:
+    """Verify signature, issuer and lifetime; raise a 401 ApiError otherwise. A token that
+    was made to live longer than `max_ttl_seconds` (`exp - iat`) is refused, even signed with
+    the right key: the service never mints one, so whoever did holds the signing key or a
+    token from before the lifetime was shortened.
 
     A client sends the same token on every call for an hour, so the verified claims are kept
     in a small cache; only the expiry is checked again on each use.
     """
-    claims, expires_at = _verified(token, secret, issuer)
+    claims, issued_at, expires_at = _verified(token, secret, issuer)
+    if expires_at - issued_at > max_ttl_seconds:
+        raise _invalid()
     if time.time() >= expires_at:
         raise unauthorized("bearer_token_expired", "The bearer token has expired.")
     return claims
 
 
 @lru_cache(maxsize=8192)
-def _verified(token: str, secret: bytes, issuer: str) -> tuple[TokenClaims, int]:
+def _verified(token: str, secret: bytes, issuer: str) -> tuple[TokenClaims, int, int]:
     try:
         payload = jwt.decode(
             token,
@@ -74,7 +79,7 @@ def _verified(token: str, secret: bytes, issuer: str) -> tuple[TokenClaims, int]
     ):
         raise _invalid()
     claims = TokenClaims(account_id=account_id, live_mode=live_mode, key_id=key_id)
-    return claims, int(payload["exp"])
+    return claims, int(payload["iat"]), int(payload["exp"])
 
 
 def _invalid() -> ApiError:

@@ -133,6 +133,7 @@ class BearerAuth(HTTPBearer):
             token.strip(),
             secret=runtime.settings.signing_secret,
             issuer=runtime.settings.token_issuer,
+            max_ttl_seconds=runtime.settings.token_ttl_seconds,
         )
         request.state.live_mode = claims.live_mode
         return claims

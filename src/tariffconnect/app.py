@@ -66,7 +66,11 @@ def _operation_id(route: APIRoute) -> str:
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
-    db = database or Database(settings.database_url_resolved, pool_size=settings.db_pool_size)
+    db = database or Database(
+        settings.database_url_resolved,
+        pool_size=settings.db_pool_size,
+        statement_timeout_seconds=settings.request_deadline_seconds,
+    )
     runtime = Runtime(settings=settings, db=db)
     catalogue.load()  # a broken provider file stops start-up, not the first request
     hooks.install()

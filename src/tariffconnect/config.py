@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # uvicorn's access log, a line per request: off by default, since writing it cost a small
     # request about a tenth of its time (bench/RESULTS.md, issue 17).
     access_log: bool = False
+    # How long a request may wait for its handler (in practice: the database) before it is
+    # answered 503 database_unavailable; also the database's statement timeout.
+    request_deadline_seconds: float = Field(default=15.0, gt=0)
     # Create a demo account (and print how to use it) when the database has no account.
     demo_account: bool = True
     # Run the background worker (job runner and webhook delivery) inside `serve`; else run

@@ -4,26 +4,42 @@ A handler that takes `api: Api` is wrapped so that, in the worker thread that ru
 transaction opens (checking the token's key), the handler runs, and the transaction commits
 before the answer leaves: a failed commit becomes an error answer, never a false success.
 One thread-pool crossing per request (plain handlers without Api get the same single hop), and
-no pooled connection held while waiting for a thread.
+no pooled connection held while waiting for a thread. The hop has a deadline
+(`request_deadline_seconds`, core/threads.py): past it the client gets 503.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, get_args, get_type_hints
 
-from anyio import to_thread
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.routing import APIRoute
 
 from tariffconnect.auth.context import ApiContext
+from tariffconnect.core.threads import in_thread
 from tariffconnect.db.database import retry_read
+from tariffconnect.runtime import runtime_of
 
+# For a handler that takes neither Api nor the Request (none does today): the setting's default.
+DEFAULT_DEADLINE = 15.0
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _READ_ONLY = "__tariffconnect_read_only__"
+_DEADLINE = "__tariffconnect_deadline__"
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def answers_within(seconds: float) -> Callable[[F], F]:
+    """Give a handler a shorter deadline than the request deadline (GET /health: a monitor
+    must hear within 2 s whatever the database does)."""
+
+    def mark(endpoint: F) -> F:
+        setattr(endpoint, _DEADLINE, seconds)
+        return endpoint
+
+    return mark
 
 
 def reads_only(endpoint: F) -> F:
@@ -65,11 +81,26 @@ def in_transaction(endpoint: Callable[..., Any], *, write: bool) -> Callable[...
 
         return in_its_transaction() if write else retry_read(in_its_transaction)
 
+    own_deadline = getattr(endpoint, _DEADLINE, None)
+
     @functools.wraps(endpoint)
     async def run_once(*args: Any, **kwargs: Any) -> Any:
-        return await to_thread.run_sync(functools.partial(run, *args, **kwargs))
+        seconds = _request_deadline(kwargs.values())
+        if own_deadline is not None:
+            seconds = min(seconds, own_deadline)
+        return await in_thread(functools.partial(run, *args, **kwargs), seconds=seconds)
 
     return run_once
+
+
+def _request_deadline(arguments: Iterable[Any]) -> float:
+    """The service's request deadline, from the settings a handler's arguments reach."""
+    for value in arguments:
+        if isinstance(value, ApiContext):
+            return value.runtime.settings.request_deadline_seconds
+        if isinstance(value, Request):
+            return runtime_of(value).settings.request_deadline_seconds
+    return DEFAULT_DEADLINE
 
 
 class ApiRoute(APIRoute):

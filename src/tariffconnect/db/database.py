@@ -17,7 +17,25 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+# Every wait on PostgreSQL is bounded (a frozen server, a dead network): connecting, TCP
+# keepalives and `tcp_user_timeout` (a connection whose packets go unacknowledged is dropped),
+# a pooled connection's checkout, and each statement.
+CONNECT_TIMEOUT_SECONDS = 3
+POOL_TIMEOUT_SECONDS = 5.0
+_TCP = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 3,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 10_000,  # ms
+}
+
+
+def make_engine(
+    url: str, *, pool_size: int = 10, statement_timeout_seconds: float | None = None
+) -> Engine:
+    """The engine for `url`. `statement_timeout_seconds`: the API's (its request deadline);
+    None for the CLI and the worker, whose migrations and bulk jobs may rightly take long."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -30,8 +48,13 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
+    connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **_TCP}
+    if statement_timeout_seconds is not None:
+        connect_args["options"] = f"-c statement_timeout={int(statement_timeout_seconds * 1000)}"
     return create_engine(
         url,
+        connect_args=connect_args,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
         pool_size=pool_size,
         max_overflow=0,  # overflow connections are closed on return: churn, not capacity
         # No pre-ping: it was a round trip on every request. A connection the database has
@@ -68,9 +91,13 @@ def _configure_sqlite(engine: Engine) -> None:
 class Database:
     """Owns the engine; hands out one transaction at a time as a Session."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, statement_timeout_seconds: float | None = None
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size)
+        self.engine = make_engine(
+            url, pool_size=pool_size, statement_timeout_seconds=statement_timeout_seconds
+        )
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._sqlite_writer = threading.Lock()

@@ -6,13 +6,14 @@ from __future__ import annotations
 from fastapi import Request
 from pydantic import BaseModel, Field
 
-from tariffconnect.auth.routing import api_router
+from tariffconnect.auth.routing import answers_within, api_router
 from tariffconnect.core.errors import ApiError
 from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.jobs import beats
 from tariffconnect.runtime import runtime_of
 
 router = api_router(tags=["Health"])
+HEALTH_DEADLINE_SECONDS = 2.0
 
 
 class Health(BaseModel):
@@ -27,6 +28,7 @@ class WorkerHealth(BaseModel):
 
 
 @router.get("/health", name="health", summary="Service health")
+@answers_within(HEALTH_DEADLINE_SECONDS)
 def health(request: Request) -> Health:
     """200 when the database answers; 503 `database_unavailable` when it does not (the app's
     one mapping of database outages)."""

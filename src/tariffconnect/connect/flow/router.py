@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from anyio import to_thread
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -19,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tariffconnect.connect.flow import runner
 from tariffconnect.connect.flow.protocol import FlowRequest, error_body, parse
 from tariffconnect.core.errors import ApiError
+from tariffconnect.core.threads import in_thread
 from tariffconnect.runtime import Runtime, public_base_url, runtime_of
 
 CORS_HEADERS = {
@@ -39,7 +39,13 @@ def build_router(path: str) -> APIRouter:
         runtime = runtime_of(request)
         request_id = str(request.scope.get("state", {}).get("request_id", ""))
         base_url = public_base_url(request)
-        status, answer = await to_thread.run_sync(_answer, runtime, body, request_id, base_url)
+        deadline = runtime.settings.request_deadline_seconds
+        try:
+            status, answer = await in_thread(
+                _answer, runtime, body, request_id, base_url, seconds=deadline
+            )
+        except ApiError as late:  # the deadline passed: the flow's error, as from _answer
+            status, answer = _error(late, _parsed_or_none(body), request_id)
         return Response(
             orjson.dumps(answer),
             status_code=status,
@@ -62,12 +68,25 @@ def _answer(
         request = parse(body)
         return 200, runner.submit(runtime.db, request, base_url=base_url).page
     except ApiError as error:
-        return error.status, error_body(
-            error,
-            route=request.route if request else None,
-            connect_token=request.connect_token if request else None,
-            request_id=request_id,
-        )
+        return _error(error, request, request_id)
+
+
+def _error(
+    error: ApiError, request: FlowRequest | None, request_id: str
+) -> tuple[int, dict[str, Any]]:
+    return error.status, error_body(
+        error,
+        route=request.route if request else None,
+        connect_token=request.connect_token if request else None,
+        request_id=request_id,
+    )
+
+
+def _parsed_or_none(body: bytes) -> FlowRequest | None:
+    try:
+        return parse(body)
+    except ApiError:
+        return None
 
 
 class FlowHost:

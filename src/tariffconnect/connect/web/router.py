@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 
-from anyio import to_thread
 from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -23,6 +22,7 @@ from tariffconnect.connect.web import csrf, forms, i18n, responses
 from tariffconnect.connect.web.responses import error_page, see_other
 from tariffconnect.connect.web.visit import PAGE_PATH, Visit, visit_of
 from tariffconnect.core.errors import ApiError
+from tariffconnect.core.threads import in_thread
 
 log = logging.getLogger("tariffconnect.connect.web")
 router = APIRouter(include_in_schema=False)
@@ -62,7 +62,7 @@ async def show(request: Request) -> Response:
     visit = visit_of(request)
     if not visit.token_ok:
         return error_page(visit, 404, "connect_token_invalid", "No such Connect session.")
-    return await to_thread.run_sync(_safely, _show, visit, {})
+    return await _in_thread(visit, _show, {})
 
 
 @router.post(PAGE_PATH, name="connect_web_submit")
@@ -84,7 +84,20 @@ async def submit(request: Request) -> Response:
         return error_page(
             visit, 403, "csrf_invalid", "This form expired. Reload the page.", reload=True
         )
-    return await to_thread.run_sync(_safely, _submit, visit, form)
+    return await _in_thread(visit, _submit, form)
+
+
+async def _in_thread(
+    visit: Visit,
+    handler: Callable[[Visit, Mapping[str, str]], Response],
+    form: Mapping[str, str],
+) -> Response:
+    """The handler in a worker thread, under the request deadline (core/threads.py)."""
+    seconds = visit.runtime.settings.request_deadline_seconds
+    try:
+        return await in_thread(_safely, handler, visit, form, seconds=seconds)
+    except ApiError as late:
+        return responses.api_error_page(visit, late)
 
 
 # --- handlers (worker threads) ---------------------------------------------------------------

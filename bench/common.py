@@ -312,6 +312,12 @@ def serve_tariffconnect(
             "TARIFFCONNECT_DATABASE_URL": url,
             # The benchmark makes its own account with the CLI; a demo account would be noise.
             "TARIFFCONNECT_DEMO_ACCOUNT": "false",
+            # One token sends thousands of requests a second: measure the service, not its
+            # rate limits (still counted on every request, as in production).
+            **{
+                f"TARIFFCONNECT_RATE_LIMIT_{name}": "100000000/second"
+                for name in ("LOGIN_ADDRESS", "LOGIN_ACCOUNT", "API", "CONNECT")
+            },
             **(env or {}),
         }
         log_path = work / f"tariffconnect-{database}.log"

@@ -34,6 +34,10 @@ for _feed in ("ENTSOE", "ENERGY_CHARTS", "ELEXON", "OCTOPUS", "ECB"):
 # (docs/webhooks.md). Tests of the address rules build their settings without it.
 LOOPBACK_NETWORKS = "127.0.0.0/8,::1/128"
 os.environ.setdefault("TARIFFCONNECT_WEBHOOK_ALLOWED_NETWORKS", LOOPBACK_NETWORKS)
+# The suite sends hundreds of requests a second with one token: limits far above that, except
+# in the tests of the limits themselves (tests/core/test_rate_limits.py).
+for _limit in ("LOGIN_ADDRESS", "LOGIN_ACCOUNT", "API", "CONNECT"):
+    os.environ.setdefault(f"TARIFFCONNECT_RATE_LIMIT_{_limit}", "1000000/second")
 
 
 def _reset_postgres(db: Database) -> None:

@@ -34,6 +34,7 @@ from tariffconnect.core.errors import (
     from_validation_errors,
 )
 from tariffconnect.core.middleware import RequestGuard
+from tariffconnect.core.ratelimit import RateLimitGuard, RateLimits
 from tariffconnect.customers.router import router as customers_router
 from tariffconnect.db import Database
 from tariffconnect.devices.router import router as devices_router
@@ -117,6 +118,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.add_middleware(
             FlowHost, host=settings.connect_flow_host, path=settings.connect_flow_path
         )
+    app.state.rate_limits = rate_limits = RateLimits(settings)
+    app.add_middleware(RateLimitGuard, limits=rate_limits)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     app.include_router(accounts_router)
     app.include_router(health_router)

@@ -37,6 +37,14 @@ class Settings(BaseSettings):
     # How long a request may wait for its handler (in practice: the database) before it is
     # answered 503 database_unavailable; also the database's statement timeout.
     request_deadline_seconds: float = Field(default=15.0, gt=0)
+    # Rate limits (core/ratelimit.py), in the `limits` notation: "60/minute", "10/second;300/
+    # minute". Counters in memory, or in Redis when redis_url is set (several processes).
+    redis_url: str = Field(default="", repr=False)
+    rate_limit_login_address: str = "120/minute"
+    rate_limit_login_account: str = "60/minute"
+    rate_limit_login_failure_cost: int = Field(default=10, ge=1)
+    rate_limit_api: str = "100/second;3000/minute"
+    rate_limit_connect: str = "10/second;300/minute"
     # Create a demo account (and print how to use it) when the database has no account.
     demo_account: bool = True
     # Run the background worker (job runner and webhook delivery) inside `serve`; else run

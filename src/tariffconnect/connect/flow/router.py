@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tariffconnect.connect.flow import runner
 from tariffconnect.connect.flow.protocol import FlowRequest, error_body, parse
 from tariffconnect.core.errors import ApiError
+from tariffconnect.core.ratelimit import RateLimits
 from tariffconnect.core.threads import in_thread
 from tariffconnect.runtime import Runtime, public_base_url, runtime_of
 
@@ -40,17 +41,21 @@ def build_router(path: str) -> APIRouter:
         request_id = str(request.scope.get("state", {}).get("request_id", ""))
         base_url = public_base_url(request)
         deadline = runtime.settings.request_deadline_seconds
+        parsed = _parsed_or_none(body)
+        headers = dict(CORS_HEADERS)
         try:
+            if parsed is not None and parsed.connect_token:  # counted per Connect token
+                rate_limits: RateLimits = request.app.state.rate_limits
+                verdict = rate_limits.hit("connect", parsed.connect_token[:64])
+                headers |= {} if verdict is None else verdict.header_dict()
             status, answer = await in_thread(
                 _answer, runtime, body, request_id, base_url, seconds=deadline
             )
-        except ApiError as late:  # the deadline passed: the flow's error, as from _answer
-            status, answer = _error(late, _parsed_or_none(body), request_id)
+        except ApiError as refused:  # rate limited, or the deadline passed
+            status, answer = _error(refused, parsed, request_id)
+            headers |= refused.headers
         return Response(
-            orjson.dumps(answer),
-            status_code=status,
-            media_type="application/json",
-            headers=CORS_HEADERS,
+            orjson.dumps(answer), status_code=status, media_type="application/json", headers=headers
         )
 
     @router.options(path, name="connect_flow_preflight")

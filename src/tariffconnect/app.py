@@ -41,6 +41,7 @@ from tariffconnect.events.router import router as events_router
 from tariffconnect.health.router import router as health_router
 from tariffconnect.locations.router import router as locations_router
 from tariffconnect.market.router import router as market_router
+from tariffconnect.meters.router import router as meters_router
 from tariffconnect.prices.router import router as prices_router
 from tariffconnect.providers import catalogue
 from tariffconnect.providers.router import router as providers_router
@@ -113,7 +114,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.add_middleware(
             FlowHost, host=settings.connect_flow_host, path=settings.connect_flow_path
         )
-    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=settings.max_body_bytes,
+        larger_bodies={"/meters/": settings.max_meter_body_bytes},
+    )
     app.include_router(accounts_router)
     app.include_router(health_router)
     for router in (
@@ -128,6 +133,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         prices_router,
         schedules_router,
         audits_router,
+        meters_router,
         market_router,
         events_router,
         redelivery_router,

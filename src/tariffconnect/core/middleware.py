@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,9 +17,18 @@ log = logging.getLogger("tariffconnect.request")
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    """`larger_bodies` maps path prefixes to a body limit of their own (meter batches)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        larger_bodies: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.larger_bodies = tuple((larger_bodies or {}).items())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,7 +54,11 @@ class RequestGuard:
             await error_response(scope, error)(scope, receive, send_with_id)
             answered_by_guard = True
 
-        limit = self.max_body_bytes
+        path = scope.get("path", "")
+        limit = next(
+            (size for prefix, size in self.larger_bodies if path.startswith(prefix)),
+            self.max_body_bytes,
+        )
         too_large = ApiError(
             413, "request_too_large", f"The request body must not exceed {limit} bytes."
         )

@@ -76,7 +76,7 @@ def create(
     now = utcnow()
     for old in connected(session, location_ids=[location.id]):
         if (old.tariff_direction, old.tariff_type) == (data.tariff_direction, data.tariff_type):
-            old.status, old.time_updated = REPLACED, now
+            old.status, old.time_updated, old.time_replaced = REPLACED, now, now
             events.record(
                 session, scope=scope, type="tariff.update", object_id=old.id, data=render(old)
             )

@@ -34,6 +34,7 @@ from tariffconnect.core.errors import (
     from_validation_errors,
 )
 from tariffconnect.core.middleware import RequestGuard
+from tariffconnect.costs.router import router as costs_router
 from tariffconnect.customers.router import router as customers_router
 from tariffconnect.db import Database
 from tariffconnect.devices.router import router as devices_router
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         schedules_router,
         audits_router,
         meters_router,
+        costs_router,
         market_router,
         events_router,
         redelivery_router,

@@ -114,7 +114,11 @@ def check_span(start: datetime, end: datetime) -> tuple[datetime, datetime]:
 
 def check(item: Any) -> Checked:
     """A submitted interval record, checked; RecordFault naming the first fault."""
-    record = parse(item)
+    return checked(parse(item))
+
+
+def checked(record: RecordIn) -> Checked:
+    """A parsed record's times, directions and energy checked; RecordFault naming a fault."""
     flow, tariff = directions(record)
     start, end = check_span(record.start_time, record.end_time)
     return Checked(

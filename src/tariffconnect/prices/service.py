@@ -204,6 +204,36 @@ def intervals(
         raise _no_price_data() from None
 
 
+def tariff_inputs(
+    session: Session, priced: list[Tariff], *, start: datetime, end: datetime
+) -> list[tuple[Schedule, MarketPrices | None]]:
+    """Each of `priced`'s compiled schedule with the market prices it follows over the window
+    (published, then forecast), as the engine takes them."""
+    versions = _versions(session, priced)
+    return [(_schedule(t), _market(session, t, versions, start, end)) for t in priced]
+
+
+def exact_intervals(
+    location: Location,
+    inputs: list[tuple[Schedule, MarketPrices | None]],
+    *,
+    start: datetime,
+    end: datetime,
+) -> list[Interval]:
+    """The summed price of `inputs` (`tariff_inputs`, or variants of them) over [start, end)
+    at `location`, unrounded (costs round once, at the end); 422 `no_price_data` as /prices."""
+    try:
+        return price_intervals(
+            inputs,
+            start=start,
+            end=end,
+            zone=ZoneInfo(location.timezone),
+            holidays=_holidays(location, start, end),
+        )
+    except NoPriceData:
+        raise _no_price_data() from None
+
+
 def parts(
     session: Session, location: Location, priced: list[Tariff], *, start: datetime, end: datetime
 ) -> list[list[Part]]:

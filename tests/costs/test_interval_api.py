@@ -6,7 +6,8 @@ import pytest
 from tests.costs.support import connect_flat, periods, replaced_at, submit
 from tests.helpers import assert_error, assert_scoped
 from tests.meters.support import half_hours, record
-from tests.schedules.support import make_device, make_location, post
+from tests.schedules.support import connect, make_device, make_location, post
+from tests.tariffs.support import tariff_body, two_rate
 
 CONTEXT = "api.cost_interval"
 
@@ -253,3 +254,18 @@ def test_a_year_fits_in_one_window(client, tenant, location):
         "?aggregation=MONTH",
     )
     assert len(body["data"]) == 12
+
+
+def test_fractions_of_a_second_split_exactly(client, tenant):
+    location = make_location(client, tenant)["id"]
+    connect(client, tenant, tariff_body(location, two_rate(0.1, 0.3)))  # cheap from 00:30
+    one = record(
+        location,
+        units="KWH",
+        value=1,
+        start_time="2026-01-15T00:29:59.500000Z",
+        end_time="2026-01-15T00:30:00.500000Z",
+    )
+    submit(client, tenant, [one])
+    body = cost(client, tenant, location, "2026-01-15T00:00:00Z", "2026-01-15T01:00:00Z")
+    assert periods(body) == [("2026-01-15T00:00:00Z", "2026-01-15T01:00:00Z", 1000.0, 0.2, 1.0)]

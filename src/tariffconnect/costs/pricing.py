@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -68,8 +69,7 @@ class Total:
     confidence: Decimal = _ONE
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
     """A record to price: its UTC span (µs), energy and whether its cost is wanted."""
 
     start: int
@@ -206,31 +206,51 @@ def _sample(series: Sequence[Interval], points: Iterable[int]) -> list[Interval]
 
 
 def totals(segments: Sequence[Segment], rows: Iterable[Row], count: int) -> list[Total]:
-    """The wanted rows' energy, cost and confidence per total (`count` of them)."""
-    out = [Total() for _ in range(count)]
+    """The wanted rows' energy, cost and confidence per total (`count` of them).
+
+    Most records lie inside one segment with no tiers: their energy is summed per segment and
+    priced once per segment at the end (a year of half hours is 17,520 records but about a
+    thousand segments); parts of records in tiered segments are priced as they come, in order.
+    """
     starts = [s.start for s in segments]
+    ends = [s.end for s in segments]
+    energy = [_ZERO] * len(segments)  # wanted Wh per segment
+    cost = [_ZERO] * len(segments)  # cost of the wanted tiered parts per segment, per 1000
+    used = [False] * len(segments)
     usage: dict[tuple[str, int], Decimal] = {}
-    for row in rows:
-        duration = row.end - row.start
-        k = max(bisect_right(starts, row.start) - 1, 0)
-        while k < len(segments) and segments[k].start < row.end:
+    last = len(segments)
+    for start, end, wh, wanted in rows:
+        k = bisect_right(starts, start) - 1
+        if k < 0:
+            k = 0
+        if start >= starts[k] and end <= ends[k] and not segments[k].tiered:
+            if wanted:  # the common case: inside one untiered segment
+                energy[k] += wh
+                used[k] = True
+            continue
+        duration = end - start
+        while k < last and starts[k] < end:
             segment = segments[k]
+            a = start if start > segment.start else segment.start
+            b = end if end < segment.end else segment.end
+            if b > a:
+                part = wh if b - a == duration else wh * (b - a) / duration
+                tiered = _ZERO
+                for point in segment.tiered:
+                    tiered += _tiered(point, usage, part / _KWH)
+                if wanted:
+                    energy[k] += part
+                    cost[k] += tiered
+                    used[k] = True
             k += 1
-            a, b = max(row.start, segment.start), min(row.end, segment.end)
-            if b <= a:
-                continue
-            part = row.energy_wh
-            if b - a != duration:
-                part = part * (b - a) / duration
-            kwh = part / _KWH
-            cost = kwh * segment.flat
-            for point in segment.tiered:
-                cost += _tiered(point, usage, kwh)
-            if row.wanted and segment.bucket >= 0:
-                total = out[segment.bucket]
-                total.energy_wh += part
-                total.cost += cost
-                total.confidence = min(total.confidence, segment.confidence)
+    out = [Total() for _ in range(count)]
+    for k, segment in enumerate(segments):
+        if not used[k] or segment.bucket < 0:
+            continue
+        total = out[segment.bucket]
+        total.energy_wh += energy[k]
+        total.cost += energy[k] * segment.flat / _KWH + cost[k]
+        total.confidence = min(total.confidence, segment.confidence)
     return out
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import NamedTuple
+from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -69,13 +69,9 @@ class Total:
     confidence: Decimal = _ONE
 
 
-class Row(NamedTuple):
-    """A record to price: its UTC span (µs), energy and whether its cost is wanted."""
-
-    start: int
-    end: int
-    energy_wh: Decimal
-    wanted: bool
+# A record to price: its UTC span (µs since the epoch), its Wh and whether its cost is wanted.
+# A plain tuple: a year of half hours makes 17,520 of them per request.
+Row: TypeAlias = tuple[int, int, Decimal, bool]
 
 
 def local_starts(zone: ZoneInfo, start: datetime, end: datetime, period: str) -> list[datetime]:

@@ -286,7 +286,7 @@ def _totals(
     segments = pricing.timeline(session, location, eras, cuts=cuts)
     rows = _rows(session, scope, location.id, direction, span, end, wanted)
     if extra:
-        rows = sorted([*rows, *extra], key=lambda row: row.start)
+        rows = sorted([*rows, *extra], key=lambda row: row[0])
     return pricing.totals(segments, rows, len(cuts))
 
 
@@ -336,9 +336,15 @@ def _rows(
         )
         .order_by(MeterRecord.start_time, MeterRecord.id)
     )
+    found = connection.execute(query).all()
+    if sqlite:  # the energy as text, exactly as stored
+        return [
+            (a, b, Decimal(wh), wanted(record_id, device_id, reference))
+            for record_id, a, b, wh, device_id, reference in found
+        ]
     return [
-        Row(a, b, Decimal(energy), wanted(record_id, device_id, reference))
-        for record_id, a, b, energy, device_id, reference in connection.execute(query).all()
+        (a, b, wh, wanted(record_id, device_id, reference))
+        for record_id, a, b, wh, device_id, reference in found
     ]
 
 
@@ -371,12 +377,8 @@ def _of_session(reference: str) -> Wanted:
 
 
 def _row(checked: Checked) -> Row:
-    return Row(
-        pricing.micros(checked.start_time),
-        pricing.micros(checked.end_time),
-        checked.energy_wh,
-        True,
-    )
+    start, end = pricing.micros(checked.start_time), pricing.micros(checked.end_time)
+    return (start, end, checked.energy_wh, True)
 
 
 def _device_locations(

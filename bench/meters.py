@@ -32,8 +32,7 @@ import argparse
 import json
 import statistics
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,12 +48,14 @@ from common import (
     create_account,
     databases,
     in_work_folder,
+    latency_table,
     machine_facts,
     new_parser,
     percentile,
     post_json,
     serve_tariffconnect,
     start_run,
+    timings_ms,
     write_markdown,
 )
 
@@ -121,15 +122,6 @@ class Row:
     @property
     def target_ms(self) -> float | None:
         return TARGETS_MS.get((self.name, self.database))
-
-
-def timings_ms(call: Callable[[], object], rounds: int) -> list[float]:
-    took = []
-    for _ in range(rounds):
-        began = time.perf_counter()
-        call()
-        took.append((time.perf_counter() - began) * 1e3)
-    return took
 
 
 def row(name: str, database: str, size: int, latencies: list[float]) -> Row:
@@ -243,18 +235,9 @@ def bench(work: Path, database: str, args: argparse.Namespace) -> list[Row]:
 
 
 def render_table(rows: Sequence[Row]) -> str:
-    lines = [
-        "| request | database | body KB | p50 ms | p99 ms | target p50 ms | met |",
-        "|---|---|---:|---:|---:|---:|---|",
-    ]
-    for r in rows:
-        target = "" if r.target_ms is None else f"{r.target_ms:g}"
-        met = "" if r.target_ms is None else ("yes" if r.p50_ms <= r.target_ms else "NO")
-        lines.append(
-            f"| {r.name} | {r.database} | {r.body_bytes / 1024:.1f} | {r.p50_ms:.2f} "
-            f"| {r.p99_ms:.2f} | {target} | {met} |"
-        )
-    return "\n".join(lines)
+    return latency_table(
+        (r.name, r.database, r.body_bytes, r.p50_ms, r.p99_ms, r.target_ms) for r in rows
+    )
 
 
 def parse_args() -> argparse.Namespace:

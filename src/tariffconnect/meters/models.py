@@ -28,8 +28,6 @@ class MeterRecord(OwnedMixin, Base):
         Index("ix_meter_records_location", "account_id", "live_mode", "location_id", "start_time"),
         Index("ix_meter_records_device", "account_id", "live_mode", "device_id", "start_time"),
         Index("ix_meter_records_session", "account_id", "live_mode", "session_reference_id"),
-        # A record sent again with its record_reference_id replaces the stored one.
-        Index("ix_meter_records_reference", "account_id", "live_mode", "record_reference_id"),
         {"postgresql_partition_by": "RANGE (start_time)"},
     )
 
@@ -47,6 +45,18 @@ class MeterRecord(OwnedMixin, Base):
     tariff_direction: Mapped[str] = mapped_column(String(8))
     # Energy in watt-hours, to the microwatt-hour (W and KW records are power times duration).
     energy_wh: Mapped[Decimal] = mapped_column(Numeric(24, 6))
+
+
+class MeterRecordReference(Base):
+    """The stored record a record_reference_id names (meters/references.py says why)."""
+
+    __tablename__ = "meter_record_references"
+
+    account_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    live_mode: Mapped[bool] = mapped_column(primary_key=True)
+    record_reference_id: Mapped[str] = mapped_column(String(REFERENCE_LENGTH), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    start_time: Mapped[datetime]
 
 
 class MeterBatch(OwnedMixin, Base):

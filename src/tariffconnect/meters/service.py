@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ARRAY, String, any_, bindparam, delete, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import ApiError, from_validation_errors, not_found
@@ -29,13 +29,12 @@ from tariffconnect.devices import service as devices
 from tariffconnect.devices.models import Device
 from tariffconnect.locations import service as locations
 from tariffconnect.locations.models import Location
-from tariffconnect.meters import partitions, records
+from tariffconnect.meters import partitions, records, references
 from tariffconnect.meters.models import MeterBatch, MeterRecord
 from tariffconnect.meters.records import Checked, RecordFault
 from tariffconnect.meters.schemas import MAX_RECORDS, BatchOut, CumulativeIn, FailedRecord, Read
 
 _CHUNK = 500  # ids per IN (...) on SQLite
-_PG_REFERENCES = bindparam("references", type_=ARRAY(String))
 
 
 def too_many(count: int) -> ApiError:
@@ -170,15 +169,18 @@ def store(
         if checked.record_reference_id is not None:
             last[checked.record_reference_id] = position
     if last:
-        _delete_references(session, scope, list(last), postgres=postgres)
+        references.replace(session, scope=scope, references=list(last))
     rows = []
     ids = []
+    named = []
     for position, checked in enumerate(kept):
         reference = checked.record_reference_id
         if reference is not None and last[reference] != position:
             continue
         record_id = new_id("mre")
         ids.append(record_id)
+        if reference is not None:
+            named.append((reference, record_id, checked.start_time))
         rows.append(
             {
                 "id": record_id,
@@ -198,6 +200,7 @@ def store(
             }
         )
     insert_rows(session, MeterRecord, rows)
+    references.remember(session, scope=scope, rows=named)
     return ids
 
 
@@ -272,23 +275,3 @@ def _owned(
         query = scoped(select(model.id), model, scope).where(model.id.in_(chunk))
         found.update(session.scalars(query))
     return found
-
-
-def _delete_references(
-    session: Session, scope: Scope, references: list[str], *, postgres: bool
-) -> None:
-    base = delete(MeterRecord).where(
-        MeterRecord.account_id == scope.account_id, MeterRecord.live_mode == scope.live_mode
-    )
-    if postgres:
-        query = base.where(MeterRecord.record_reference_id == any_(_PG_REFERENCES))
-        session.execute(
-            query, {"references": references}, execution_options={"synchronize_session": False}
-        )
-        return
-    for first in range(0, len(references), _CHUNK):
-        chunk = references[first : first + _CHUNK]
-        session.execute(
-            base.where(MeterRecord.record_reference_id.in_(chunk)),
-            execution_options={"synchronize_session": False},
-        )

@@ -191,17 +191,7 @@ def intervals(
     if versions is None:
         versions = _versions(session, priced)
     inputs = [(_schedule(t), _market(session, t, versions, start, end)) for t in priced]
-    try:
-        return price_intervals(
-            inputs,
-            start=start,
-            end=end,
-            zone=ZoneInfo(location.timezone),
-            holidays=_holidays(location, start, end),
-            decimals=5,
-        )
-    except NoPriceData:
-        raise _no_price_data() from None
+    return exact_intervals(location, inputs, start=start, end=end, decimals=5)
 
 
 def tariff_inputs(
@@ -219,9 +209,11 @@ def exact_intervals(
     *,
     start: datetime,
     end: datetime,
+    decimals: int | None = None,
 ) -> list[Interval]:
     """The summed price of `inputs` (`tariff_inputs`, or variants of them) over [start, end)
-    at `location`, unrounded (costs round once, at the end); 422 `no_price_data` as /prices."""
+    at `location`, unrounded unless `decimals` is given (costs round once, at the end); 422
+    `no_price_data` where market prices are missing."""
     try:
         return price_intervals(
             inputs,
@@ -229,6 +221,7 @@ def exact_intervals(
             end=end,
             zone=ZoneInfo(location.timezone),
             holidays=_holidays(location, start, end),
+            decimals=decimals,
         )
     except NoPriceData:
         raise _no_price_data() from None

@@ -48,11 +48,24 @@ def upgrade() -> None:
         ("location", ["location_id", "start_time"]),
         ("device", ["device_id", "start_time"]),
         ("session", ["session_reference_id"]),
-        ("reference", ["record_reference_id"]),
     ):
         op.create_index(
             f"ix_meter_records_{name}", "meter_records", ["account_id", "live_mode", *columns]
         )
+    op.create_table(
+        "meter_record_references",
+        sa.Column("account_id", sa.String(length=40), nullable=False),
+        sa.Column("live_mode", sa.Boolean(), nullable=False),
+        sa.Column("record_reference_id", sa.String(length=255), nullable=False),
+        sa.Column("record_id", sa.String(length=40), nullable=False),
+        sa.Column("start_time", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "account_id",
+            "live_mode",
+            "record_reference_id",
+            name=op.f("pk_meter_record_references"),
+        ),
+    )
     op.create_table(
         "meter_batches",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -89,4 +102,5 @@ def downgrade() -> None:
         batch.drop_column("tier_period")
         batch.drop_column("time_replaced")
     op.drop_table("meter_batches")
+    op.drop_table("meter_record_references")
     op.drop_table("meter_records")

@@ -24,7 +24,7 @@ from tariffconnect.core.scoping import Scope, scoped
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
 from tariffconnect.core.windows import check_window, wire_time
 from tariffconnect.costs import history, pricing, tiers
-from tariffconnect.costs.pricing import DAY, MONTH, Row, Total
+from tariffconnect.costs.pricing import MONTH, Row, Total
 from tariffconnect.costs.schemas import (
     Cost,
     CostEcho,
@@ -44,6 +44,7 @@ from tariffconnect.meters import service as meters
 from tariffconnect.meters.models import MeterRecord
 from tariffconnect.meters.records import Checked, RecordFault
 from tariffconnect.meters.schemas import RecordIn
+from tariffconnect.tariffs.models import Tariff
 
 LONGEST = timedelta(days=366)
 _MONEY = Decimal("0.00001")
@@ -290,16 +291,15 @@ def _totals(
     return pricing.totals(segments, rows, len(cuts))
 
 
-def _tier_span(location: Location, tariffs: Sequence[Any], start: datetime) -> datetime:
-    """Where counting energy must begin: the start of the longest tier period holding `start`
-    (just `start` when no tariff has tiers)."""
+def _tier_span(location: Location, tariffs: Sequence[Tariff], start: datetime) -> datetime:
+    """Where counting energy must begin: the start of the local month (or day, if every
+    tiered tariff counts by day) holding `start`; just `start` when no tariff has tiers."""
     periods = {t.tier_period for t in tariffs if tiers.depth(t) > 1}
     if not periods:
         return start
-    local = start.astimezone(ZoneInfo(location.timezone))
-    first = local.date().replace(day=1) if MONTH in periods else local.date()
     zone = ZoneInfo(location.timezone)
-    assert DAY in periods or MONTH in periods
+    local = start.astimezone(zone).date()
+    first = local.replace(day=1) if MONTH in periods else local
     return datetime(first.year, first.month, first.day, tzinfo=zone).astimezone(UTC)
 
 

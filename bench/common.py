@@ -568,6 +568,33 @@ def tariffconnect_frames(frames: list[str]) -> list[str]:
 # --- the report --------------------------------------------------------------------------------
 
 
+def timings_ms(call: Callable[[], object], rounds: int) -> list[float]:
+    """Wall-clock milliseconds of `rounds` sequential calls."""
+    took = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        call()
+        took.append((time.perf_counter() - began) * 1e3)
+    return took
+
+
+def latency_table(rows: Iterable[tuple[str, str, int, float, float, float | None]]) -> str:
+    """A markdown table of sequential-request latencies: (request, database, body bytes, p50 ms,
+    p99 ms, target p50 ms or None) per row."""
+    lines = [
+        "| request | database | body KB | p50 ms | p99 ms | target p50 ms | met |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for name, database, body_bytes, p50, p99, target_ms in rows:
+        target = "" if target_ms is None else f"{target_ms:g}"
+        met = "" if target_ms is None else ("yes" if p50 <= target_ms else "NO")
+        lines.append(
+            f"| {name} | {database} | {body_bytes / 1024:.1f} | {p50:.2f} | {p99:.2f} "
+            f"| {target} | {met} |"
+        )
+    return "\n".join(lines)
+
+
 def percentile(samples: Sequence[float], percent: int) -> float:
     """The `percent`th percentile, interpolated between the samples around it."""
     return statistics.quantiles(samples, n=100, method="inclusive")[percent - 1]

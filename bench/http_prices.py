@@ -70,6 +70,7 @@ from common import (
     shares,
     start_run,
     tariffconnect_frames,
+    timings_ms,
     write_markdown,
 )
 from tariffconnect.core.scoping import Scope
@@ -227,15 +228,6 @@ def request(client: httpx.Client, case: Case) -> httpx.Response:
             f"{response.text[:500]}"
         )
     return response
-
-
-def timings_ms(call: Callable[[], object], rounds: int) -> list[float]:
-    took = []
-    for _ in range(rounds):
-        began = time.perf_counter()
-        call()
-        took.append((time.perf_counter() - began) * 1e3)
-    return took
 
 
 def check_count(case: Case, intervals: int) -> None:

@@ -31,8 +31,7 @@ import math
 import random
 import statistics
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -49,12 +48,14 @@ from common import (
     create_account,
     databases,
     in_work_folder,
+    latency_table,
     machine_facts,
     new_parser,
     percentile,
     post_json,
     serve_tariffconnect,
     start_run,
+    timings_ms,
     write_markdown,
 )
 from tariffconnect.db import Database
@@ -222,15 +223,6 @@ def request(client: httpx.Client, case: Case) -> httpx.Response:
     return response
 
 
-def timings_ms(call: Callable[[], object], rounds: int) -> list[float]:
-    took = []
-    for _ in range(rounds):
-        began = time.perf_counter()
-        call()
-        took.append((time.perf_counter() - began) * 1e3)
-    return took
-
-
 def check(case: Case, body: dict[str, object]) -> None:
     """The answer is what the row claims to measure."""
     data = body["data"]
@@ -302,18 +294,9 @@ def bench(work: Path, database: str, args: argparse.Namespace) -> list[Row]:
 
 
 def render_table(rows: Sequence[Row]) -> str:
-    lines = [
-        "| request | database | body KB | p50 ms | p99 ms | target p50 ms | met |",
-        "|---|---|---:|---:|---:|---:|---|",
-    ]
-    for r in rows:
-        target = "" if r.target_ms is None else f"{r.target_ms:g}"
-        met = "" if r.target_ms is None else ("yes" if r.p50_ms <= r.target_ms else "NO")
-        lines.append(
-            f"| {r.case.name} | {r.database} | {r.body_bytes / 1024:.1f} | {r.p50_ms:.2f} "
-            f"| {r.p99_ms:.2f} | {target} | {met} |"
-        )
-    return "\n".join(lines)
+    return latency_table(
+        (r.case.name, r.database, r.body_bytes, r.p50_ms, r.p99_ms, r.target_ms) for r in rows
+    )
 
 
 def parse_args() -> argparse.Namespace:

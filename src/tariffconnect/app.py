@@ -35,6 +35,7 @@ from tariffconnect.core.errors import (
 )
 from tariffconnect.core.middleware import RequestGuard
 from tariffconnect.core.ratelimit import RateLimitGuard, RateLimits
+from tariffconnect.costs.router import router as costs_router
 from tariffconnect.customers.router import router as customers_router
 from tariffconnect.db import Database
 from tariffconnect.devices.router import router as devices_router
@@ -42,6 +43,7 @@ from tariffconnect.events.router import router as events_router
 from tariffconnect.health.router import router as health_router
 from tariffconnect.locations.router import router as locations_router
 from tariffconnect.market.router import router as market_router
+from tariffconnect.meters.router import router as meters_router
 from tariffconnect.prices.router import router as prices_router
 from tariffconnect.providers import catalogue
 from tariffconnect.providers.router import router as providers_router
@@ -120,7 +122,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         )
     app.state.rate_limits = rate_limits = RateLimits(settings)
     app.add_middleware(RateLimitGuard, limits=rate_limits)
-    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=settings.max_body_bytes,
+        larger_bodies={"/meters/": settings.max_meter_body_bytes},
+    )
     app.include_router(accounts_router)
     app.include_router(health_router)
     for router in (
@@ -135,6 +141,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         prices_router,
         schedules_router,
         audits_router,
+        meters_router,
+        costs_router,
         market_router,
         events_router,
         redelivery_router,

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     public_base_url: str = ""
     token_issuer: str = "tariffconnect"  # noqa: S105 (the JWT `iss` claim)
     max_body_bytes: int = 1024 * 1024
+    # PUT /meters/... carries up to 10,000 records: its own, larger limit.
+    max_meter_body_bytes: int = 5 * 1024 * 1024
     # Database connections per process; also the number of worker threads that run handlers,
     # so a handler never waits for a connection while holding a thread.
     db_pool_size: int = Field(default=16, ge=1)

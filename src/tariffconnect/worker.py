@@ -9,6 +9,7 @@ from tariffconnect.jobs import Registry
 from tariffconnect.jobs import tasks as jobs_tasks
 from tariffconnect.jobs.runner import Runner
 from tariffconnect.market import tasks as market_tasks
+from tariffconnect.meters import tasks as meters_tasks
 from tariffconnect.runtime import Runtime
 from tariffconnect.tariffs import tasks as tariffs_tasks
 from tariffconnect.webhooks.delivery import DeliveryPump
@@ -20,6 +21,7 @@ def build_registry() -> Registry:
         tariffs_tasks.TASKS,
         market_tasks.TASKS,
         jobs_tasks.TASKS,
+        meters_tasks.TASKS,
     )
 
 

@@ -39,7 +39,13 @@ def test_status_before_any_worker_lists_the_declared_tasks(fresh):
     _, env = fresh
     got = status(env)
     names = [task["name"] for task in got["periodic"]]
-    assert names == ["tariffs.expiry_scan", "market.day_ahead", "market.back_check", "jobs.purge"]
+    assert names == [
+        "tariffs.expiry_scan",
+        "market.day_ahead",
+        "market.back_check",
+        "jobs.purge",
+        "meters.partitions",
+    ]
     scan = got["periodic"][0]
     assert scan == {
         "name": "tariffs.expiry_scan",
@@ -87,7 +93,7 @@ def test_run_refuses_an_unknown_task_and_names_the_known_ones(fresh):
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "error: no periodic task named 'market.ingest' (there are: tariffs.expiry_scan, "
-        "market.day_ahead, market.back_check, jobs.purge)"
+        "market.day_ahead, market.back_check, jobs.purge, meters.partitions)"
     )
 
 

@@ -1,5 +1,7 @@
 """Migrations and models agree, and migrating is safe to repeat."""
 
+import re
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -7,11 +9,19 @@ from tariffconnect.db.base import Base
 from tariffconnect.db.migrate import upgrade
 from tariffconnect.models import import_all_models
 
+PARTITION = re.compile(r"meter_records_y\d{4}m\d\d")
+
+
+def _not_a_partition(obj, name, type_, reflected, _compare_to):
+    # meter_records' monthly partitions (PostgreSQL) are made at run time, not modelled.
+    return not (type_ == "table" and reflected and PARTITION.fullmatch(name or ""))
+
 
 def test_models_match_the_migrated_schema(database):
     import_all_models()
     with database.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": _not_a_partition}
+        context = MigrationContext.configure(connection, opts=opts)
         assert compare_metadata(context, Base.metadata) == []
 
 

@@ -58,6 +58,7 @@ def test_create_returns_the_exact_shape(client, tenant, location):
         "contract_end_date": "2027-01-01T00:00:00Z",
         "schedule": tariff["schedule"],
         "standing_charge": {"value": 0.5274, "unit": "per_day"},
+        "tier_period": "MONTH",
         "time_created": tariff["time_created"],
         "time_updated": tariff["time_updated"],
         "account_id": tenant.account_id,

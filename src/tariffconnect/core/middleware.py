@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,9 +26,18 @@ def _header_bytes(headers: list[tuple[bytes, bytes]]) -> int:
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    """`larger_bodies` maps path prefixes to a body limit of their own (meter batches)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        larger_bodies: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.larger_bodies = tuple((larger_bodies or {}).items())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,7 +75,11 @@ class RequestGuard:
             )
             return
 
-        limit = self.max_body_bytes
+        path = scope.get("path", "")
+        limit = next(
+            (size for prefix, size in self.larger_bodies if path.startswith(prefix)),
+            self.max_body_bytes,
+        )
         too_large = ApiError(
             413, "request_too_large", f"The request body must not exceed {limit} bytes."
         )

@@ -16,7 +16,7 @@ import orjson
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Json
-from sqlalchemy import Table, insert
+from sqlalchemy import JSON, Table, insert
 from sqlalchemy.orm import Session
 
 from tariffconnect.db.base import Base
@@ -37,13 +37,18 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[Mapping[str,
         sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
     raw = cast(psycopg.Connection[Any], connection.connection.dbapi_connection)
+    # JSON columns get their documents as text; psycopg writes every other type itself.
+    documents = [c for c in columns if isinstance(table.c[c].type, JSON)]
     with raw.cursor() as cursor, cursor.copy(command) as copy:
+        if not documents:
+            for row in rows:
+                copy.write_row([row[column] for column in columns])
+            return
         for row in rows:
             copy.write_row([_adapted(row[column]) for column in columns])
 
 
 def _adapted(value: Any) -> Any:
-    # JSON columns get their documents as text; psycopg writes every other type itself.
     if isinstance(value, dict | list):
         return Json(value, dumps=_dumps)
     return value

@@ -192,6 +192,29 @@ def intervals(
     if versions is None:
         versions = _versions(session, priced)
     inputs = [(_schedule(t), _market(session, t, versions, start, end)) for t in priced]
+    return exact_intervals(location, inputs, start=start, end=end, decimals=5)
+
+
+def tariff_inputs(
+    session: Session, priced: list[Tariff], *, start: datetime, end: datetime
+) -> list[tuple[Schedule, MarketPrices | None]]:
+    """Each of `priced`'s compiled schedule with the market prices it follows over the window
+    (published, then forecast), as the engine takes them."""
+    versions = _versions(session, priced)
+    return [(_schedule(t), _market(session, t, versions, start, end)) for t in priced]
+
+
+def exact_intervals(
+    location: Location,
+    inputs: list[tuple[Schedule, MarketPrices | None]],
+    *,
+    start: datetime,
+    end: datetime,
+    decimals: int | None = None,
+) -> list[Interval]:
+    """The summed price of `inputs` (`tariff_inputs`, or variants of them) over [start, end)
+    at `location`, unrounded unless `decimals` is given (costs round once, at the end); 422
+    `no_price_data` where market prices are missing."""
     try:
         return price_intervals(
             inputs,
@@ -199,7 +222,7 @@ def intervals(
             end=end,
             zone=ZoneInfo(location.timezone),
             holidays=_holidays(location, start, end),
-            decimals=5,
+            decimals=decimals,
         )
     except NoPriceData:
         raise _no_price_data() from None

@@ -42,3 +42,7 @@ class Tariff(OwnedMixin, Base):
     schedule: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     standing_charge: Mapped[Decimal | None] = mapped_column(Numeric(14, 5))
     time_updated: Mapped[datetime]
+    # When a newer tariff took its place; it prices what flowed before then (costs/).
+    time_replaced: Mapped[datetime | None]
+    # The local period consumption tiers (rate[].to_kwh) count energy over: DAY or MONTH.
+    tier_period: Mapped[str] = mapped_column(String(8), server_default="MONTH")

@@ -13,6 +13,11 @@ from tariffconnect.tariffs.schedule import ScheduleEntry
 
 Direction = Literal["IMPORT", "EXPORT"]
 TariffType = Literal["COMMODITY", "NON_COMMODITY"]
+TierPeriod = Literal["DAY", "MONTH"]
+TIER_PERIOD_DOC = (
+    "The local period whose energy consumption tiers (rate[].to_kwh) count: MONTH (default) "
+    "or DAY. Costs apply every tier; /prices answers the first."
+)
 # Money goes out as a JSON number (major units, at most 5 decimals), never as a string.
 Money = Annotated[
     Decimal,
@@ -52,6 +57,7 @@ class TariffCreate(BaseModel):
     contract_end_date: datetime | None = Field(default=None, description="Null: until terminated.")
     schedule: list[ScheduleEntry] = Field(min_length=1, max_length=64)
     standing_charge: StandingCharge | None = None
+    tier_period: TierPeriod = Field(default="MONTH", description=TIER_PERIOD_DOC)
 
 
 class TariffUpdate(BaseModel):
@@ -63,6 +69,7 @@ class TariffUpdate(BaseModel):
     contract_end_date: datetime | None = None
     schedule: list[ScheduleEntry] | None = Field(default=None, min_length=1, max_length=64)
     standing_charge: StandingCharge | None = None
+    tier_period: TierPeriod | None = Field(default=None, description=TIER_PERIOD_DOC)
 
 
 class TariffOut(BaseModel):
@@ -83,6 +90,7 @@ class TariffOut(BaseModel):
     contract_end_date: str | None
     schedule: list[dict[str, Any]]
     standing_charge: StandingCharge | None
+    tier_period: TierPeriod
     time_created: str
     time_updated: str
     account_id: str

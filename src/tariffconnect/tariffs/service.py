@@ -55,6 +55,7 @@ def render(tariff: Tariff) -> TariffOut:
         contract_end_date=_format(tariff.contract_end_date),
         schedule=tariff.schedule,
         standing_charge=None if charge is None else StandingCharge(value=charge),
+        tier_period=tariff.tier_period,
         time_created=format_utc(tariff.time_created),
         time_updated=format_utc(tariff.time_updated),
         account_id=tariff.account_id,
@@ -76,7 +77,7 @@ def create(
     now = utcnow()
     for old in connected(session, location_ids=[location.id]):
         if (old.tariff_direction, old.tariff_type) == (data.tariff_direction, data.tariff_type):
-            old.status, old.time_updated = REPLACED, now
+            old.status, old.time_updated, old.time_replaced = REPLACED, now, now
             events.record(
                 session, scope=scope, type="tariff.update", object_id=old.id, data=render(old)
             )
@@ -100,6 +101,7 @@ def create(
         contract_end_date=data.contract_end_date,
         schedule=_stored(data.schedule),
         standing_charge=data.standing_charge.value if data.standing_charge else None,
+        tier_period=data.tier_period,
     )
     session.add(tariff)
     session.flush()
@@ -127,6 +129,8 @@ def update(session: Session, *, scope: Scope, tariff_id: str, data: TariffUpdate
     if data.schedule is not None:
         validate_schedule(data.schedule, market_rates=tariff.market_rates)
         tariff.schedule = _stored(data.schedule)
+    if data.tier_period is not None:
+        tariff.tier_period = data.tier_period
     for field in ("display_name", "provider_id", "contract_end_date"):
         if field in changes:
             setattr(tariff, field, getattr(data, field))

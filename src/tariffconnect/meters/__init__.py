@@ -1,0 +1,1 @@
+"""Meter records: interval and cumulative submissions (`meter_batch`), stored for costs."""

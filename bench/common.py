@@ -246,11 +246,12 @@ def serve_bare(work: Path, app: str = "app") -> Iterator[Server]:
     as `tariffconnect serve` serves TariffConnect."""
     port = free_port()
     url = f"http://{HOST}:{port}"
-    # The uvicorn CLI's defaults are uvicorn.run's (loop and http "auto", access log on), which
-    # is how `tariffconnect serve` calls it, with log_level="info".
+    # As `tariffconnect serve` calls uvicorn.run: loop and http "auto", log level info, and
+    # the access log off (its default; TARIFFCONNECT_ACCESS_LOG).
     command = [
         *(sys.executable, "-m", "uvicorn", f"bench.bare_app:{app}"),
         *("--host", HOST, "--port", str(port), "--workers", str(WORKERS), "--log-level", "info"),
+        "--no-access-log",
     ]
     env = dict(os.environ)
     log_path = work / f"bare-{app}.log"
@@ -666,7 +667,7 @@ def wrk_facts(args: argparse.Namespace) -> list[str]:
         f"wrk: {_first_line(['wrk', '-v'])}",
         f"wrk settings: -t{WRK_THREADS} -c{args.connections} -d{args.duration}s --latency, "
         f"after a {WARMUP_SECONDS}s warm-up",
-        f"server: uvicorn, {WORKERS} worker, access log on, log level info",
+        f"server: uvicorn, {WORKERS} worker, access log off, log level info",
     ]
 
 

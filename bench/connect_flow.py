@@ -901,7 +901,7 @@ def main() -> int:
         f"flows: {args.warmup} warm-up then {args.flows} timed, per measure and database; "
         f"{args.concurrency} clients x {args.concurrent_warmup} warm-up flows, then "
         f"{args.concurrent_flows} flows at once",
-        "server: `tariffconnect serve` (uvicorn, 1 worker, access log on, log level info, "
+        "server: `tariffconnect serve` (uvicorn, 1 worker, access log off, log level info, "
         "webhook worker in process)",
     ]
     facts = machine_facts(args, load_before=load_before, databases=databases(args), details=details)

@@ -1,6 +1,6 @@
 """HTTP foundation benchmark: GET /login and GET /account against a bare Starlette app.
 
-Starts each server the way it is run in production (uvicorn, one worker, access log on), loads
+Starts each server the way it is run in production (uvicorn, one worker, access log off), loads
 it with wrk, and prints requests/s, p50 and p99 latency and the throughput ratio to the bare app.
 The target is GET /account at >= 0.6x the bare app's requests/s.
 

@@ -507,7 +507,7 @@ def main() -> int:
         f"client: httpx, one keep-alive connection, {args.warmup} warm-up then "
         f"{args.requests} timed sequential requests per row; orjson.dumps {args.dumps_rounds} "
         f"times; engine and service.price in-process, median of {IN_PROCESS_ROUNDS}",
-        "server: `tariffconnect serve` (uvicorn, 1 worker, access log on, log level info)",
+        "server: `tariffconnect serve` (uvicorn, 1 worker, access log off, log level info)",
     ]
     facts = "\n".join(
         machine_facts(args, load_before=load_before, databases=databases(args), details=details)

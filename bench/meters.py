@@ -261,7 +261,7 @@ def main() -> int:
     details = [
         f"client: httpx, one keep-alive connection, {args.warmup} warm-up then {args.requests} "
         f"timed sequential PUTs per row, {args.cost_requests} cost requests",
-        "server: `tariffconnect serve` (uvicorn, 1 worker, access log on, log level info)",
+        "server: `tariffconnect serve` (uvicorn, 1 worker, access log off, log level info)",
         "costs: 17,520 half-hourly records of 2025, a two-rate tariff, Europe/London",
     ]
     facts = "\n".join(

@@ -322,7 +322,7 @@ def main() -> int:
     details = [
         f"client: httpx, one keep-alive connection, {args.warmup} warm-up then {args.requests} "
         f"timed sequential requests per row ({args.amount_requests} for amount)",
-        "server: `tariffconnect serve` (uvicorn, 1 worker, access log on, log level info)",
+        "server: `tariffconnect serve` (uvicorn, 1 worker, access log off, log level info)",
         f"window: {WINDOW['start_time']} to {WINDOW['end_time']}, 15-minute market prices",
     ]
     facts = "\n".join(

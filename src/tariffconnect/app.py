@@ -11,10 +11,11 @@ from contextlib import asynccontextmanager
 from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from tariffconnect import __version__, hooks
 from tariffconnect.accounts.router import router as accounts_router
@@ -138,6 +139,31 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     return app
 
 
+def _method_not_allowed(app: FastAPI, request: Request) -> ApiError:
+    """405 naming every operation of the path asked for, with all their methods in `Allow`.
+
+    Starlette reports only the first route whose path matched; a path served by several routes
+    (GET and PATCH /connect/{id}) is described whole, so the caller learns what it can do.
+    """
+    operations: list[tuple[str, str]] = []
+    path = request.url.path
+    for route in iter_route_contexts(app.router.routes):
+        if route.matches(request.scope)[0] is Match.PARTIAL:
+            operations += [(method, str(route.name)) for method in sorted(route.methods or ())]
+            path = str(route.path_format)
+    if not operations:
+        code, message = _HTTP_CODES[405]
+        return ApiError(405, code, message)
+    named = ", ".join(f"{method} ({name})" for method, name in operations)
+    allow = ", ".join(dict.fromkeys(method for method, _ in operations))
+    return ApiError(
+        405,
+        "method_not_allowed",
+        f"{request.method} is not allowed on {path}; it answers {named}.",
+        headers={"Allow": allow},
+    )
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:
@@ -154,6 +180,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 405:
+            return error_response(request.scope, _method_not_allowed(app, request))
         code, message = _HTTP_CODES.get(exc.status_code, (f"http_{exc.status_code}", exc.detail))
         error = ApiError(exc.status_code, code, str(message), headers=exc.headers)
         return error_response(request.scope, error)

@@ -1,7 +1,15 @@
-"""Connect sessions: POST /connect, GET and PATCH /connect/{id}."""
+"""Connect sessions: POST /connect, GET and PATCH /connect/{id}.
+
+`{id}` matches only Connect token ids (`cot_…`), so a path such as `/connect/token` can never
+be taken for a session id.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Path
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import Response
 
 from tariffconnect.auth.context import Api
@@ -12,6 +20,23 @@ from tariffconnect.connect.schemas import (
     ConnectSessionOut,
     ConnectSessionUpdate,
 )
+
+
+class ConnectTokenConvertor(Convertor[str]):
+    """A path segment that starts `cot_`: the session ids Connect hands out."""
+
+    regex = "cot_[^/]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("cot", ConnectTokenConvertor())
+SESSION_PATH = "/{connect_session_id:cot}"
+SessionId = Annotated[str, Path(pattern="^cot_", examples=["cot_6587fa4362341be5b524de3b"])]
 
 router = api_router(prefix="/connect", tags=["Connect"])
 
@@ -30,23 +55,23 @@ def create(api: Api, body: ConnectSessionCreate) -> Response:
 
 
 @router.get(
-    "/{connect_session_id}",
+    SESSION_PATH,
     name="connect_session_retrieve",
     summary="Retrieve a Connect session",
 )
-def retrieve(api: Api, connect_session_id: str) -> ConnectSessionOut:
+def retrieve(api: Api, connect_session_id: SessionId) -> ConnectSessionOut:
     """A session, readable after it completed or expired."""
     found = service.get_or_raise(api.db, scope=api.scope, session_id=connect_session_id)
     return service.render(api.db, found)
 
 
 @router.patch(
-    "/{connect_session_id}",
+    SESSION_PATH,
     name="connect_session_update",
     response_model=ConnectSessionOut,
     summary="Update a Connect session",
 )
-def update(api: Api, connect_session_id: str, body: ConnectSessionUpdate) -> Response:
+def update(api: Api, connect_session_id: SessionId, body: ConnectSessionUpdate) -> Response:
     """Change a session that has neither completed nor expired."""
     out = service.update(api.db, scope=api.scope, session_id=connect_session_id, data=body)
     return api.reply(out)

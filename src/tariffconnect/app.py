@@ -35,6 +35,7 @@ from tariffconnect.core.errors import (
     from_validation_errors,
 )
 from tariffconnect.core.middleware import RequestGuard
+from tariffconnect.core.versions import ReleaseMiddleware
 from tariffconnect.customers.router import router as customers_router
 from tariffconnect.db import Database
 from tariffconnect.devices.router import router as devices_router
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.add_middleware(
             FlowHost, host=settings.connect_flow_host, path=settings.connect_flow_path
         )
+    app.add_middleware(ReleaseMiddleware)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     app.include_router(accounts_router)
     app.include_router(health_router)

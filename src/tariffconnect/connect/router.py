@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Path
-from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import Response
 
 from tariffconnect.auth.context import Api
@@ -20,25 +19,17 @@ from tariffconnect.connect.schemas import (
     ConnectSessionOut,
     ConnectSessionUpdate,
 )
+from tariffconnect.core import versions
+from tariffconnect.core.ids import id_path
 
-
-class ConnectTokenConvertor(Convertor[str]):
-    """A path segment that starts `cot_`: the session ids Connect hands out."""
-
-    regex = "cot_[^/]*"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("cot", ConnectTokenConvertor())
-SESSION_PATH = "/{connect_session_id:cot}"
+SESSION_PATH = id_path("connect_session_id", "cot")
 SessionId = Annotated[str, Path(pattern="^cot_", examples=["cot_6587fa4362341be5b524de3b"])]
 
 router = api_router(prefix="/connect", tags=["Connect"])
+versions.only_in(
+    versions.BUSBAR,
+    names=["connect_session_create", "connect_session_retrieve", "connect_session_update"],
+)
 
 
 @router.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
 
 from tariffconnect.core.urls import MAX_LENGTH, validate_redirect_url
 
@@ -15,6 +15,9 @@ CONNECT_URL_DOC = (
     "or a deep link into your app."
 )
 CALLBACK_URL_DOC = "Where the customer goes when they complete or leave Connect."
+# Flatpeak's zero release named them connect_web_uri and callback_uri: both are accepted.
+CONNECT_URL_NAMES = AliasChoices("connect_url", "connect_web_uri")
+CALLBACK_URL_NAMES = AliasChoices("callback_url", "callback_uri")
 
 
 class ConnectSessionCreate(BaseModel):
@@ -22,10 +25,14 @@ class ConnectSessionCreate(BaseModel):
 
     location_id: str = Field(examples=["loc_641b90b758fb8e6293716e40"])
     connect_url: RedirectUrl = Field(
-        description=CONNECT_URL_DOC, examples=["myapp://nova/flatpeak/connect"]
+        description=CONNECT_URL_DOC,
+        examples=["myapp://nova/flatpeak/connect"],
+        validation_alias=CONNECT_URL_NAMES,
     )
     callback_url: RedirectUrl = Field(
-        description=CALLBACK_URL_DOC, examples=["myapp://nova/flatpeak/complete"]
+        description=CALLBACK_URL_DOC,
+        examples=["myapp://nova/flatpeak/complete"],
+        validation_alias=CALLBACK_URL_NAMES,
     )
     device_id: str | None = Field(default=None, examples=["dev_63a6087272941ef077a8fd3e"])
     provider_id: str | None = Field(default=None, examples=["prv_6a2be12ecf43cb7e3d6cefcd"])
@@ -37,8 +44,12 @@ class ConnectSessionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     location_id: str | None = None
-    connect_url: RedirectUrl | None = Field(default=None, description=CONNECT_URL_DOC)
-    callback_url: RedirectUrl | None = Field(default=None, description=CALLBACK_URL_DOC)
+    connect_url: RedirectUrl | None = Field(
+        default=None, description=CONNECT_URL_DOC, validation_alias=CONNECT_URL_NAMES
+    )
+    callback_url: RedirectUrl | None = Field(
+        default=None, description=CALLBACK_URL_DOC, validation_alias=CALLBACK_URL_NAMES
+    )
     device_id: str | None = None
     provider_id: str | None = None
 

@@ -10,9 +10,11 @@ import secrets
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tariffconnect.core import versions
 from tariffconnect.core.errors import ApiError, error_response
 
 log = logging.getLogger("tariffconnect.request")
+RELEASE_HEADER = versions.HEADER.lower().encode()
 
 
 class RequestGuard:
@@ -36,7 +38,11 @@ class RequestGuard:
                 return  # the guard already answered; whatever the app says now is dropped
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = [*message.get("headers", []), request_id_header]
+                headers = [*message.get("headers", []), request_id_header]
+                if not any(name.lower() == RELEASE_HEADER for name, _ in headers):
+                    # The guard's own answer (413, 500): it too names its release.
+                    headers.append((RELEASE_HEADER, versions.of_state(scope["state"]).encode()))
+                message["headers"] = headers
             await send(message)
 
         async def answer(error: ApiError) -> None:

@@ -6,10 +6,13 @@ from starlette.responses import Response
 
 from tariffconnect.auth.context import Api
 from tariffconnect.auth.routing import api_router, reads_only
+from tariffconnect.core import versions
 from tariffconnect.prices import service
 from tariffconnect.prices.schemas import PriceOut, PriceRequest, PriceWindow
 
 router = api_router(prefix="/prices", tags=["Prices"])
+versions.only_in(versions.BUSBAR, names=["price_retrieve"])
+versions.only_in(versions.ANODE, versions.BUSBAR, names=["price_retrieve_for_location"])
 
 
 def _json(body: bytes) -> Response:

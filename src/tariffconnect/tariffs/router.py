@@ -9,12 +9,20 @@ from starlette.responses import Response
 
 from tariffconnect.auth.context import Api
 from tariffconnect.auth.routing import api_router
+from tariffconnect.core import versions
+from tariffconnect.core.ids import id_path
 from tariffconnect.core.pagination import ListObject, PageParams, page_in_memory, page_params
 from tariffconnect.core.wire import Deleted
 from tariffconnect.tariffs import library, service
 from tariffconnect.tariffs.schemas import TariffCreate, TariffOut, TariffUpdate
 
 router = api_router(prefix="/tariffs", tags=["Tariffs"])
+versions.only_in(
+    versions.ANODE,
+    versions.BUSBAR,
+    names=["tariff_create", "tariff_list", "tariff_retrieve", "tariff_update", "tariff_delete"],
+)
+TARIFF_PATH = id_path("tariff_id", "trf")
 Page = Annotated[PageParams, Depends(page_params)]
 
 
@@ -61,20 +69,20 @@ def list_tariffs(
     )
 
 
-@router.get("/{tariff_id}", name="tariff_retrieve", summary="Retrieve")
+@router.get(TARIFF_PATH, name="tariff_retrieve", summary="Retrieve")
 def retrieve(api: Api, tariff_id: str) -> TariffOut:
     """One tariff."""
     return service.render(service.get_or_raise(api.db, scope=api.scope, tariff_id=tariff_id))
 
 
-@router.patch("/{tariff_id}", name="tariff_update", response_model=TariffOut, summary="Update")
+@router.patch(TARIFF_PATH, name="tariff_update", response_model=TariffOut, summary="Update")
 def update(api: Api, tariff_id: str, body: TariffUpdate) -> Response:
     """Change the fields given; a new schedule is validated as on creation."""
     return api.reply(service.update(api.db, scope=api.scope, tariff_id=tariff_id, data=body))
 
 
 @router.delete(
-    "/{tariff_id}", name="tariff_delete", status_code=202, response_model=Deleted, summary="Delete"
+    TARIFF_PATH, name="tariff_delete", status_code=202, response_model=Deleted, summary="Delete"
 )
 def delete(api: Api, tariff_id: str) -> Deleted:
     """Delete a tariff."""

@@ -12,8 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 from tariffconnect.connect import service as sessions
+from tariffconnect.connect import tokens
 from tariffconnect.connect.flow.context import Flow
+from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS
 from tariffconnect.core.errors import invalid
+from tariffconnect.locations.models import Location
 from tariffconnect.market import sources as market
 from tariffconnect.tariffs import library
 from tariffconnect.tariffs import service as tariffs
@@ -35,6 +38,8 @@ def _create_body(flow: Flow, contract_end: datetime | None) -> tuple[TariffCreat
     draft = flow.state.draft
     common: dict[str, Any] = {
         "location_id": flow.location.id,
+        "tariff_direction": flow.direction,
+        "tariff_type": flow.tariff_type,
         "provider_id": draft.provider_id,
         "contract_end_date": contract_end,
     }
@@ -99,6 +104,16 @@ def connect(flow: Flow, *, contract_end: datetime | None) -> None:
     session. A tariff this same session connected before (then EDITed) is deleted rather than
     kept as REPLACED: the customer corrected their own answer, so one session leaves one
     tariff."""
+    if not flow.has_location:
+        # A token without a location: the location (and customer) are made now, as it completes.
+        assert flow.state.address is not None  # the address page comes first
+        captured = {name: flow.state.address.get(name) for name in ADDRESS_FIELDS}
+        location_id = tokens.create_location(
+            flow.db, connect_session=flow.connect_session, postal_address=captured
+        )
+        found = flow.db.get(Location, location_id)
+        assert found is not None
+        flow.location = found
     body, connection_type = _create_body(flow, contract_end)
     created = tariffs.create(flow.db, scope=flow.scope, data=body, connection_type=connection_type)
     earlier = flow.state.tariff_id

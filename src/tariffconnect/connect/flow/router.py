@@ -17,7 +17,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tariffconnect.connect.flow import runner
-from tariffconnect.connect.flow.protocol import FlowRequest, error_body, parse
+from tariffconnect.connect.flow.protocol import FlowRequest, error_body, for_client, parse
+from tariffconnect.core import versions
 from tariffconnect.core.errors import ApiError
 from tariffconnect.runtime import Runtime, public_base_url, runtime_of
 
@@ -60,7 +61,14 @@ def _answer(
     request: FlowRequest | None = None
     try:
         request = parse(body)
-        return 200, runner.submit(runtime.db, request, base_url=base_url).page
+        answer = runner.submit(runtime.db, request, base_url=base_url)
+        page = for_client(
+            answer.page,
+            zero=answer.release == versions.ZERO,
+            ended=answer.ended,
+            asked_route=request.asked_route,
+        )
+        return 200, page
     except ApiError as error:
         return error.status, error_body(
             error,

@@ -43,15 +43,15 @@ def is_tiered(tariff: Tariff) -> bool:
 
 
 def rates(
-    session: Session, *, location: Location, now: datetime
+    session: Session, *, location: Location, now: datetime, direction: str = "IMPORT"
 ) -> dict[str, list[dict[str, Any]]]:
-    """Each local day's prices of the location's import tariffs (summed, as `/prices` gives
-    them); a day without prices yet (a market day not published) is an empty list."""
+    """Each local day's prices of the location's tariffs of `direction` (summed, as `/prices`
+    gives them); a day without prices yet (a market day not published) is an empty list."""
     zone = ZoneInfo(location.timezone)
     priced = [
         t
         for t in tariffs.connected(session, location_ids=[location.id])
-        if t.tariff_direction == "IMPORT"
+        if t.tariff_direction == direction
     ]
     today = now.astimezone(zone).date()
     out: dict[str, list[dict[str, Any]]] = {}

@@ -44,10 +44,12 @@ from tariffconnect.health.router import router as health_router
 from tariffconnect.locations.router import router as locations_router
 from tariffconnect.market.router import router as market_router
 from tariffconnect.prices.router import router as prices_router
+from tariffconnect.prices.router import zero_router as zero_prices_router
 from tariffconnect.providers import catalogue
 from tariffconnect.providers.router import router as providers_router
 from tariffconnect.runtime import Runtime
 from tariffconnect.schedules.router import router as schedules_router
+from tariffconnect.tariffs.elements import router as tariff_elements_router
 from tariffconnect.tariffs.router import router as tariffs_router
 from tariffconnect.webhooks.router import public as jwks_router
 from tariffconnect.webhooks.router import redelivery as redelivery_router
@@ -127,8 +129,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         build_flow_router(settings.connect_flow_path),
         web_router,
         connect_router,
+        tariff_elements_router,
         tariffs_router,
         prices_router,
+        zero_prices_router,
         schedules_router,
         audits_router,
         market_router,

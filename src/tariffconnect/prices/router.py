@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import Query, Request
 from starlette.responses import Response
 
 from tariffconnect.auth.context import Api
 from tariffconnect.auth.routing import api_router, reads_only
 from tariffconnect.core import versions
-from tariffconnect.prices import service
-from tariffconnect.prices.schemas import PriceOut, PriceRequest, PriceWindow
+from tariffconnect.core.errors import invalid
+from tariffconnect.core.timeutil import utcnow
+from tariffconnect.locations.schemas import LocationStatusOut
+from tariffconnect.prices import service, zero
+from tariffconnect.prices.schemas import PriceOut, PriceRequest, PriceWindow, TariffRateOut
+from tariffconnect.runtime import public_base_url
 
 router = api_router(prefix="/prices", tags=["Prices"])
 versions.only_in(versions.BUSBAR, names=["price_retrieve"])
@@ -51,4 +59,89 @@ def retrieve_for_location(api: Api, location_id: str, body: PriceWindow) -> Resp
         service.price_body(
             api.db, scope=api.scope, location_id=location_id, device_id=None, window=body
         )
+    )
+
+
+zero_router = api_router(tags=["Prices"])
+versions.only_in(versions.ZERO, names=["tariff_rate_retrieve", "location_status_retrieve"])
+TimeQuery = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="RFC 3339 with an offset (a `+` sent unencoded, read as a space, is "
+        "understood).",
+        examples=["2024-02-01T00:00:00Z"],
+    ),
+]
+
+
+def _moment(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    text = value.strip().replace(" ", "+").replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise invalid(f"{field}_invalid", f"{field} must be RFC 3339 with an offset.") from None
+    if moment.tzinfo is None:
+        raise invalid(f"{field}_invalid", f"{field} must have an offset, such as Z.")
+    return moment
+
+
+@zero_router.get(
+    "/tariffs/rates/{location_id}",
+    name="tariff_rate_retrieve",
+    response_model=TariffRateOut,
+    response_model_exclude_unset=True,
+    summary="Get tariff rates (zero)",
+    deprecated=True,
+    description=f"Flatpeak's zero release ({versions.ZERO}); later releases answer "
+    "POST /prices/{location_id}.",
+)
+def tariff_rates(
+    api: Api,
+    location_id: str,
+    end_time: TimeQuery = None,
+    start_time: TimeQuery = None,
+    direction: Literal["IMPORT", "EXPORT"] = "IMPORT",
+    include_tariff: bool = True,
+    include_carbon: bool = False,
+) -> TariffRateOut:
+    """The location's rates per kWh over a window, split where the rate changes."""
+    end = _moment(end_time, "end_time")
+    if end is None:
+        raise invalid("end_time_missing", "end_time is required.")
+    window = PriceWindow(
+        start_time=_moment(start_time, "start_time"), end_time=end, tariff_direction=direction
+    )
+    out = zero.tariff_rate(
+        api.db,
+        scope=api.scope,
+        location_id=location_id,
+        window=window,
+        include_tariff=include_tariff,
+        include_carbon=include_carbon,
+    )
+    if include_carbon:
+        for interval in out.data:
+            interval.carbon = None  # marked as set: the answer names it, as null
+    return out
+
+
+@zero_router.get(
+    "/locations/{location_id}/status",
+    name="location_status_retrieve",
+    response_model=LocationStatusOut,
+    summary="Retrieve a location's status (zero)",
+    deprecated=True,
+    description=f"Flatpeak's zero release ({versions.ZERO}).",
+)
+def location_status(api: Api, request: Request, location_id: str) -> LocationStatusOut:
+    """The location with each tariff element's state and the rates around today."""
+    return zero.location_status(
+        api.db,
+        scope=api.scope,
+        location_id=location_id,
+        now=utcnow(),
+        base_url=public_base_url(request),
     )

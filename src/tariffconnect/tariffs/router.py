@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends, Query
 from starlette.responses import Response
@@ -14,6 +14,7 @@ from tariffconnect.core.ids import id_path
 from tariffconnect.core.pagination import ListObject, PageParams, page_in_memory, page_params
 from tariffconnect.core.wire import Deleted
 from tariffconnect.tariffs import library, service
+from tariffconnect.tariffs.elements import DirectionQuery, TypeQuery
 from tariffconnect.tariffs.schemas import TariffCreate, TariffOut, TariffUpdate
 
 router = api_router(prefix="/tariffs", tags=["Tariffs"])
@@ -55,17 +56,20 @@ def list_tariffs(
     api: Api,
     page: Page,
     location_id: Annotated[str, Query(max_length=64)],
-    tariff_direction: Literal["IMPORT", "EXPORT"] | None = None,
-    tariff_type: Literal["COMMODITY", "NON_COMMODITY"] | None = None,
+    tariff_direction: DirectionQuery = None,
+    tariff_type: TypeQuery = None,
+    direction: DirectionQuery = None,
+    type_: Annotated[TypeQuery, Query(alias="type")] = None,
 ) -> dict[str, Any]:
-    """A location's tariffs, newest first; replaced ones included."""
+    """A location's tariffs, newest first; replaced ones included. `direction` and `type`
+    (zero's names) filter as `tariff_direction` and `tariff_type` do."""
     return service.list_(
         api.db,
         scope=api.scope,
         page=page,
         location_id=location_id,
-        tariff_direction=tariff_direction,
-        tariff_type=tariff_type,
+        tariff_direction=tariff_direction or direction,
+        tariff_type=tariff_type or type_,
     )
 
 

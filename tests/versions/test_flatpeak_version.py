@@ -174,3 +174,35 @@ def test_connect_urls_are_accepted_in_either_spelling(client, tenant):
         "https://app.example/connect",
         "https://app.example/done",
     )
+
+
+def test_the_guards_own_answers_name_the_release_asked_for(client, tenant):
+    headers = tenant.test | release(ANODE) | {"Content-Type": "application/json"}
+    response = client.post("/locations", content=b"x" * 2_000_000, headers=headers)
+    assert_error(response, 413, "request_too_large")
+    assert response.headers["flatpeak-version"] == ANODE
+
+
+def test_webhooks_keep_their_own_release(client, app, database, tenant):
+    from tests.webhooks.receiver import Receiver
+    from tests.webhooks.test_delivery import register, run_worker
+
+    with database.transaction() as session:
+        accounts.set_version(session, account_id=tenant.account_id, version=ZERO)
+    receiver = Receiver().start()
+    try:
+        register(client, tenant, receiver.url, events=("tariff.create",))
+        location_id = make_location(client, tenant.test, LONDON)
+        body = tariff_body(location_id, flat(0.2))
+        created = client.post("/tariffs", json=body, headers=tenant.test | release(ANODE))
+        assert created.status_code == 201, created.text
+        assert run_worker(app) is True
+        [got] = receiver.received
+    finally:
+        receiver.stop()
+    assert got.headers["flatpeak-version"] == ANODE
+    event = json.loads(got.body)
+    assert (event["data"]["tariff_direction"], event["data"]["tariff_type"]) == (
+        "IMPORT",
+        "COMMODITY",
+    )

@@ -41,7 +41,7 @@ class RequestGuard:
                 headers = [*message.get("headers", []), request_id_header]
                 if not any(name.lower() == RELEASE_HEADER for name, _ in headers):
                     # The guard's own answer (413, 500): it too names its release.
-                    headers.append((RELEASE_HEADER, versions.of_state(scope["state"]).encode()))
+                    headers.append((RELEASE_HEADER, versions.of_scope(scope).encode()))
                 message["headers"] = headers
             await send(message)
 

@@ -70,6 +70,16 @@ def of_state(state: dict[str, Any]) -> str:
     return str(state.get(ANSWERING) or state.get(REQUESTED) or DEFAULT)
 
 
+def of_scope(scope: Scope) -> str:
+    """The release answering this request, also before ReleaseMiddleware read its header (an
+    answer of the outer guard: 413, 500)."""
+    state = scope.get("state", {})
+    if state.get(ANSWERING) or state.get(REQUESTED):
+        return of_state(state)
+    requested = _header(scope)
+    return requested if requested is not None and is_known(requested) else DEFAULT
+
+
 def answering(
     *, operation: str, method: str, path: str, requested: str | None, default: str | None
 ) -> str:

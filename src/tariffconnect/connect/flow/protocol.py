@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tariffconnect.core import versions
 from tariffconnect.core.errors import ApiError, error_object, invalid
 
 # Route names of earlier protocol generations, accepted on input.
@@ -89,12 +90,16 @@ def parse(body: bytes) -> FlowRequest:
 
 
 def for_client(
-    page: dict[str, Any], *, zero: bool, ended: bool, asked_route: str | None
+    page: dict[str, Any], *, release: str, ended: bool, asked_route: str | None
 ) -> dict[str, Any]:
-    """The page as a JSON API client expects it: in zero's route names for a zero session
-    (the summary as `summary_fixed_confirm` or `summary_tou_confirm`, with SAVE), and the end
-    as `session_complete` (`callback_uri` and `callback_url`) for a zero session or a client
-    that spoke an early route name."""
+    """The page as a JSON API client of the session's release expects it: for zero, in
+    zero's route names (the summary as `summary_fixed_confirm` or `summary_tou_confirm`, with
+    SAVE); for anode, with the top-level `type` its pages carry (the tariff type); and the
+    end as `session_complete` (`callback_uri` and `callback_url`) for a zero session or a
+    client that spoke an early route name."""
+    zero = release == versions.ZERO
+    if release == versions.ANODE:
+        page = {**page, "type": page["tariff_type"]}
     route = str(page.get("route"))
     if ended and (zero or asked_route in ROUTE_ALIASES):
         url = page["data"]["redirect_url"]

@@ -18,7 +18,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tariffconnect.connect.flow import runner
 from tariffconnect.connect.flow.protocol import FlowRequest, error_body, for_client, parse
-from tariffconnect.core import versions
 from tariffconnect.core.errors import ApiError
 from tariffconnect.runtime import Runtime, public_base_url, runtime_of
 
@@ -64,7 +63,7 @@ def _answer(
         answer = runner.submit(runtime.db, request, base_url=base_url)
         page = for_client(
             answer.page,
-            zero=answer.release == versions.ZERO,
+            release=answer.release,
             ended=answer.ended,
             asked_route=request.asked_route,
         )

@@ -340,3 +340,21 @@ def test_connect_token_and_sessions_paths_are_never_session_ids(client, tenant):
     assert response.headers["allow"] == "POST, GET"
     response = client.get("/connect/sessions", headers=tenant.test)
     assert_error(response, 405, "method_not_allowed", context="api.connect_session_create_token")
+
+
+def test_the_hosted_pages_complete_a_zero_token_without_a_location(client, tenant):
+    from tests.connect.web import follow, press, show
+    from tests.connect.web.test_flow import to_structure_page
+
+    token = create_token(client, tenant.test, location_reference_id="hosted-1")
+    page = to_structure_page(client, token)
+    page = follow(client, press(client, page, "Continue", choose="Fixed rate"))
+    page = follow(client, press(client, page, "Continue", fill={"Price per kWh": "24,5"}))
+    page = follow(client, press(client, page, "Continue", fill={"Tariff name": "Hosted"}))
+    page = follow(client, press(client, page, "Skip \u2013 until terminated"))
+    assert page.route == "tariff_summary"  # the hosted pages keep today's names
+    done = press(client, page, "Done")
+    assert done.headers["location"] == f"{CALLBACK}&fp_cot={token}"
+    out = exchange(client, tenant.test, token)
+    assert (out["location_reference_id"], out["tariff_available"]) == ("hosted-1", True)
+    assert show(client, token).route == "tariff_summary"

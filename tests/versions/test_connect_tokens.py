@@ -177,6 +177,7 @@ def test_a_token_without_a_location_creates_it_when_the_flow_completes(client, t
     summary = fixed_tariff_through(client, token)
     assert summary["route"] == "summary_fixed_confirm"
     assert summary["actions"][0] == "SAVE"
+    assert summary["data"]["cost"] == 0.25
     assert summary["direction"] == "IMPORT"
     out = exchange(client, tenant.test, token)
     assert out["location_id"].startswith("loc_")

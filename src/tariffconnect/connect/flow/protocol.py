@@ -108,10 +108,16 @@ def for_client(
     if not zero:
         return page
     if route == "tariff_summary":
-        structure = (page["data"].get("tariff") or {}).get("structure_type")
-        named = "summary_fixed_confirm" if structure == "FIXED" else "summary_tou_confirm"
+        data = page["data"]
+        structure = (data.get("tariff") or {}).get("structure_type")
         actions = ["SAVE", *(a for a in page["actions"] if a != "SAVE")]
-        return {**page, "route": named, "actions": actions}
+        if structure != "FIXED":
+            return {**page, "route": "summary_tou_confirm", "actions": actions}
+        # Zero's fixed summary names its one rate as `cost`.
+        today = (data.get("rates") or {}).get("today") or [{}]
+        cost = (today[0].get("tariff") or {}).get("cost")
+        data = {**data, "cost": cost}
+        return {**page, "route": "summary_fixed_confirm", "actions": actions, "data": data}
     return {**page, "route": ZERO_ROUTES.get(route, route)}
 
 

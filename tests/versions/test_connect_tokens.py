@@ -359,3 +359,17 @@ def test_the_hosted_pages_complete_a_zero_token_without_a_location(client, tenan
     out = exchange(client, tenant.test, token)
     assert (out["location_reference_id"], out["tariff_available"]) == ("hosted-1", True)
     assert show(client, token).route == "tariff_summary"
+
+
+def test_errors_name_the_page_as_the_client_named_it(client, tenant):
+    token = create_token(client, tenant.test, postal_address=LONDON)
+    submit(client, token, "session_restore")
+    submit(client, token, "provider_select", data={"provider": {"id": plain_provider()}})
+    page = submit(client, token, "tariff_structure_select", data={"options": ["MARKET"]})
+    assert page["route"] == "market_surcharge_capture"
+    bad = {"surcharge": {"fixed": 0, "percentage": "lots"}}
+    answer = submit(client, token, "market_surcharge_capture", data=bad, status=400)
+    assert (answer["code"], answer["context"]) == (
+        "surcharge_percentage_invalid",
+        "connect.market_surcharge_capture",
+    )

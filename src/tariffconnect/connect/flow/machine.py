@@ -51,7 +51,8 @@ class Answer:
 
 
 def advance(session: Session, request: FlowRequest, *, base_url: str = "") -> Answer:
-    """Apply one submit and answer the page to show next.
+    """Apply one submit and answer the page to show next (errors in the context of the route
+    as the client named it).
 
     `base_url` prefixes the provider logo URLs (empty: paths on this host).
     """
@@ -79,7 +80,7 @@ def _answer(
         page = _advance(session, connect_session, request, base_url)
     except ApiError as error:  # the flow's own checks, or a service's (address, schedule)
         # Answered in the context of the page answered, in the session's mode.
-        error.context = context_of(request.route)
+        error.context = context_of(request.asked_route or request.route)
         error.live_mode = connect_session.live_mode
         raise
     ended = page.get("route") == steps.END and bool((connect_session.flow or {}).get("ended"))

@@ -71,7 +71,7 @@ def _answer(
     except ApiError as error:
         return error.status, error_body(
             error,
-            route=request.route if request else None,
+            route=(request.asked_route or request.route) if request else None,
             connect_token=request.connect_token if request else None,
             request_id=request_id,
         )

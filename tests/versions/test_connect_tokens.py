@@ -373,3 +373,29 @@ def test_errors_name_the_page_as_the_client_named_it(client, tenant):
         "surcharge_percentage_invalid",
         "connect.market_surcharge_capture",
     )
+
+
+def test_zeros_contract_page_takes_the_start_date_too(client, tenant):
+    token = create_token(client, tenant.test, postal_address=LONDON)
+    submit(client, token, "session_restore")
+    submit(client, token, "provider_select", data={"provider": {"id": plain_provider()}})
+    submit(client, token, "tariff_structure_select", data={"options": ["FIXED"]})
+    submit(client, token, "rate_fixed_capture", data={"cost": 0.2})
+    submit(client, token, "tariff_name_capture", data={"tariff": {"name": "Dated"}})
+    bad = {"contract_start_date": "last spring", "contract_end_date": None}
+    answer = submit(client, token, "contract_term_capture", data=bad, status=400)
+    assert (answer["code"], answer["message"]) == (
+        "date_format_invalid",
+        "contract_start_date must be a date such as 2027-06-30.",
+    )
+    term = {"contract_start_date": "2025-06-15T00:00:00Z", "contract_end_date": None}
+    summary = submit(client, token, "contract_term_capture", data=term)
+    assert summary["route"] == "summary_fixed_confirm"
+    location_id = exchange(client, tenant.test, token)["location_id"]
+    [tariff] = client.get(
+        "/tariffs", params={"location_id": location_id}, headers=tenant.test
+    ).json()["data"]
+    assert (tariff["contract_start_date"], tariff["contract_end_date"]) == (
+        "2025-06-15T00:00:00Z",
+        None,
+    )

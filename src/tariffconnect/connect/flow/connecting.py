@@ -33,7 +33,9 @@ def _every_day(hours: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"months": ["All"], "days_and_hours": [{"days": ["All"], "hours": hours}]}]
 
 
-def _create_body(flow: Flow, contract_end: datetime | None) -> tuple[TariffCreate, str]:
+def _create_body(
+    flow: Flow, contract_end: datetime | None, contract_start: datetime | None
+) -> tuple[TariffCreate, str]:
     """The tariff to create from the customer's answers, and its connection type."""
     draft = flow.state.draft
     common: dict[str, Any] = {
@@ -42,6 +44,7 @@ def _create_body(flow: Flow, contract_end: datetime | None) -> tuple[TariffCreat
         "tariff_type": flow.tariff_type,
         "provider_id": draft.provider_id,
         "contract_end_date": contract_end,
+        "contract_start_date": contract_start,
     }
     if draft.library_tariff_id is not None:
         chosen = library.get(draft.library_tariff_id)
@@ -99,7 +102,9 @@ def _create_body(flow: Flow, contract_end: datetime | None) -> tuple[TariffCreat
     return body, "MANUAL"
 
 
-def connect(flow: Flow, *, contract_end: datetime | None) -> None:
+def connect(
+    flow: Flow, *, contract_end: datetime | None, contract_start: datetime | None = None
+) -> None:
     """Connect the captured tariff in place of the location's current one and complete the
     session. A tariff this same session connected before (then EDITed) is deleted rather than
     kept as REPLACED: the customer corrected their own answer, so one session leaves one
@@ -114,7 +119,7 @@ def connect(flow: Flow, *, contract_end: datetime | None) -> None:
         found = flow.db.get(Location, location_id)
         assert found is not None
         flow.location = found
-    body, connection_type = _create_body(flow, contract_end)
+    body, connection_type = _create_body(flow, contract_end, contract_start)
     created = tariffs.create(flow.db, scope=flow.scope, data=body, connection_type=connection_type)
     earlier = flow.state.tariff_id
     if earlier is not None:

@@ -356,8 +356,9 @@ def _render_contract(flow: Flow) -> dict[str, Any]:
 
 def _submit_contract(flow: Flow, data: dict[str, Any] | None) -> str:
     end = inputs.contract_end(data, now=flow.now)
+    start = inputs.contract_start(data)
     flow.state.draft.contract_end_date = None if end is None else end.isoformat()
-    connecting.connect(flow, contract_end=end)
+    connecting.connect(flow, contract_end=end, contract_start=start)
     return "tariff_summary"
 
 

@@ -20,6 +20,7 @@ from starlette.routing import Match
 from tariffconnect import __version__, hooks
 from tariffconnect.accounts.router import router as accounts_router
 from tariffconnect.audits.router import router as audits_router
+from tariffconnect.audits.router import zero_router as zero_audits_router
 from tariffconnect.config import Settings
 from tariffconnect.connect.flow.router import FlowHost
 from tariffconnect.connect.flow.router import build_router as build_flow_router
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         zero_prices_router,
         schedules_router,
         audits_router,
+        zero_audits_router,
         market_router,
         events_router,
         redelivery_router,

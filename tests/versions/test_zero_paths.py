@@ -279,8 +279,44 @@ def test_location_status(client, tenant, other_tenant):
         ("/tariffs/elements/{tariff_id}", "delete"),
         ("/tariffs/rates/{location_id}", "get"),
         ("/locations/{location_id}/status", "get"),
+        ("/tariffs/audit/{location_id}", "get"),
     ],
 )
 def test_zero_paths_are_in_the_schema_deprecated(client, path, method):
     spec = client.get("/openapi.json").json()["paths"]
     assert spec[path][method]["deprecated"] is True
+
+
+def test_zeros_audit_is_the_audit_in_zeros_names(client, tenant, other_tenant):
+    location_id = make_location(client, tenant.test, LONDON)
+    create_element(client, tenant, location_id)
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
+    start, end = f"{tomorrow}T00:00:00Z", f"{tomorrow}T06:00:00Z"
+    window = {"start_time": start, "end_time": end}
+    anode = client.post(f"/audits/{location_id}", json=window, headers=tenant.test).json()
+    path = f"/tariffs/audit/{location_id}"
+    response = client.get(path, params=window | {"direction": "IMPORT"}, headers=tenant.test)
+    assert response.status_code == 200, response.text
+    assert response.headers["flatpeak-version"] == versions.ZERO
+    zero = response.json()
+    expected = {k: v for k, v in anode.items() if k not in {"id", "time_created"}} | {
+        "object": "tariff_rate_audit",
+        "request": {"start_time": start, "end_time": end, "direction": "IMPORT"},
+        "carbon_sources": [],
+    }
+    expected["direction"] = expected.pop("tariff_direction")
+    assert {k: v for k, v in zero.items() if k not in {"id", "time_created"}} == expected
+    assert zero["id"].startswith("tra_")
+    context = "api.tariff_rate_audit"
+    assert_scoped(
+        client,
+        tenant,
+        other_tenant,
+        "GET",
+        f"{path}?end_time={end}",
+        not_found_code="location_not_found",
+        context=context,
+    )
+    assert_error(client.get(path, headers=tenant.test), 400, "end_time_missing", context=context)
+    later = client.get(path, params=window, headers=tenant.test | ANODE)
+    assert_error(later, 404, "route_not_found", context=context)

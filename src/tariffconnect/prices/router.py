@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import Query, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from tariffconnect.auth.context import Api
 from tariffconnect.auth.routing import api_router, reads_only
 from tariffconnect.core import versions
-from tariffconnect.core.errors import invalid
 from tariffconnect.core.timeutil import utcnow
+from tariffconnect.core.windows import QueryTime, query_time, required_query_time
 from tariffconnect.locations.schemas import LocationStatusOut
 from tariffconnect.prices import service, zero
 from tariffconnect.prices.schemas import PriceOut, PriceRequest, PriceWindow, TariffRateOut
@@ -64,28 +63,6 @@ def retrieve_for_location(api: Api, location_id: str, body: PriceWindow) -> Resp
 
 zero_router = api_router(tags=["Prices"])
 versions.only_in(versions.ZERO, names=["tariff_rate_retrieve", "location_status_retrieve"])
-TimeQuery = Annotated[
-    str | None,
-    Query(
-        max_length=64,
-        description="RFC 3339 with an offset (a `+` sent unencoded, read as a space, is "
-        "understood).",
-        examples=["2024-02-01T00:00:00Z"],
-    ),
-]
-
-
-def _moment(value: str | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    text = value.strip().replace(" ", "+").replace("Z", "+00:00").replace("z", "+00:00")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise invalid(f"{field}_invalid", f"{field} must be RFC 3339 with an offset.") from None
-    if moment.tzinfo is None:
-        raise invalid(f"{field}_invalid", f"{field} must have an offset, such as Z.")
-    return moment
 
 
 @zero_router.get(
@@ -101,18 +78,17 @@ def _moment(value: str | None, field: str) -> datetime | None:
 def tariff_rates(
     api: Api,
     location_id: str,
-    end_time: TimeQuery = None,
-    start_time: TimeQuery = None,
+    end_time: QueryTime = None,
+    start_time: QueryTime = None,
     direction: Literal["IMPORT", "EXPORT"] = "IMPORT",
     include_tariff: bool = True,
     include_carbon: bool = False,
 ) -> TariffRateOut:
     """The location's rates per kWh over a window, split where the rate changes."""
-    end = _moment(end_time, "end_time")
-    if end is None:
-        raise invalid("end_time_missing", "end_time is required.")
     window = PriceWindow(
-        start_time=_moment(start_time, "start_time"), end_time=end, tariff_direction=direction
+        start_time=query_time(start_time, "start_time"),
+        end_time=required_query_time(end_time, "end_time"),
+        tariff_direction=direction,
     )
     out = zero.tariff_rate(
         api.db,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from sqlalchemy import Engine, event
 
 ERROR_KEYS = {
     "object",
@@ -48,3 +52,21 @@ def assert_scoped(
     for headers in (other.test, other.live, owner.live):
         response = client.request(method, path, json=json, headers=headers)
         assert_error(response, 404, not_found_code, context=context)
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL `engine` sends while the block runs, without the key cache's read of
+    `account_changes`: it comes at most every 0.5 s (accounts/keycache.py), so whether a
+    given request makes it depends on the clock, not on the code under test."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "account_changes" not in statement:
+            sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

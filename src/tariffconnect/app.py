@@ -11,14 +11,16 @@ from contextlib import asynccontextmanager
 from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from tariffconnect import __version__, hooks
 from tariffconnect.accounts.router import router as accounts_router
 from tariffconnect.audits.router import router as audits_router
+from tariffconnect.audits.router import zero_router as zero_audits_router
 from tariffconnect.config import Settings
 from tariffconnect.connect.flow.router import FlowHost
 from tariffconnect.connect.flow.router import build_router as build_flow_router
@@ -35,6 +37,7 @@ from tariffconnect.core.errors import (
 )
 from tariffconnect.core.middleware import RequestGuard
 from tariffconnect.core.ratelimit import RateLimitGuard, RateLimits
+from tariffconnect.core.versions import ReleaseMiddleware
 from tariffconnect.costs.router import router as costs_router
 from tariffconnect.customers.router import router as customers_router
 from tariffconnect.db import Database
@@ -45,10 +48,12 @@ from tariffconnect.locations.router import router as locations_router
 from tariffconnect.market.router import router as market_router
 from tariffconnect.meters.router import router as meters_router
 from tariffconnect.prices.router import router as prices_router
+from tariffconnect.prices.router import zero_router as zero_prices_router
 from tariffconnect.providers import catalogue
 from tariffconnect.providers.router import router as providers_router
 from tariffconnect.runtime import Runtime
 from tariffconnect.schedules.router import router as schedules_router
+from tariffconnect.tariffs.elements import router as tariff_elements_router
 from tariffconnect.tariffs.router import router as tariffs_router
 from tariffconnect.webhooks.router import public as jwks_router
 from tariffconnect.webhooks.router import redelivery as redelivery_router
@@ -122,6 +127,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         )
     app.state.rate_limits = rate_limits = RateLimits(settings)
     app.add_middleware(RateLimitGuard, limits=rate_limits)
+    app.add_middleware(ReleaseMiddleware)
     app.add_middleware(
         RequestGuard,
         max_body_bytes=settings.max_body_bytes,
@@ -137,12 +143,15 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         build_flow_router(settings.connect_flow_path),
         web_router,
         connect_router,
+        tariff_elements_router,
         tariffs_router,
         prices_router,
+        zero_prices_router,
         schedules_router,
         audits_router,
         meters_router,
         costs_router,
+        zero_audits_router,
         market_router,
         events_router,
         redelivery_router,
@@ -151,6 +160,31 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     ):
         app.include_router(router)
     return app
+
+
+def _method_not_allowed(app: FastAPI, request: Request) -> ApiError:
+    """405 naming every operation of the path asked for, with all their methods in `Allow`.
+
+    Starlette reports only the first route whose path matched; a path served by several routes
+    (GET and PATCH /connect/{id}) is described whole, so the caller learns what it can do.
+    """
+    operations: list[tuple[str, str]] = []
+    path = request.url.path
+    for route in iter_route_contexts(app.router.routes):
+        if route.matches(request.scope)[0] is Match.PARTIAL:
+            operations += [(method, str(route.name)) for method in sorted(route.methods or ())]
+            path = str(route.path_format)
+    if not operations:
+        code, message = _HTTP_CODES[405]
+        return ApiError(405, code, message)
+    named = ", ".join(f"{method} ({name})" for method, name in operations)
+    allow = ", ".join(dict.fromkeys(method for method, _ in operations))
+    return ApiError(
+        405,
+        "method_not_allowed",
+        f"{request.method} is not allowed on {path}; it answers {named}.",
+        headers={"Allow": allow},
+    )
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -169,6 +203,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 405:
+            return error_response(request.scope, _method_not_allowed(app, request))
         code, message = _HTTP_CODES.get(exc.status_code, (f"http_{exc.status_code}", exc.detail))
         error = ApiError(exc.status_code, code, str(message), headers=exc.headers)
         return error_response(request.scope, error)

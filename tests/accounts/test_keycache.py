@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
-from sqlalchemy import Engine, event, update
+from sqlalchemy import update
 
 from tariffconnect.accounts import keycache
 from tariffconnect.accounts import service as accounts
@@ -20,22 +18,7 @@ from tariffconnect.db import Database
 from tariffconnect.db.migrate import upgrade
 from tests.conftest import TEST_DATABASE_URL, basic, make_tenant
 from tests.e2e.server import Server, fresh_database_url
-from tests.helpers import assert_error
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL the engine sends while the block runs."""
-    sent: list[str] = []
-
-    def record(_conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
-        sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.helpers import assert_error, statements
 
 
 class Clock:

@@ -3,13 +3,13 @@
 import re
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from tariffconnect.devices.models import Device, device_locations
 from tariffconnect.events.models import Event
 from tariffconnect.locations.models import Location
 from tests.factories import make_location
-from tests.helpers import assert_error, assert_scoped
+from tests.helpers import assert_error, assert_scoped, statements
 
 ID = re.compile(r"dev_[0-9a-f]{24}")
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -228,16 +228,8 @@ def test_list_loads_locations_in_one_query(client, tenant, database):
     """The statements a list runs do not grow with the number of devices (no N+1)."""
 
     def statements_for_list():
-        seen = []
-
-        def count(*_args):
-            seen.append(1)
-
-        event.listen(database.engine, "before_cursor_execute", count)
-        try:
+        with statements(database.engine) as seen:
             response = client.get("/devices", headers=tenant.test)
-        finally:
-            event.remove(database.engine, "before_cursor_execute", count)
         assert response.status_code == 200
         return len(seen), response.json()["data"]
 

@@ -24,6 +24,8 @@ NOT_CONNECTED = {
 }
 NO_MARKET = {"import": None, "export": None}
 LONDON = {"city": "London", "country_code": "GB"}
+# The tz database's point for Europe/London, which an address in London gets.
+LONDON_POINT = {"lat": 51.5083, "lng": -0.1253}
 
 
 def address(**fields: Any) -> dict[str, Any]:
@@ -44,6 +46,7 @@ def assert_location(
     devices: list[str] | None = None,
     live_mode: bool = False,
     market_sources: dict[str, str | None] | None = None,
+    geo_location: dict[str, float] | None = None,
 ) -> None:
     """`body` is exactly this location (the id and creation time only checked by shape)."""
     assert LOCATION_ID.fullmatch(body.get("id", "")), body
@@ -55,6 +58,8 @@ def assert_location(
         "reference_id": reference_id,
         "customer_id": customer_id,
         "postal_address": postal_address,
+        "postal_address_verified": False,
+        "geo_location": geo_location,
         "timezone": timezone,
         "currency_code": currency_code,
         "market_sources": market_sources or NO_MARKET,

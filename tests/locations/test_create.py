@@ -10,6 +10,7 @@ from tariffconnect.market import sources
 from tests.helpers import assert_error, assert_scoped
 from tests.locations.support import (
     LONDON,
+    LONDON_POINT,
     address,
     assert_location,
     count_rows,
@@ -47,6 +48,7 @@ def test_minimal_address(client, tenant):
         postal_address=address(city="London", country_code="GB"),
         timezone="Europe/London",
         currency_code="GBP",
+        geo_location=LONDON_POINT,
     )
 
 

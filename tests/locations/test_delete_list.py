@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from tariffconnect.connect.models import ConnectSession
 from tariffconnect.devices.models import Device
-from tests.helpers import assert_error, assert_scoped
+from tests.helpers import assert_error, assert_scoped, statements
 from tests.locations.support import (
     add_connect_session,
     add_device,
@@ -161,19 +160,10 @@ def test_list_loads_devices_without_a_query_per_location(client, database, tenan
     headers = tenant.test
 
     def statements_for_page() -> int:
-        count = 0
-
-        def counter(*_args):
-            nonlocal count
-            count += 1
-
-        event.listen(database.engine, "before_cursor_execute", counter)
-        try:
+        with statements(database.engine) as seen:
             response = client.get("/locations", headers=headers)
-        finally:
-            event.remove(database.engine, "before_cursor_execute", counter)
         assert response.status_code == 200
-        return count
+        return len(seen)
 
     location = create_location(client, headers)
     add_device(database, tenant.account_id, location["id"])

@@ -105,6 +105,7 @@ def test_update_replaces_the_address_as_a_whole_and_derives_again(client, databa
         postal_address=address(city="Phoenix", state="AZ", country_code="US"),
         timezone="America/Phoenix",
         currency_code="USD",
+        geo_location={"lat": 33.4483, "lng": -112.0733},
     )
     assert response.json()["id"] == location["id"]
     assert client.get(f"/locations/{location['id']}", headers=headers).json() == response.json()

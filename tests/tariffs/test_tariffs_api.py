@@ -48,6 +48,7 @@ def test_create_returns_the_exact_shape(client, tenant, location):
         "tariff_direction": "IMPORT",
         "tariff_type": "COMMODITY",
         "connection_type": "MANUAL",
+        "is_linked": False,
         "status": "CONNECTED",
         "display_name": "Go",
         "provider_id": None,

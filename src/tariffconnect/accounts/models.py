@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tariffconnect.core import versions
 from tariffconnect.db.base import ID_LENGTH, Base, id_column
 
 
@@ -16,6 +17,10 @@ class Account(Base):
     id: Mapped[str] = id_column()
     name: Mapped[str] = mapped_column(String(200))
     time_created: Mapped[datetime]
+    # The release (`Flatpeak-Version`) a request answers in when it names none.
+    flatpeak_version: Mapped[str] = mapped_column(
+        String(32), default=versions.DEFAULT, server_default=versions.DEFAULT
+    )
 
 
 class ApiKey(Base):

@@ -11,6 +11,7 @@ from tariffconnect.accounts import service, tokens
 from tariffconnect.accounts.schemas import AccountOut, AuthToken
 from tariffconnect.auth.context import Api, basic_auth
 from tariffconnect.auth.routing import api_router
+from tariffconnect.core import versions
 from tariffconnect.core.timeutil import format_utc
 from tariffconnect.runtime import runtime_of
 
@@ -28,6 +29,9 @@ def login(
         key = service.authenticate_key(
             db, account_id=credentials.username, secret=credentials.password
         )
+        default_version = service.default_version(db, account_id=key.account_id)
+    release = getattr(request.state, versions.REQUESTED, None) or default_version
+    setattr(request.state, versions.ANSWERING, release)
     token = tokens.mint(
         secret=settings.signing_secret,
         issuer=settings.token_issuer,
@@ -35,6 +39,7 @@ def login(
         account_id=key.account_id,
         live_mode=key.live_mode,
         key_id=key.id,
+        flatpeak_version=default_version,
     )
     return AuthToken(
         bearer_token=token, expires_in=settings.token_ttl_seconds, live_mode=key.live_mode

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from tariffconnect.accounts.keycache import KeyState, changed, key_states
 from tariffconnect.accounts.models import Account, ApiKey
 from tariffconnect.accounts.tokens import TokenClaims
-from tariffconnect.core.errors import ApiError, not_found, unauthorized
+from tariffconnect.core import versions
+from tariffconnect.core.errors import ApiError, invalid, not_found, unauthorized
 from tariffconnect.core.ids import new_id
 from tariffconnect.core.timeutil import utcnow
 
@@ -43,12 +44,36 @@ def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+_VERSION = select(Account.flatpeak_version).where(Account.id == bindparam("account_id"))
+
+
 def create(session: Session, *, name: str) -> Account:
-    """Create an account."""
-    account = Account(id=new_id("acc"), name=name, time_created=utcnow())
+    """Create an account; its requests answer in the newest release (busbar) by default."""
+    account = Account(
+        id=new_id("acc"), name=name, time_created=utcnow(), flatpeak_version=versions.DEFAULT
+    )
     session.add(account)
     session.flush()
     return account
+
+
+def default_version(session: Session, *, account_id: str) -> str:
+    """The release the account's requests answer in when they name none."""
+    found = session.connection().execute(_VERSION, {"account_id": account_id}).scalar()
+    return str(found) if found else versions.DEFAULT
+
+
+def set_version(session: Session, *, account_id: str, version: str) -> None:
+    """Change the account's default release (bearer tokens minted from now on carry it)."""
+    if not versions.is_known(version):
+        raise invalid(
+            "version_invalid",
+            f"{version!r} is not a known release; use one of {', '.join(versions.RELEASES)}.",
+        )
+    account = session.get(Account, account_id)
+    if account is None:
+        raise not_found("account_not_found", f"No account {account_id}.")
+    account.flatpeak_version = version
 
 
 def first(session: Session, *, name: str | None = None) -> Account | None:

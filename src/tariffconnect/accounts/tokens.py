@@ -20,13 +20,22 @@ class TokenClaims:
     account_id: str
     live_mode: bool
     key_id: str
+    # The account's default release when the token was minted; None in tokens from before.
+    flatpeak_version: str | None = None
 
 
 def mint(
-    *, secret: bytes, issuer: str, ttl_seconds: int, account_id: str, live_mode: bool, key_id: str
+    *,
+    secret: bytes,
+    issuer: str,
+    ttl_seconds: int,
+    account_id: str,
+    live_mode: bool,
+    key_id: str,
+    flatpeak_version: str | None = None,
 ) -> str:
     now = int(utcnow().timestamp())
-    payload = {
+    payload: dict[str, object] = {
         "sub": account_id,
         "account_id": account_id,
         "live_mode": live_mode,
@@ -36,6 +45,8 @@ def mint(
         "exp": now + ttl_seconds,
         "iss": issuer,
     }
+    if flatpeak_version is not None:
+        payload["flatpeak_version"] = flatpeak_version
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
 
 
@@ -78,7 +89,13 @@ def _verified(token: str, secret: bytes, issuer: str) -> tuple[TokenClaims, int,
         and isinstance(key_id, str)
     ):
         raise _invalid()
-    claims = TokenClaims(account_id=account_id, live_mode=live_mode, key_id=key_id)
+    version = payload.get("flatpeak_version")
+    claims = TokenClaims(
+        account_id=account_id,
+        live_mode=live_mode,
+        key_id=key_id,
+        flatpeak_version=version if isinstance(version, str) else None,
+    )
     return claims, int(payload["iat"]), int(payload["exp"])
 
 

@@ -72,3 +72,21 @@ class AuditOut(BaseModel):
     data: list[AuditInterval]
     time_created: str
     account_id: str
+
+
+class ZeroAuditEcho(AuditEcho):
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    tariff_direction: Direction = Field(serialization_alias="direction")
+
+
+class ZeroAuditOut(AuditOut):
+    """Zero's `tariff_rate_audit` (GET /tariffs/audit/{location_id}): the audit in zero's
+    names, with `carbon_sources` (none: TariffConnect has no carbon data)."""
+
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    object: str = "tariff_rate_audit"
+    tariff_direction: Direction = Field(serialization_alias="direction")
+    request: ZeroAuditEcho
+    carbon_sources: list[str] = Field(default_factory=list)

@@ -24,7 +24,7 @@ from tariffconnect.accounts import service as accounts
 from tariffconnect.accounts import tokens
 from tariffconnect.accounts.keycache import KeyState
 from tariffconnect.accounts.tokens import TokenClaims
-from tariffconnect.core import idempotency
+from tariffconnect.core import idempotency, versions
 from tariffconnect.core.errors import unauthorized
 from tariffconnect.core.scoping import Scope
 from tariffconnect.runtime import Runtime, runtime_of
@@ -148,6 +148,7 @@ async def api_context(
     claims: Annotated[TokenClaims, Depends(bearer_auth)],
     fingerprint: Annotated[str | None, Depends(idempotency.request_fingerprint)],
 ) -> ApiContext:
+    _answer_in_release(request, claims)
     return ApiContext(
         scope=Scope(account_id=claims.account_id, live_mode=claims.live_mode),
         runtime=runtime_of(request),
@@ -155,6 +156,20 @@ async def api_context(
         idempotency_key=request.headers.get(idempotency.HEADER),
         fingerprint=fingerprint,
     )
+
+
+def _answer_in_release(request: Request, claims: TokenClaims) -> None:
+    """Decide the release that answers (the header's, else the account's default) and note it
+    for versions.ReleaseMiddleware, which names it and rewrites the answer into its fields."""
+    route = request.scope.get("route")
+    release = versions.answering(
+        operation=str(getattr(route, "name", "")),
+        method=request.method,
+        path=str(getattr(route, "path_format", request.url.path)),
+        requested=getattr(request.state, versions.REQUESTED, None),
+        default=claims.flatpeak_version,
+    )
+    setattr(request.state, versions.ANSWERING, release)
 
 
 # Handlers taking `Api` run inside `ApiContext.transaction()`: auth.routing.ApiRoute sees to it.

@@ -11,6 +11,7 @@ from tariffconnect.accounts import service as accounts
 from tariffconnect.cli.database import open_database
 from tariffconnect.cli.options import AccountId, AsJson, Mode, fail, live_mode
 from tariffconnect.config import Settings
+from tariffconnect.core import versions
 from tariffconnect.core.errors import ApiError
 
 app = typer.Typer()
@@ -38,6 +39,26 @@ def account_create(
     typer.echo(f"test API key: {test.secret}")
     typer.echo(f"live API key: {live.secret}")
     typer.echo("Keys are shown only now; they are stored as hashes.")
+
+
+@account_app.command("set-version")
+def account_set_version(
+    account_id: Annotated[str, typer.Argument(metavar="ACC", help="Account id (acc_…).")],
+    version: Annotated[
+        str,
+        typer.Argument(metavar="VERSION", help=f"A release: {', '.join(versions.RELEASES)}."),
+    ],
+) -> None:
+    """Set the release (Flatpeak-Version) the account's requests answer in by default.
+
+    Bearer tokens minted from now on carry it; a request's Flatpeak-Version header still wins.
+    """
+    try:
+        with open_database(Settings()) as db, db.transaction() as session:
+            accounts.set_version(session, account_id=account_id, version=version)
+    except ApiError as error:
+        raise fail(error.message) from None
+    typer.echo(f"{account_id} now answers in {version} by default")
 
 
 @key_app.command("create")

@@ -1,12 +1,16 @@
-"""Wire models for Connect sessions, exactly the seed contract (POST /connect)."""
+"""Wire models for Connect sessions: the seed contract (POST /connect, busbar), and the
+Connect tokens of zero (`/connect/tariff/token`), anode (`/connect/token`) and busbar's earlier
+`/connect/sessions`."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
 
 from tariffconnect.core.urls import MAX_LENGTH, validate_redirect_url
+from tariffconnect.core.wire import Text
+from tariffconnect.locations.schemas import PostalAddressIn
 
 RedirectUrl = Annotated[str, Field(max_length=MAX_LENGTH), AfterValidator(validate_redirect_url)]
 
@@ -15,18 +19,33 @@ CONNECT_URL_DOC = (
     "or a deep link into your app."
 )
 CALLBACK_URL_DOC = "Where the customer goes when they complete or leave Connect."
+# Flatpeak's zero release named them connect_web_uri and callback_uri: both are accepted.
+CONNECT_URL_NAMES = AliasChoices("connect_url", "connect_web_uri")
+CALLBACK_URL_NAMES = AliasChoices("callback_url", "callback_uri")
+ConnectUrl = Annotated[
+    RedirectUrl,
+    Field(
+        description=CONNECT_URL_DOC,
+        examples=["myapp://nova/flatpeak/connect"],
+        validation_alias=CONNECT_URL_NAMES,
+    ),
+]
+CallbackUrl = Annotated[
+    RedirectUrl,
+    Field(
+        description=CALLBACK_URL_DOC,
+        examples=["myapp://nova/flatpeak/complete"],
+        validation_alias=CALLBACK_URL_NAMES,
+    ),
+]
 
 
 class ConnectSessionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     location_id: str = Field(examples=["loc_641b90b758fb8e6293716e40"])
-    connect_url: RedirectUrl = Field(
-        description=CONNECT_URL_DOC, examples=["myapp://nova/flatpeak/connect"]
-    )
-    callback_url: RedirectUrl = Field(
-        description=CALLBACK_URL_DOC, examples=["myapp://nova/flatpeak/complete"]
-    )
+    connect_url: ConnectUrl
+    callback_url: CallbackUrl
     device_id: str | None = Field(default=None, examples=["dev_63a6087272941ef077a8fd3e"])
     provider_id: str | None = Field(default=None, examples=["prv_6a2be12ecf43cb7e3d6cefcd"])
 
@@ -37,15 +56,21 @@ class ConnectSessionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     location_id: str | None = None
-    connect_url: RedirectUrl | None = Field(default=None, description=CONNECT_URL_DOC)
-    callback_url: RedirectUrl | None = Field(default=None, description=CALLBACK_URL_DOC)
+    connect_url: RedirectUrl | None = Field(
+        default=None, description=CONNECT_URL_DOC, validation_alias=CONNECT_URL_NAMES
+    )
+    callback_url: RedirectUrl | None = Field(
+        default=None, description=CALLBACK_URL_DOC, validation_alias=CALLBACK_URL_NAMES
+    )
     device_id: str | None = None
     provider_id: str | None = None
 
 
 class ConnectSessionOut(BaseModel):
     id: str = Field(examples=["cot_6587fa4362341be5b524de3b"])
-    location_id: str
+    location_id: str | None = Field(
+        description="Null until a session created without a location completes."
+    )
     object: str = "connect_session"
     live_mode: bool
     data_available: bool = Field(description="True when the location has a connected tariff.")
@@ -56,3 +81,83 @@ class ConnectSessionOut(BaseModel):
     connect_url: str
     callback_url: str
     status: str = Field(description="CREATED, IN_PROGRESS, COMPLETED or EXPIRED.")
+
+
+class TokenActions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    disconnect_tariff: bool = Field(
+        default=False,
+        description="Disconnect the location's tariff at the first Connect request, no page shown.",
+    )
+    edit_tariff: bool = Field(
+        default=False, description="Start at provider selection, not at the tariff's summary."
+    )
+
+
+class RouteOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    advanced_tariff_capture: bool = False
+    tariff_name_capture: bool | None = Field(
+        default=None, description="False skips the tariff name page (shown by default)."
+    )
+    contract_term_capture: bool | None = Field(
+        default=None, description="False skips the contract term page (shown by default)."
+    )
+
+
+class ConnectTokenCreate(BaseModel):
+    """A Connect token (zero and anode), or a session of busbar's earlier `/connect/sessions`.
+
+    Without `location_id` the session creates the location (and, with `customer_reference_id`,
+    the customer) from the address captured in the flow, when the flow completes.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: str | None = Field(default=None, max_length=64)
+    customer_reference_id: Text | None = Field(default=None, max_length=255)
+    location_id: str | None = Field(default=None, max_length=64)
+    location_reference_id: Text | None = Field(default=None, max_length=255)
+    tariff_direction: Literal["IMPORT", "EXPORT", "LOCAL"] = Field(
+        default="IMPORT", validation_alias=AliasChoices("tariff_direction", "direction")
+    )
+    tariff_type: Literal["COMMODITY", "NON_COMMODITY"] = Field(
+        default="COMMODITY", validation_alias=AliasChoices("tariff_type", "type")
+    )
+    connect_url: ConnectUrl
+    callback_url: CallbackUrl
+    tariff_id: str | None = Field(default=None, max_length=64)
+    device_id: str | None = Field(default=None, max_length=64)
+    provider_id: str | None = Field(default=None, max_length=64)
+    actions: TokenActions | None = None
+    route_options: RouteOptions | None = None
+    postal_address: PostalAddressIn | None = Field(
+        default=None,
+        description="Prefills the address of a new location; with city and country_code given "
+        "the address page is skipped.",
+    )
+    postal_address_type: Literal["RESIDENTIAL", "COMMERCIAL"] | None = None
+
+
+class ConnectTokenOut(BaseModel):
+    connect_token: str = Field(examples=["cot_6587fa4362341be5b524de3b"])
+    expires_in: int = Field(examples=[86400], description="Seconds until the token expires.")
+    live_mode: bool
+
+
+class ConnectTokenExchangeOut(BaseModel):
+    """What a Connect token became: its location once the flow completed."""
+
+    id: str = Field(examples=["cot_6587fa4362341be5b524de3b"])
+    object: str = "connect_token"
+    live_mode: bool
+    customer_id: str | None
+    customer_reference_id: str | None
+    location_id: str | None = Field(description="Null until the flow completes.")
+    location_reference_id: str | None
+    tariff_available: bool = Field(description="True once the location's tariff has prices.")
+    status: str = Field(description="CREATED, IN_PROGRESS, COMPLETED or EXPIRED.")
+    time_created: str
+    time_expiry: str

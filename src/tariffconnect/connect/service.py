@@ -6,6 +6,7 @@ EXPIRED is derived from time_expiry when read (`status_of`).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -94,13 +95,17 @@ def complete(session: Session, *, connect_session: ConnectSession, now: datetime
 
 
 def data_available(session: Session, connect_session: ConnectSession) -> bool:
-    """True when prices of the session's element (the location's connected commodity import
-    tariff) exist now: at once for a fixed schedule, for a market tariff once its source has
-    published prices or a forecast covers this moment. Derived on every read, never stale."""
+    """True when prices of the session's element (the location's connected tariff of the
+    session's type and direction) exist now: at once for a fixed schedule, for a market
+    tariff once its source has published prices or a forecast covers this moment. Derived on
+    every read, never stale."""
+    if connect_session.location_id is None:
+        return False
+    element = (connect_session.tariff_type, connect_session.tariff_direction)
     connected = [
         tariff
         for tariff in tariffs.connected(session, location_ids=[connect_session.location_id])
-        if (tariff.tariff_type, tariff.tariff_direction) == ("COMMODITY", "IMPORT")
+        if (tariff.tariff_type, tariff.tariff_direction) == element
     ]
     if not connected:
         return False
@@ -131,27 +136,35 @@ def create(
     session: Session, *, scope: Scope, data: ConnectSessionCreate, ttl_seconds: int
 ) -> ConnectSessionOut:
     """Create a session for one of the caller's locations and record `connect_session.create`."""
-    _check_references(session, scope, data.model_dump(include=REFERENCES))
+    check_references(session, scope, data.model_dump(include=REFERENCES))
+    created = add(
+        session,
+        scope=scope,
+        ttl_seconds=ttl_seconds,
+        **data.model_dump(include=REFERENCES | {"connect_url", "callback_url"}),
+    )
+    return render(session, created)
+
+
+def add(session: Session, *, scope: Scope, ttl_seconds: int, **fields: Any) -> ConnectSession:
+    """Store a new session (CREATED, expiring in `ttl_seconds`) with `fields`, and record
+    `connect_session.create`; the caller checked what the fields name."""
     now = utcnow()
     connect_session = ConnectSession(
         id=new_id("cot"),
         account_id=scope.account_id,
         live_mode=scope.live_mode,
         time_created=now,
-        location_id=data.location_id,
-        device_id=data.device_id,
-        provider_id=data.provider_id,
-        connect_url=data.connect_url,
-        callback_url=data.callback_url,
         status=CREATED,
         time_expiry=now + timedelta(seconds=ttl_seconds),
         time_completed=None,
+        **fields,
     )
     session.add(connect_session)
     session.flush()
     out = render(session, connect_session)
     events.record(session, scope=scope, type="connect_session.create", object_id=out.id, data=out)
-    return out
+    return connect_session
 
 
 def update(
@@ -168,7 +181,7 @@ def update(
     for field in ("location_id", "connect_url", "callback_url"):
         if field in changes and changes[field] is None:
             raise invalid(f"{field}_invalid", f"{field} cannot be null.")
-    _check_references(session, scope, {k: v for k, v in changes.items() if k in REFERENCES})
+    check_references(session, scope, {k: v for k, v in changes.items() if k in REFERENCES})
     for field, value in changes.items():
         setattr(connect_session, field, value)
     session.flush()
@@ -177,7 +190,7 @@ def update(
     return out
 
 
-def _check_references(
+def check_references(
     session: Session,
     scope: Scope,
     changes: dict[str, str | None],

@@ -12,6 +12,8 @@ import secrets
 import threading
 import time
 
+from starlette.convertors import Convertor, register_url_convertor
+
 ID_PATTERN = r"^[a-z]+_[0-9a-f]{24}$"
 _ID_RE = re.compile(r"([a-z]+)_([0-9a-f]{24})")
 _RANDOM_BITS = 48
@@ -43,3 +45,25 @@ def is_valid_id(value: str, prefix: str | None = None) -> bool:
     if match is None:
         return False
     return prefix is None or match.group(1) == prefix
+
+
+class _PrefixConvertor(Convertor[str]):
+    """A path segment that starts `<prefix>_` (the subclass sets `regex`): what an
+    `{name:<prefix>}` path parameter matches, so `/connect/token` is never read as the
+    session id `token`."""
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+def id_path(name: str, prefix: str) -> str:
+    """`/{name:<prefix>}`, a path segment matching only ids with this prefix."""
+
+    class Prefixed(_PrefixConvertor):
+        regex = f"{prefix}_[^/]*"
+
+    register_url_convertor(prefix, Prefixed())
+    return f"/{{{name}:{prefix}}}"

@@ -12,9 +12,11 @@ from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tariffconnect.core import versions
 from tariffconnect.core.errors import ApiError, error_response
 
 log = logging.getLogger("tariffconnect.request")
+RELEASE_HEADER = versions.HEADER.lower().encode()
 # Request headers beyond these are refused (431) before any handler or dependency reads them.
 # (The HTTP server has parsed them by then; a proxy in front bounds that: docs/operations.md.)
 MAX_HEADER_FIELDS = 100
@@ -55,7 +57,11 @@ class RequestGuard:
                 return  # the guard already answered; whatever the app says now is dropped
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = [*message.get("headers", []), request_id_header]
+                headers = [*message.get("headers", []), request_id_header]
+                if not any(name.lower() == RELEASE_HEADER for name, _ in headers):
+                    # The guard's own answer (413, 500): it too names its release.
+                    headers.append((RELEASE_HEADER, versions.of_scope(scope).encode()))
+                message["headers"] = headers
             await send(message)
 
         async def answer(error: ApiError) -> None:

@@ -4,8 +4,10 @@ request gets the same codes from both; and how their datetimes are written."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
+from typing import Annotated
 
 import orjson
+from fastapi import Query
 
 from tariffconnect.core.errors import invalid
 
@@ -30,3 +32,37 @@ def wire_time(moment: datetime, offset: tzinfo) -> str:
     """`moment` as a time on the wire: RFC 3339 in the request's `offset`, as JSON_OPTIONS
     writes it (for answers built as models rather than dumped by orjson)."""
     return orjson.dumps(moment.astimezone(offset), option=JSON_OPTIONS)[1:-1].decode()
+
+
+# A time in a query string (zero's GET operations): RFC 3339 with an offset.
+QueryTime = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="RFC 3339 with an offset (a `+` sent unencoded, read as a space, is "
+        "understood).",
+        examples=["2024-02-01T00:00:00Z"],
+    ),
+]
+
+
+def query_time(value: str | None, field: str) -> datetime | None:
+    """A QueryTime as a datetime, None when not given; 400 `<field>_invalid` otherwise."""
+    if value is None:
+        return None
+    text = value.strip().replace(" ", "+").replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise invalid(f"{field}_invalid", f"{field} must be RFC 3339 with an offset.") from None
+    if moment.tzinfo is None:
+        raise invalid(f"{field}_invalid", f"{field} must have an offset, such as Z.")
+    return moment
+
+
+def required_query_time(value: str | None, field: str) -> datetime:
+    """query_time, 400 `<field>_missing` when not given."""
+    moment = query_time(value, field)
+    if moment is None:
+        raise invalid(f"{field}_missing", f"{field} is required.")
+    return moment

@@ -76,6 +76,11 @@ class PostalAddressOut(BaseModel):
     country_code: str = Field(examples=["GB"])
 
 
+class GeoLocation(BaseModel):
+    lat: float = Field(examples=[51.5083])
+    lng: float = Field(examples=[-0.1253])
+
+
 class TariffStatus(BaseModel):
     commodity_import: TariffState = "NOT_CONNECTED"
     commodity_export: TariffState = "NOT_CONNECTED"
@@ -99,6 +104,14 @@ class LocationOut(BaseModel):
     reference_id: str | None
     customer_id: str | None
     postal_address: PostalAddressOut
+    postal_address_verified: bool = Field(
+        description="False: the address is checked (country, state, time zone) but no outside "
+        "service confirms that it exists."
+    )
+    geo_location: GeoLocation | None = Field(
+        description="Where the shipped data can tell (an address in its time zone's principal "
+        "city); else null."
+    )
     timezone: str = Field(description="IANA zone derived from the address.")
     currency_code: str = Field(description="ISO 4217, derived from the address.")
     market_sources: MarketSources = Field(
@@ -108,9 +121,71 @@ class LocationOut(BaseModel):
         )
     )
     tariff_status: TariffStatus
-    tariff_elements: list[dict[str, Any]] = Field(
-        description="The tariffs connected at this location."
+    tariff_elements: list[dict[str, Any] | str] = Field(
+        description="The tariffs connected at this location: objects in busbar, their ids in "
+        "earlier releases (Flatpeak-Version)."
     )
     devices: list[str] = Field(description="Ids of the devices at this location.")
     time_created: str
     account_id: str
+
+
+class ProviderSummary(BaseModel):
+    id: str
+    display_name: str
+    logo_url: str
+
+
+class TariffSummaryOut(BaseModel):
+    id: str
+    display_name: str | None
+    structure_type: str = Field(description="FIXED, TIME_OF_DAY or MARKET.")
+    contract_end_date: str | None
+
+
+class ElementStatus(BaseModel):
+    status: TariffState
+    connection_type: str | None
+    provider: ProviderSummary | None
+    tariff: TariffSummaryOut | None
+
+
+class ElementStatuses(BaseModel):
+    commodity_import: ElementStatus
+    commodity_export: ElementStatus
+    non_commodity_import: ElementStatus
+    non_commodity_export: ElementStatus
+
+
+class RateValue(BaseModel):
+    rate: float
+    confidence: float
+
+
+class RateEntry(BaseModel):
+    valid_from: str
+    valid_to: str
+    tariff: RateValue
+
+
+class DayRates(BaseModel):
+    yesterday: list[RateEntry]
+    today: list[RateEntry]
+    tomorrow: list[RateEntry]
+
+
+class StatusRates(BaseModel):
+    import_: DayRates | None = Field(alias="import")
+    export: DayRates | None
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class LocationStatusOut(LocationOut):
+    """Zero's `location_status`: the location with each tariff element's state and the rates
+    of yesterday, today and tomorrow per direction (null where no tariff is connected)."""
+
+    object: str = "location_status"
+    tariff_status: ElementStatuses  # type: ignore[assignment]
+    tariff_elements: list[str] = Field(description="Ids of the tariffs connected here.")  # type: ignore[assignment]
+    rates: StatusRates

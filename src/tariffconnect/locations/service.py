@@ -17,7 +17,7 @@ from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.customers import service as customers
 from tariffconnect.devices.models import device_locations
 from tariffconnect.events import service as events
-from tariffconnect.locations import address
+from tariffconnect.locations import address, geo
 from tariffconnect.locations.models import Location
 from tariffconnect.locations.schemas import (
     LocationCreate,
@@ -134,6 +134,8 @@ def _render_one(location: Location, devices: list[str], tariffs: TariffSummary) 
             post_code=location.post_code,
             country_code=location.country_code,
         ),
+        postal_address_verified=False,
+        geo_location=geo.geo_location(location.city, location.timezone),
         timezone=location.timezone,
         currency_code=location.currency_code,
         market_sources=market_sources(location),

@@ -66,3 +66,43 @@ class PriceOut(BaseModel):
     )
     time_created: str
     account_id: str
+
+
+class TariffRateValue(BaseModel):
+    rate: float = Field(description="Major currency units per kWh, at most 5 decimals.")
+    confidence: float = Field(description="1 for confirmed rates, below 1 for forecasts.")
+
+
+class TariffRateInterval(BaseModel):
+    valid_from: str
+    valid_to: str
+    tariff: TariffRateValue | None = Field(default=None, description="With include_tariff.")
+    carbon: None = Field(
+        default=None, description="With include_carbon: null, TariffConnect has no carbon data."
+    )
+
+
+class TariffRateEcho(BaseModel):
+    include_tariff: bool
+    include_carbon: bool
+    direction: Direction
+    start_time: str
+    end_time: str
+
+
+class TariffRateOut(BaseModel):
+    """Zero's `tariff_rate`: the rates of GET /tariffs/rates/{location_id}."""
+
+    id: str = Field(examples=["rts_0192f4d1a2b3c4d5e6f7a8b9"])
+    object: str = "tariff_rate"
+    live_mode: bool
+    location_id: str
+    location_timezone: str
+    currency_code: str
+    direction: Direction
+    last_updated: str
+    next_update: str
+    request: TariffRateEcho
+    data: list[TariffRateInterval]
+    time_created: str
+    account_id: str

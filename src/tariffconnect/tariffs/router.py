@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends, Query
 from starlette.responses import Response
 
 from tariffconnect.auth.context import Api
 from tariffconnect.auth.routing import api_router
+from tariffconnect.core import versions
+from tariffconnect.core.ids import id_path
 from tariffconnect.core.pagination import ListObject, PageParams, page_in_memory, page_params
 from tariffconnect.core.wire import Deleted
 from tariffconnect.tariffs import library, service
+from tariffconnect.tariffs.elements import DirectionQuery, TypeQuery
 from tariffconnect.tariffs.schemas import TariffCreate, TariffOut, TariffUpdate
 
 router = api_router(prefix="/tariffs", tags=["Tariffs"])
+versions.only_in(
+    versions.ANODE,
+    versions.BUSBAR,
+    names=["tariff_create", "tariff_list", "tariff_retrieve", "tariff_update", "tariff_delete"],
+)
+TARIFF_PATH = id_path("tariff_id", "trf")
 Page = Annotated[PageParams, Depends(page_params)]
 
 
@@ -47,34 +56,37 @@ def list_tariffs(
     api: Api,
     page: Page,
     location_id: Annotated[str, Query(max_length=64)],
-    tariff_direction: Literal["IMPORT", "EXPORT"] | None = None,
-    tariff_type: Literal["COMMODITY", "NON_COMMODITY"] | None = None,
+    tariff_direction: DirectionQuery = None,
+    tariff_type: TypeQuery = None,
+    direction: DirectionQuery = None,
+    type_: Annotated[TypeQuery, Query(alias="type")] = None,
 ) -> dict[str, Any]:
-    """A location's tariffs, newest first; replaced ones included."""
+    """A location's tariffs, newest first; replaced ones included. `direction` and `type`
+    (zero's names) filter as `tariff_direction` and `tariff_type` do."""
     return service.list_(
         api.db,
         scope=api.scope,
         page=page,
         location_id=location_id,
-        tariff_direction=tariff_direction,
-        tariff_type=tariff_type,
+        tariff_direction=tariff_direction or direction,
+        tariff_type=tariff_type or type_,
     )
 
 
-@router.get("/{tariff_id}", name="tariff_retrieve", summary="Retrieve")
+@router.get(TARIFF_PATH, name="tariff_retrieve", summary="Retrieve")
 def retrieve(api: Api, tariff_id: str) -> TariffOut:
     """One tariff."""
     return service.render(service.get_or_raise(api.db, scope=api.scope, tariff_id=tariff_id))
 
 
-@router.patch("/{tariff_id}", name="tariff_update", response_model=TariffOut, summary="Update")
+@router.patch(TARIFF_PATH, name="tariff_update", response_model=TariffOut, summary="Update")
 def update(api: Api, tariff_id: str, body: TariffUpdate) -> Response:
     """Change the fields given; a new schedule is validated as on creation."""
     return api.reply(service.update(api.db, scope=api.scope, tariff_id=tariff_id, data=body))
 
 
 @router.delete(
-    "/{tariff_id}", name="tariff_delete", status_code=202, response_model=Deleted, summary="Delete"
+    TARIFF_PATH, name="tariff_delete", status_code=202, response_model=Deleted, summary="Delete"
 )
 def delete(api: Api, tariff_id: str) -> Deleted:
     """Delete a tariff."""

@@ -80,6 +80,9 @@ class TariffOut(BaseModel):
     tariff_direction: Direction
     tariff_type: TariffType
     connection_type: str = Field(description="MANUAL, LIBRARY, MARKET or DIRECT.")
+    is_linked: bool = Field(
+        description="True when the tariff follows an outside source (the library, a provider)."
+    )
     status: str = Field(description="CONNECTED, or REPLACED once a newer tariff took its place.")
     display_name: str | None
     provider_id: str | None
@@ -94,3 +97,12 @@ class TariffOut(BaseModel):
     time_created: str
     time_updated: str
     account_id: str
+
+
+class TariffElementOut(TariffOut):
+    """The tariff as zero's `/tariffs/elements` names it: `direction` and `type`."""
+
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    tariff_direction: Direction = Field(serialization_alias="direction")
+    tariff_type: TariffType = Field(serialization_alias="type")

@@ -22,6 +22,9 @@ from tariffconnect.tariffs.models import CONNECTED, REPLACED, Tariff
 from tariffconnect.tariffs.schedule import ScheduleEntry, validate_schedule
 from tariffconnect.tariffs.schemas import StandingCharge, TariffCreate, TariffOut, TariffUpdate
 
+# Connection types whose tariff follows an outside source: the library's syncs, a provider.
+LINKED = frozenset({"LIBRARY", "DIRECT"})
+
 
 def get(session: Session, *, scope: Scope, tariff_id: str) -> Tariff | None:
     """The caller's tariff with this id, or None."""
@@ -45,6 +48,7 @@ def render(tariff: Tariff) -> TariffOut:
         tariff_direction=tariff.tariff_direction,
         tariff_type=tariff.tariff_type,
         connection_type=tariff.connection_type,
+        is_linked=tariff.connection_type in LINKED,
         status=tariff.status,
         display_name=tariff.display_name,
         provider_id=tariff.provider_id,
@@ -166,6 +170,7 @@ def list_(
     location_id: str,
     tariff_direction: str | None,
     tariff_type: str | None,
+    url: str = "/tariffs",
 ) -> dict[str, Any]:
     """The tariffs of one of the caller's locations, newest first, replaced ones included."""
     locations.get_or_raise(session, scope=scope, location_id=location_id)
@@ -179,7 +184,7 @@ def list_(
         query,
         Tariff.id,
         page,
-        url="/tariffs",
+        url=url,
         render=lambda rows: [render(t) for t in rows],
     )
 
@@ -192,6 +197,29 @@ def connected(session: Session, *, location_ids: Sequence[str]) -> list[Tariff]:
         Tariff.location_id.in_(list(location_ids)), Tariff.status == CONNECTED
     )
     return list(session.scalars(query.order_by(Tariff.id)))
+
+
+def structure_of(tariff: Tariff) -> str:
+    """FIXED, TIME_OF_DAY or MARKET, read off the stored tariff."""
+    if tariff.market_rates:
+        return "MARKET"
+    rates = {
+        str(tier["fixed"])
+        for entry in tariff.schedule
+        for day in entry["days_and_hours"]
+        for hour in day["hours"]
+        for tier in hour["rate"]
+    }
+    return "FIXED" if len(rates) == 1 else "TIME_OF_DAY"
+
+
+def is_tiered(tariff: Tariff) -> bool:
+    return any(
+        len(hour["rate"]) > 1
+        for entry in tariff.schedule
+        for day in entry["days_and_hours"]
+        for hour in day["hours"]
+    )
 
 
 def _render_all(tariffs: Sequence[Tariff]) -> list[TariffOut]:

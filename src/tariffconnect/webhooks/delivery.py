@@ -28,6 +28,7 @@ from anyio import to_thread
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from tariffconnect.core import versions
 from tariffconnect.core.ids import new_id
 from tariffconnect.core.timeutil import as_utc, utcnow
 from tariffconnect.events import service as events
@@ -49,7 +50,8 @@ from tariffconnect.webhooks.transport import DeliveryResult, close_clients, deli
 from tariffconnect.webhooks.urls import parse_allowed_networks
 
 log = logging.getLogger("tariffconnect.webhooks")
-API_VERSION = "2025-09-14.anode"
+# Deliveries name the release their payloads are written in (anode's names).
+API_VERSION = versions.ANODE
 GIVE_UP_AFTER = timedelta(days=3)
 RETRY_DELAYS = [5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800]  # seconds, then 12 h
 BATCH = 64

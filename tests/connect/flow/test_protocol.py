@@ -72,7 +72,10 @@ def test_cors_preflight(client):
     assert response.status_code == 204
     assert response.headers["access-control-allow-origin"] == "*"
     assert response.headers["access-control-allow-methods"] == "POST, OPTIONS"
-    assert response.headers["access-control-allow-headers"] == "Content-Type"
+    assert response.headers["access-control-allow-headers"] == "Content-Type, Flatpeak-Version"
+    assert response.headers["access-control-expose-headers"] == (
+        "Flatpeak-Version, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset"
+    )
 
 
 def test_live_mode_session_says_so(client, tenant):

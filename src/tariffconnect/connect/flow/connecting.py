@@ -12,8 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 from tariffconnect.connect import service as sessions
+from tariffconnect.connect import tokens
 from tariffconnect.connect.flow.context import Flow
+from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS
 from tariffconnect.core.errors import invalid
+from tariffconnect.locations.models import Location
 from tariffconnect.market import sources as market
 from tariffconnect.tariffs import library
 from tariffconnect.tariffs import service as tariffs
@@ -30,13 +33,18 @@ def _every_day(hours: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"months": ["All"], "days_and_hours": [{"days": ["All"], "hours": hours}]}]
 
 
-def _create_body(flow: Flow, contract_end: datetime | None) -> tuple[TariffCreate, str]:
+def _create_body(
+    flow: Flow, contract_end: datetime | None, contract_start: datetime | None
+) -> tuple[TariffCreate, str]:
     """The tariff to create from the customer's answers, and its connection type."""
     draft = flow.state.draft
     common: dict[str, Any] = {
         "location_id": flow.location.id,
+        "tariff_direction": flow.direction,
+        "tariff_type": flow.tariff_type,
         "provider_id": draft.provider_id,
         "contract_end_date": contract_end,
+        "contract_start_date": contract_start,
     }
     if draft.library_tariff_id is not None:
         chosen = library.get(draft.library_tariff_id)
@@ -94,12 +102,24 @@ def _create_body(flow: Flow, contract_end: datetime | None) -> tuple[TariffCreat
     return body, "MANUAL"
 
 
-def connect(flow: Flow, *, contract_end: datetime | None) -> None:
+def connect(
+    flow: Flow, *, contract_end: datetime | None, contract_start: datetime | None = None
+) -> None:
     """Connect the captured tariff in place of the location's current one and complete the
     session. A tariff this same session connected before (then EDITed) is deleted rather than
     kept as REPLACED: the customer corrected their own answer, so one session leaves one
     tariff."""
-    body, connection_type = _create_body(flow, contract_end)
+    if not flow.has_location:
+        # A token without a location: the location (and customer) are made now, as it completes.
+        assert flow.state.address is not None  # the address page comes first
+        captured = {name: flow.state.address.get(name) for name in ADDRESS_FIELDS}
+        location_id = tokens.create_location(
+            flow.db, connect_session=flow.connect_session, postal_address=captured
+        )
+        found = flow.db.get(Location, location_id)
+        assert found is not None
+        flow.location = found
+    body, connection_type = _create_body(flow, contract_end, contract_start)
     created = tariffs.create(flow.db, scope=flow.scope, data=body, connection_type=connection_type)
     earlier = flow.state.tariff_id
     if earlier is not None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS
 from tariffconnect.connect.flow.state import FlowState
 from tariffconnect.connect.models import ConnectSession
+from tariffconnect.connect.tokens import prefilled_address
 from tariffconnect.core.scoping import Scope
 from tariffconnect.locations.models import Location
 from tariffconnect.providers import catalogue, logo
@@ -31,15 +32,42 @@ class Flow:
     def scope(self) -> Scope:
         return Scope(self.connect_session.account_id, self.connect_session.live_mode)
 
+    @property
+    def direction(self) -> str:
+        """IMPORT or EXPORT: the direction of the tariff this session captures."""
+        return self.connect_session.tariff_direction
+
+    @property
+    def tariff_type(self) -> str:
+        """COMMODITY or NON_COMMODITY: the type of the tariff this session captures."""
+        return self.connect_session.tariff_type
+
+    @property
+    def has_location(self) -> bool:
+        """False until a session created without a location completes."""
+        return self.connect_session.location_id is not None
+
     def connected_tariff(self) -> Tariff | None:
-        """The location's connected import commodity tariff: what Connect captures."""
+        """The location's connected tariff of the session's direction and type: what Connect
+        captures."""
+        if not self.has_location:
+            return None
         found = tariffs.connected(self.db, location_ids=[self.location.id])
         return next(
-            (t for t in found if t.tariff_direction == "IMPORT" and t.tariff_type == "COMMODITY"),
+            (
+                t
+                for t in found
+                if (t.tariff_direction, t.tariff_type) == (self.direction, self.tariff_type)
+            ),
             None,
         )
 
     def postal_address(self) -> dict[str, str]:
+        """The address Connect knows: the location's, or for a session without one the one
+        captured so far, else the token's prefill."""
+        if not self.has_location and self.state.address is None:
+            prefill = prefilled_address(self.connect_session) or {}
+            return {name: str(prefill.get(name) or "") for name in ADDRESS_FIELDS}
         return {name: getattr(self.location, name) or "" for name in ADDRESS_FIELDS}
 
     def provider(self, provider_id: str | None = None) -> dict[str, Any]:
@@ -58,3 +86,17 @@ class Flow:
             "display_name": found.display_name,
             "logo_url": f"{self.base_url}{logo.path(found.id)}",
         }
+
+
+def pending_location(connect_session: ConnectSession, address: dict[str, Any] | None) -> Location:
+    """The location a session without one will create, built from the address captured so
+    far (none yet: every field empty). Never added to the database session."""
+    given = address or {}
+    return Location(
+        id=None,
+        account_id=connect_session.account_id,
+        live_mode=connect_session.live_mode,
+        reference_id=connect_session.location_reference_id,
+        customer_id=connect_session.customer_id,
+        **{name: given.get(name) for name in (*ADDRESS_FIELDS, "timezone", "currency_code")},
+    )

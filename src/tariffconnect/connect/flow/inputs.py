@@ -160,21 +160,32 @@ def contract_end(data: dict[str, Any] | None, *, now: datetime) -> datetime | No
     release's `0001-01-01T00:00:00Z`, or anode's `contract_term_type: UNTIL_TERMINATED`)."""
     if not data or data.get("contract_term_type") == "UNTIL_TERMINATED":
         return None
-    value = data.get("contract_end_date")
+    parsed = _date(data.get("contract_end_date"), "contract_end_date")
+    if parsed is not None and parsed <= now:
+        raise invalid("contract_end_date_invalid", "The contract end date must be in the future.")
+    return parsed
+
+
+def contract_start(data: dict[str, Any] | None) -> datetime | None:
+    """The contract's start, which zero's contract page may send too; None when not given."""
+    return _date((data or {}).get("contract_start_date"), "contract_start_date")
+
+
+def _date(value: Any, field: str) -> datetime | None:
+    """A date or RFC 3339 time (UTC when it has no offset); None for null or zero's
+    `0001-01-01T00:00:00Z`."""
     if value is None or value == UNTIL_TERMINATED:
         return None
     if not isinstance(value, str):
-        raise _date_invalid()
+        raise _date_invalid(field)
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise _date_invalid() from None
+        raise _date_invalid(field) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    if parsed <= now:
-        raise invalid("contract_end_date_invalid", "The contract end date must be in the future.")
     return parsed.astimezone(UTC)
 
 
-def _date_invalid() -> ApiError:
-    return invalid("date_format_invalid", "contract_end_date must be a date such as 2027-06-30.")
+def _date_invalid(field: str) -> ApiError:
+    return invalid("date_format_invalid", f"{field} must be a date such as 2027-06-30.")

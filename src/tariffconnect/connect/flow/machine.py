@@ -17,11 +17,13 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from sqlalchemy.orm import Session
 
 from tariffconnect.connect import service as sessions
-from tariffconnect.connect.flow import steps
-from tariffconnect.connect.flow.context import Flow
+from tariffconnect.connect import tokens
+from tariffconnect.connect.flow import connecting, steps
+from tariffconnect.connect.flow.context import Flow, pending_location
 from tariffconnect.connect.flow.protocol import FlowRequest, context_of
 from tariffconnect.connect.flow.state import FlowState
 from tariffconnect.connect.models import ConnectSession
+from tariffconnect.core import versions
 from tariffconnect.core.errors import ApiError, invalid
 from tariffconnect.core.timeutil import utcnow
 from tariffconnect.locations.models import Location
@@ -38,6 +40,10 @@ class Answer:
 
     page: dict[str, Any]
     callback_url: str
+    # The session's release, and whether this answer sends the customer to the callback
+    # (the JSON API names both in a zero session's terms: protocol.for_client).
+    release: str = versions.BUSBAR
+    ended: bool = False
 
     @property
     def route(self) -> str:
@@ -45,7 +51,8 @@ class Answer:
 
 
 def advance(session: Session, request: FlowRequest, *, base_url: str = "") -> Answer:
-    """Apply one submit and answer the page to show next.
+    """Apply one submit and answer the page to show next (errors in the context of the route
+    as the client named it).
 
     `base_url` prefixes the provider logo URLs (empty: paths on this host).
     """
@@ -59,7 +66,8 @@ def advance_form(
     """`advance` with the request `request_for` builds from the session's currency (the hosted
     pages take rates in its minor unit); None, changing nothing, when it builds none."""
     connect_session = _load(session, token)
-    request = request_for(_location(session, connect_session).currency_code)
+    state = FlowState.load(connect_session.flow) if connect_session.flow else None
+    request = request_for(_location(session, connect_session, state).currency_code)
     if request is None:
         return None
     return _answer(session, connect_session, request, base_url)
@@ -72,10 +80,16 @@ def _answer(
         page = _advance(session, connect_session, request, base_url)
     except ApiError as error:  # the flow's own checks, or a service's (address, schedule)
         # Answered in the context of the page answered, in the session's mode.
-        error.context = context_of(request.route)
+        error.context = context_of(request.asked_route or request.route)
         error.live_mode = connect_session.live_mode
         raise
-    return Answer(page=page, callback_url=connect_session.callback_url)
+    ended = page.get("route") == steps.END and bool((connect_session.flow or {}).get("ended"))
+    return Answer(
+        page=page,
+        callback_url=connect_session.callback_url,
+        release=connect_session.release,
+        ended=ended,
+    )
 
 
 def _load(session: Session, token: str) -> ConnectSession:
@@ -85,7 +99,11 @@ def _load(session: Session, token: str) -> ConnectSession:
     return found
 
 
-def _location(session: Session, cs: ConnectSession) -> Location:
+def _location(session: Session, cs: ConnectSession, state: FlowState | None) -> Location:
+    """The session's location; for a session created without one, the location it will
+    create (from the address captured so far), not stored until the flow completes."""
+    if cs.location_id is None:
+        return pending_location(cs, state.address if state else None)
     location = session.get(Location, cs.location_id)
     assert location is not None  # the foreign key cascades: a session never outlives it
     return location
@@ -95,9 +113,9 @@ def _advance(
     session: Session, cs: ConnectSession, request: FlowRequest, base_url: str
 ) -> dict[str, Any]:
     now = utcnow()
-    location = _location(session, cs)
-    expired = sessions.past_expiry(cs, now=now)
     state = FlowState.load(cs.flow) if cs.flow else None
+    location = _location(session, cs, state)
+    expired = sessions.past_expiry(cs, now=now)
     ended = state is not None and state.ended
     if not ended and sessions.status_of(cs, now=now) == sessions.EXPIRED:
         raise ApiError(410, "connect_token_expired", "This Connect link has expired.")
@@ -110,6 +128,11 @@ def _advance(
         flow.state.route, flow.state.history = _first_route(flow), []
     if ended or expired:
         reply = _read_only(flow, request)
+    elif state is None and tokens.option(cs, "actions", "disconnect_tariff"):
+        # The app asked for the tariff to go, with no page shown: done at the first request.
+        sessions.begin(connect_session=cs)
+        connecting.disconnect(flow)
+        reply = _leave(flow)
     else:
         sessions.begin(connect_session=cs)
         reply = _submit(flow, request)
@@ -118,9 +141,11 @@ def _advance(
 
 
 def _first_route(flow: Flow) -> str:
-    """An existing tariff opens its summary (to manage it); else the address if Connect
-    lacks part of it; else the provider (or, when the app named it, what follows)."""
-    if flow.connected_tariff() is not None:
+    """An existing tariff opens its summary (to manage it; unless the token asks to edit
+    it); else the address if Connect lacks part of it; else the provider (or, when the app
+    named it, what follows)."""
+    editing = bool(tokens.option(flow.connect_session, "actions", "edit_tariff"))
+    if flow.connected_tariff() is not None and not editing:
         return "tariff_summary"
     if not steps.address_complete(flow):
         return "postal_address_capture"
@@ -197,8 +222,8 @@ def _reply(flow: Flow, route: str, actions: list[str], data: dict[str, Any]) -> 
         "connect_token": flow.connect_session.id,
         "route": route,
         "type": "render",
-        "tariff_type": "COMMODITY",
-        "direction": "IMPORT",
+        "tariff_type": flow.tariff_type,
+        "direction": flow.direction,
         "live_mode": flow.connect_session.live_mode,
         "actions": actions,
         "data": data,

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tariffconnect.connect.flow import runner
-from tariffconnect.connect.flow.protocol import FlowRequest, error_body, parse
+from tariffconnect.connect.flow.protocol import FlowRequest, error_body, for_client, parse
 from tariffconnect.core.errors import ApiError
 from tariffconnect.core.ratelimit import RateLimits
 from tariffconnect.core.threads import in_thread
@@ -25,7 +25,11 @@ from tariffconnect.runtime import Runtime, public_base_url, runtime_of
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Content-Type",
+    # A browser client may name its release; it may read the rate limit it met.
+    "Access-Control-Allow-Headers": "Content-Type, Flatpeak-Version",
+    "Access-Control-Expose-Headers": (
+        "Flatpeak-Version, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset"
+    ),
     "Access-Control-Max-Age": "86400",
     "Cache-Control": "no-store",
 }
@@ -71,7 +75,14 @@ def _answer(
     request: FlowRequest | None = None
     try:
         request = parse(body)
-        return 200, runner.submit(runtime.db, request, base_url=base_url).page
+        answer = runner.submit(runtime.db, request, base_url=base_url)
+        page = for_client(
+            answer.page,
+            release=answer.release,
+            ended=answer.ended,
+            asked_route=request.asked_route,
+        )
+        return 200, page
     except ApiError as error:
         return _error(error, request, request_id)
 
@@ -81,7 +92,7 @@ def _error(
 ) -> tuple[int, dict[str, Any]]:
     return error.status, error_body(
         error,
-        route=request.route if request else None,
+        route=(request.asked_route or request.route) if request else None,
         connect_token=request.connect_token if request else None,
         request_id=request_id,
     )

@@ -36,6 +36,9 @@ class FlowState:
     tariff_id: str | None = None
     # The customer left for the callback: the token now only shows the summary, read-only.
     ended: bool = False
+    # A session without a location keeps the address captured here (checked, with its time
+    # zone and currency) until the flow completes and creates the location from it.
+    address: dict[str, Any] | None = None
 
     @classmethod
     def load(cls, raw: dict[str, Any]) -> FlowState:
@@ -45,6 +48,7 @@ class FlowState:
             draft=Draft(**raw.get("draft", {})),
             tariff_id=raw.get("tariff_id"),
             ended=bool(raw.get("ended", False)),
+            address=raw.get("address"),
         )
 
     def dump(self) -> dict[str, Any]:

@@ -8,17 +8,20 @@ The order (docs/connect-flow.md): address → provider → a library tariff, or 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
 from tariffconnect.connect import service as sessions
+from tariffconnect.connect import tokens
 from tariffconnect.connect.flow import connecting, inputs, summary
-from tariffconnect.connect.flow.context import Flow
+from tariffconnect.connect.flow.context import Flow, pending_location
 from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS, STRUCTURE_ALIASES
 from tariffconnect.connect.flow.state import Draft
+from tariffconnect.connect.tokens import prefilled_address
 from tariffconnect.core.errors import from_validation_errors, invalid
+from tariffconnect.locations import address as addresses
 from tariffconnect.locations import service as locations
 from tariffconnect.locations.schemas import LocationUpdate, PostalAddressIn
 from tariffconnect.market import sources as market
@@ -46,8 +49,21 @@ class Step:
 
 
 def address_complete(flow: Flow) -> bool:
+    """Connect has the address it needs. A session without a location has it once captured,
+    or once its token's prefill names the city and country (taken as captured here)."""
+    if not flow.has_location:
+        prefill = prefilled_address(flow.connect_session) or {}
+        if flow.state.address is None and prefill.get("city") and prefill.get("country_code"):
+            _capture(flow, addresses.validate(**{k: prefill.get(k) for k in ADDRESS_FIELDS}))
+        return flow.state.address is not None
     address = flow.postal_address()
     return all(address[name] for name in ADDRESS_REQUIRED)
+
+
+def _capture(flow: Flow, checked: addresses.Address) -> None:
+    """Keep the address of a session without a location until the flow creates it."""
+    flow.state.address = asdict(checked)
+    flow.location = pending_location(flow.connect_session, flow.state.address)
 
 
 def _render_address(flow: Flow) -> dict[str, Any]:
@@ -67,6 +83,9 @@ def _submit_address(flow: Flow, data: dict[str, Any] | None) -> str:
         checked = PostalAddressIn.model_validate({k: v or None for k, v in address.items()})
     except ValidationError as error:  # too long, or a control character
         raise from_validation_errors(error.errors()) from None
+    if not flow.has_location:
+        _capture(flow, addresses.validate(**checked.model_dump()))
+        return after_address(flow)
     locations.update(
         flow.db,
         scope=flow.scope,
@@ -139,7 +158,7 @@ def _library(flow: Flow) -> list[library.LibraryTariff]:
         for t in library.search(
             provider_id=flow.state.draft.provider_id, country_code=flow.location.country_code
         )
-        if t.tariff_direction == "IMPORT" and t.tariff_type == "COMMODITY"
+        if (t.tariff_direction, t.tariff_type) == (flow.direction, flow.tariff_type)
     ]
 
 
@@ -167,7 +186,7 @@ def _submit_tariff_select(flow: Flow, data: dict[str, Any] | None) -> str:
         raise invalid("tariff_id_invalid", "That tariff is not offered here.")
     draft = flow.state.draft
     draft.library_tariff_id, draft.structure = str(tariff_id), None
-    return "contract_term_capture"
+    return _after_name(flow)
 
 
 # -- tariff structure and rates --------------------------------------------------------------
@@ -221,7 +240,7 @@ def _render_fixed(flow: Flow) -> dict[str, Any]:
 
 def _submit_fixed(flow: Flow, data: dict[str, Any] | None) -> str:
     flow.state.draft.cost = float(inputs.cost((data or {}).get("cost")))
-    return "tariff_name_capture"
+    return _after_rates(flow)
 
 
 DEFAULT_HOURS = [
@@ -240,7 +259,7 @@ def _render_tod(flow: Flow) -> dict[str, Any]:
 
 def _submit_tod(flow: Flow, data: dict[str, Any] | None) -> str:
     flow.state.draft.hours = inputs.periods((data or {}).get("hours"))
-    return "tariff_name_capture"
+    return _after_rates(flow)
 
 
 def _render_region(flow: Flow) -> dict[str, Any]:
@@ -285,12 +304,33 @@ def _submit_surcharge(flow: Flow, data: dict[str, Any] | None) -> str:
     if market.source_for(flow.location.country_code, draft.region) is None:
         raise invalid("geo_location_not_found", "No market prices are known for this address.")
     draft.surcharge_fixed, draft.surcharge_percentage = float(fixed), float(percentage)
-    return "tariff_name_capture"
+    return _after_rates(flow)
 
 
 # -- name, contract, connection --------------------------------------------------------------
 
 STRUCTURE_NAMES = {"FIXED": "fixed rate", "TIME_OF_DAY": "day & night", "MARKET": "market-linked"}
+
+
+def _shown(flow: Flow, page: str) -> bool:
+    """An optional page is shown unless the token's `route_options` turn it off."""
+    return tokens.option(flow.connect_session, "route_options", page) is not False
+
+
+def _after_rates(flow: Flow) -> str:
+    """The name page; or, turned off, the page after it (the name then is the suggested)."""
+    if _shown(flow, "tariff_name_capture"):
+        return "tariff_name_capture"
+    flow.state.draft.tariff_name = flow.state.draft.tariff_name or _suggested_name(flow)
+    return _after_name(flow)
+
+
+def _after_name(flow: Flow) -> str:
+    """The contract term page; or, turned off, the tariff connected until terminated."""
+    if _shown(flow, "contract_term_capture"):
+        return "contract_term_capture"
+    connecting.connect(flow, contract_end=None)
+    return "tariff_summary"
 
 
 def _suggested_name(flow: Flow) -> str:
@@ -307,7 +347,7 @@ def _render_name(flow: Flow) -> dict[str, Any]:
 def _submit_name(flow: Flow, data: dict[str, Any] | None) -> str:
     given = inputs.section(data or {}, "tariff").get("name")
     flow.state.draft.tariff_name = inputs.name(given, "tariff_name", "tariff's name")
-    return "contract_term_capture"
+    return _after_name(flow)
 
 
 def _render_contract(flow: Flow) -> dict[str, Any]:
@@ -316,8 +356,9 @@ def _render_contract(flow: Flow) -> dict[str, Any]:
 
 def _submit_contract(flow: Flow, data: dict[str, Any] | None) -> str:
     end = inputs.contract_end(data, now=flow.now)
+    start = inputs.contract_start(data)
     flow.state.draft.contract_end_date = None if end is None else end.isoformat()
-    connecting.connect(flow, contract_end=end)
+    connecting.connect(flow, contract_end=end, contract_start=start)
     return "tariff_summary"
 
 
@@ -333,8 +374,11 @@ def render_summary(flow: Flow) -> dict[str, Any]:
         "currency_code": flow.location.currency_code,
         "timezone": flow.location.timezone,
         "market_rates_source": tariff.market_rates,
+        "connection_type": tariff.connection_type,
         "tariff": summary.tariff_part(tariff),
-        "rates": summary.rates(flow.db, location=flow.location, now=flow.now),
+        "rates": summary.rates(
+            flow.db, location=flow.location, now=flow.now, direction=flow.direction
+        ),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel
@@ -21,6 +22,28 @@ def storable(value: str) -> str:
 
 Text = Annotated[str, AfterValidator(storable)]
 """A string that every supported database can store."""
+
+
+# The instants a date input may name: what the price engine (years 2-9998), both databases
+# and RFC 3339 (four-digit years) hold, in UTC and in any zone's local time (up to 14 h off).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def in_range(value: datetime) -> datetime:
+    """`value` if it lies in [EARLIEST, LATEST) (UTC when it has no offset); ValueError else,
+    so that a date like 9999-12-31T23:59:59-12:00 is a 400, never an overflow's 500."""
+    try:
+        utc = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise ValueError("must lie between 1900-01-01 and 9000-01-01 (UTC)")
+    return value
+
+
+Moment = Annotated[datetime, AfterValidator(in_range)]
+"""A date-time input the engine and every supported database can hold."""
 
 
 class Deleted(BaseModel):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer
 
-from tariffconnect.core.wire import Text
+from tariffconnect.core.wire import Moment, Text
 from tariffconnect.tariffs.schedule import ScheduleEntry
 
 Direction = Literal["IMPORT", "EXPORT"]
@@ -53,8 +52,8 @@ class TariffCreate(BaseModel):
         default=None,
         description="The market source (`mrs_…`) whose prices a market-rate tariff follows.",
     )
-    contract_start_date: datetime | None = None
-    contract_end_date: datetime | None = Field(default=None, description="Null: until terminated.")
+    contract_start_date: Moment | None = None
+    contract_end_date: Moment | None = Field(default=None, description="Null: until terminated.")
     schedule: list[ScheduleEntry] = Field(min_length=1, max_length=64)
     standing_charge: StandingCharge | None = None
     tier_period: TierPeriod = Field(default="MONTH", description=TIER_PERIOD_DOC)
@@ -65,8 +64,8 @@ class TariffUpdate(BaseModel):
 
     display_name: Text | None = Field(default=None, max_length=255)
     provider_id: str | None = None
-    contract_start_date: datetime | None = None
-    contract_end_date: datetime | None = None
+    contract_start_date: Moment | None = None
+    contract_end_date: Moment | None = None
     schedule: list[ScheduleEntry] | None = Field(default=None, min_length=1, max_length=64)
     standing_charge: StandingCharge | None = None
     tier_period: TierPeriod | None = Field(default=None, description=TIER_PERIOD_DOC)

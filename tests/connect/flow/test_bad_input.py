@@ -190,6 +190,15 @@ def test_name_and_contract_errors(client, at_structure):
         "contract_end_date_invalid",
         data={"contract_end_date": "2001-01-01T00:00:00Z"},
     )
+    # Past the year 9999 in UTC: an error object, not an overflow's 500.
+    error(
+        client,
+        token,
+        "contract_term_capture",
+        400,
+        "contract_end_date_invalid",
+        data={"contract_end_date": "9999-12-31T23:59:59-12:00"},
+    )
 
 
 @pytest.mark.parametrize(

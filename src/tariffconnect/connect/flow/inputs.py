@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tariffconnect.core.errors import ApiError, invalid
+from tariffconnect.core.wire import in_range
 
 MAX_RATE = Decimal(1000)  # per kWh, in major units: far above any real tariff
 MAX_DECIMALS = 5
@@ -182,6 +183,12 @@ def _date(value: Any, field: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise _date_invalid(field) from None
+    try:
+        in_range(parsed)
+    except ValueError:
+        raise invalid(
+            f"{field}_invalid", f"{field} must lie between 1900-01-01 and 9000-01-01."
+        ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)

@@ -17,9 +17,10 @@ from tariffconnect.tariffs.schedule import ScheduleEntry, validate_schedule
 
 LONDON = ZoneInfo("Europe/London")
 BASE = datetime(2026, 10, 24, 12, tzinfo=UTC)  # 1.5 days before BST ends
-RATES = st.sampled_from(["0.1", "0.12345", "0.2", "0.35"])
-SURCHARGES = st.sampled_from(["0", "0.02", "-0.01", "0.02123"])
-PERCENTAGES = st.sampled_from(["0", "0.05", "0.2"])
+# Decimals, not strings: schedules take numbers only, as the API does.
+RATES = st.sampled_from([Decimal(v) for v in ("0.1", "0.12345", "0.2", "0.35")])
+SURCHARGES = st.sampled_from([Decimal(v) for v in ("0", "0.02", "-0.01", "0.02123")])
+PERCENTAGES = st.sampled_from([Decimal(v) for v in ("0", "0.05", "0.2")])
 
 
 def hours(a: str, b: str, **rate) -> dict:
@@ -33,7 +34,7 @@ def tariffs(draw):
         rate = {"surcharge_fixed": draw(SURCHARGES), "surcharge_percentage": draw(PERCENTAGES)}
         windows = [hours("00:00:00", "00:00:00", **rate)]
         if draw(st.booleans()):  # surcharges that change at night, wall clock
-            other = {"surcharge_fixed": draw(SURCHARGES), "surcharge_percentage": "0"}
+            other = {"surcharge_fixed": draw(SURCHARGES), "surcharge_percentage": Decimal(0)}
             windows = [
                 hours("01:30:00", "05:00:00", **rate),
                 hours("05:00:00", "01:30:00", **other),

@@ -86,6 +86,11 @@ def local_instant(draw, zone: ZoneInfo, anchor: datetime, cuts: list[int]) -> da
     return wall.replace(tzinfo=zone, fold=draw(st.integers(0, 1))).astimezone(UTC)
 
 
+def _decimal(value: str | None) -> Decimal | None:
+    # Schedules take numbers, never strings (as the API does): exact as Decimals.
+    return None if value is None else Decimal(value)
+
+
 @st.composite
 def day_hours(draw, market: bool) -> list[dict]:
     """Windows tiling the day: cuts on the clock, each window to the next cut (cyclically)."""
@@ -97,11 +102,11 @@ def day_hours(draw, market: bool) -> list[dict]:
         if market:
             rate = {
                 "fixed": None,
-                "surcharge_fixed": draw(st.sampled_from(SURCHARGES)),
-                "surcharge_percentage": draw(st.sampled_from(PERCENTAGES)),
+                "surcharge_fixed": _decimal(draw(st.sampled_from(SURCHARGES))),
+                "surcharge_percentage": _decimal(draw(st.sampled_from(PERCENTAGES))),
             }
         else:
-            rate = {"fixed": draw(st.sampled_from(PRICES))}
+            rate = {"fixed": _decimal(draw(st.sampled_from(PRICES)))}
         windows.append({"valid_from": clock(a), "valid_to": clock(b), "rate": [rate]})
     return draw(st.permutations(windows))
 

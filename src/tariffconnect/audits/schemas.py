@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+from tariffconnect.core.wire import Instant
 
 Direction = Literal["IMPORT", "EXPORT"]
 
@@ -14,10 +16,10 @@ class AuditRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    start_time: AwareDatetime | None = Field(
+    start_time: Instant | None = Field(
         default=None, description="RFC 3339 with an offset; defaults to now."
     )
-    end_time: AwareDatetime = Field(description="RFC 3339 with an offset; at most 90 days on.")
+    end_time: Instant = Field(description="RFC 3339 with an offset; at most 90 days on.")
     tariff_direction: Direction = Field(
         default="IMPORT",
         validation_alias=AliasChoices("tariff_direction", "direction"),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -37,8 +37,19 @@ class PageParams:
     ending_before: str | None
 
 
+def _digits(value: object) -> object:
+    # int() would read " 5" or "+5"; the docs promise a number, written plainly.
+    if isinstance(value, str) and not value.isdigit():
+        raise ValueError("must be a whole number written with digits only")
+    return value
+
+
 async def page_params(
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100.")] = 30,
+    limit: Annotated[
+        int,
+        BeforeValidator(_digits),
+        Query(ge=1, le=100, description="Page size, 1 to 100."),
+    ] = 30,
     starting_after: Annotated[
         str | None,
         Query(pattern=ID_PATTERN, description="Id of the last object of the previous page."),

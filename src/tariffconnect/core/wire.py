@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator
 
 
 def storable(value: str) -> str:
@@ -22,6 +22,29 @@ def storable(value: str) -> str:
 
 Text = Annotated[str, AfterValidator(storable)]
 """A string that every supported database can store."""
+
+
+def not_text(value: Any) -> Any:
+    """A number must come as a JSON number: "0.2" is refused, as the docs promise (pydantic
+    would read it), and so are true and false."""
+    if isinstance(value, str | bool):
+        raise ValueError("must be a JSON number, not a string or a boolean")
+    return value
+
+
+def text_only(value: Any) -> Any:
+    """A time must come as RFC 3339 text with its offset: pydantic would read a number as Unix
+    seconds, which carries no offset to answer in."""
+    if isinstance(value, int | float):
+        raise ValueError("must be an RFC 3339 date-time with an offset, not a number")
+    return value
+
+
+Numeric = BeforeValidator(not_text)
+"""Put in a Decimal's Annotated[...]: refuses numbers sent as strings."""
+
+Instant = Annotated[AwareDatetime, BeforeValidator(text_only)]
+"""A date-time input with an offset, as text."""
 
 
 # The instants a date input may name: what the price engine (years 2-9998), both databases

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from tariffconnect.core.wire import Instant
 
 Aggregation = Literal["DAY", "MONTH"]
 Direction = Literal["IMPORT", "EXPORT"]
@@ -15,8 +17,8 @@ class CostWindow(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    start_time: AwareDatetime = Field(description="RFC 3339 with an offset.")
-    end_time: AwareDatetime = Field(
+    start_time: Instant = Field(description="RFC 3339 with an offset.")
+    end_time: Instant = Field(
         description="RFC 3339 with an offset; at most 366 days on. Times come back in its offset."
     )
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from tariffconnect.core.wire import Instant
 from tariffconnect.tariffs.schemas import StandingCharge
 
 Direction = Literal["IMPORT", "EXPORT"]
@@ -17,8 +18,8 @@ class PriceWindow(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    start_time: AwareDatetime | None = Field(default=None, description=START_DOC)
-    end_time: AwareDatetime = Field(description="RFC 3339 with an offset; at most 90 days on.")
+    start_time: Instant | None = Field(default=None, description=START_DOC)
+    end_time: Instant = Field(description="RFC 3339 with an offset; at most 90 days on.")
     tariff_direction: Direction = "IMPORT"
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
+
+from tariffconnect.core.wire import Instant, Numeric
 
 Direction = Literal["IMPORT", "EXPORT"]
 Segment = Literal["LOW", "HIGH"]
@@ -52,15 +54,15 @@ Kilowatts = Annotated[
 KilowattHours = Annotated[
     float, _per_kilo({"WH": 1000, "KWH": 1}), Field(gt=0, le=1e7, allow_inf_nan=False)
 ]
-Share = Annotated[Decimal, Field(ge=Decimal("0.01"), le=Decimal(1), allow_inf_nan=False)]
-Price = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=20, decimal_places=10)]
+Share = Annotated[Decimal, Numeric, Field(ge=Decimal("0.01"), le=Decimal(1), allow_inf_nan=False)]
+Price = Annotated[Decimal, Numeric, Field(allow_inf_nan=False, max_digits=20, decimal_places=10)]
 
 
 class ScheduleWindow(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start_time: AwareDatetime | None = Field(default=None, description=START_DOC)
-    end_time: AwareDatetime = Field(description=END_DOC)
+    start_time: Instant | None = Field(default=None, description=START_DOC)
+    end_time: Instant = Field(description=END_DOC)
     tariff_direction: Direction = _direction()
     segment: Segment = Field(description=SEGMENT_DOC)
 
@@ -101,10 +103,10 @@ class DeviceDemand(BaseModel):
 
     device_id: str
     tariff_direction: Direction = _direction()
-    start_time: AwareDatetime | None = Field(
+    start_time: Instant | None = Field(
         default=None, description="When the device can start; defaults to now."
     )
-    end_time: AwareDatetime = Field(description="When its energy must be in.")
+    end_time: Instant = Field(description="When its energy must be in.")
     max_power: Kilowatts | None = Field(
         default=None, description="kW (or {units, value}); defaults to the site's max_power."
     )

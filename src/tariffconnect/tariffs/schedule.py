@@ -38,6 +38,7 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
 from tariffconnect.core.errors import ApiError, invalid
+from tariffconnect.core.wire import Numeric
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -53,6 +54,7 @@ DayName = Literal[
 # float keeps 15 significant digits), which is how rates go out and are stored.
 Number = Annotated[
     Decimal,
+    Numeric,
     Field(max_digits=14, decimal_places=5, allow_inf_nan=False),
     PlainSerializer(float, return_type=float, when_used="json"),
 ]

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PlainSerializer
 
-from tariffconnect.core.wire import Moment, Text
+from tariffconnect.core.wire import Moment, Numeric, Text
 from tariffconnect.tariffs.schedule import ScheduleEntry
 
 Direction = Literal["IMPORT", "EXPORT"]
@@ -20,6 +20,7 @@ TIER_PERIOD_DOC = (
 # Money goes out as a JSON number (major units, at most 5 decimals), never as a string.
 Money = Annotated[
     Decimal,
+    Numeric,
     Field(max_digits=14, decimal_places=5, allow_inf_nan=False),
     PlainSerializer(float, return_type=float, when_used="json"),
 ]

@@ -12,6 +12,7 @@ from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, iter_route_contexts
+from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -26,7 +27,7 @@ from tariffconnect.connect.flow.router import FlowHost
 from tariffconnect.connect.flow.router import build_router as build_flow_router
 from tariffconnect.connect.router import router as connect_router
 from tariffconnect.connect.web.router import router as web_router
-from tariffconnect.core import idempotency
+from tariffconnect.core import idempotency, logs
 from tariffconnect.core.errors import (
     DATABASE_ERRORS,
     ApiError,
@@ -35,6 +36,7 @@ from tariffconnect.core.errors import (
     error_response,
     from_validation_errors,
 )
+from tariffconnect.core.metrics import RequestMetrics
 from tariffconnect.core.middleware import RequestGuard
 from tariffconnect.core.ratelimit import RateLimitGuard, RateLimits
 from tariffconnect.core.versions import ReleaseMiddleware
@@ -43,6 +45,7 @@ from tariffconnect.customers.router import router as customers_router
 from tariffconnect.db import Database
 from tariffconnect.devices.router import router as devices_router
 from tariffconnect.events.router import router as events_router
+from tariffconnect.health.metrics import StateCollector
 from tariffconnect.health.router import router as health_router
 from tariffconnect.locations.router import router as locations_router
 from tariffconnect.market.router import router as market_router
@@ -92,6 +95,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         # passes no longer walk it (they did, on every large price answer).
         gc.collect()
         gc.freeze()
+        if settings.log_format == "json" and not logging.getLogger().handlers:
+            logs.configure("json")  # a worker process of `serve --workers N` starts bare
         stop = asyncio.Event()
         worker = (
             asyncio.create_task(build_runner(runtime).run(stop))
@@ -128,10 +133,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.rate_limits = rate_limits = RateLimits(settings)
     app.add_middleware(RateLimitGuard, limits=rate_limits)
     app.add_middleware(ReleaseMiddleware)
+    app.state.metrics_registry = registry = CollectorRegistry()
+    registry.register(StateCollector(runtime))
     app.add_middleware(
         RequestGuard,
         max_body_bytes=settings.max_body_bytes,
         larger_bodies={"/meters/": settings.max_meter_body_bytes},
+        metrics=RequestMetrics(registry),
+        request_log=settings.access_log,
     )
     app.include_router(accounts_router)
     app.include_router(health_router)

@@ -7,6 +7,7 @@ import secrets
 import time
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,8 +34,9 @@ class Settings(BaseSettings):
     # Database connections per process; also the number of worker threads that run handlers,
     # so a handler never waits for a connection while holding a thread.
     db_pool_size: int = Field(default=16, ge=1)
-    # uvicorn's access log, a line per request: off by default, since writing it cost a small
-    # request about a tenth of its time (bench/RESULTS.md, issue 17).
+    # A log line per request (route template, method, status, time; core/middleware.py): off
+    # by default, since writing it cost a small request about a tenth of its time (bench/
+    # RESULTS.md, issue 17). uvicorn's own access log is always off.
     access_log: bool = False
     # How long a request may wait for its handler (in practice: the database) before it is
     # answered 503 database_unavailable; also the database's statement timeout.
@@ -47,6 +49,11 @@ class Settings(BaseSettings):
     rate_limit_login_failure_cost: int = Field(default=10, ge=1)
     rate_limit_api: str = "100/second;3000/minute"
     rate_limit_connect: str = "10/second;300/minute"
+    # Logs on stderr: "text" (LEVEL logger: message) or "json" (one object per line, with the
+    # request id); core/logs.py.
+    log_format: Literal["text", "json"] = "text"
+    # GET /metrics answers a scraper that sends this as its bearer token; off while empty.
+    metrics_token: str = Field(default="", repr=False)
     # Create a demo account (and print how to use it) when the database has no account.
     demo_account: bool = True
     # Run the background worker (job runner and webhook delivery) inside `serve`; else run

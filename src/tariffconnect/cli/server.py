@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable
@@ -15,6 +14,7 @@ import uvicorn
 from tariffconnect.cli import demo
 from tariffconnect.cli.database import open_database
 from tariffconnect.config import Settings
+from tariffconnect.core import logs
 from tariffconnect.runtime import Runtime
 from tariffconnect.worker import build_runner
 
@@ -42,7 +42,7 @@ def serve(
     with open_database(settings) as db:
         if settings.demo_account:
             demo.greet(db, settings)
-    _log_to_stderr()
+    _log_to_stderr(settings)
     # Worker processes build their app from the environment: pass the overrides on through it.
     os.environ["TARIFFCONNECT_HOST"] = settings.host
     os.environ["TARIFFCONNECT_PORT"] = str(settings.port)
@@ -53,7 +53,10 @@ def serve(
         port=settings.port,
         workers=workers,
         log_level="info",
-        access_log=settings.access_log,
+        # The guard logs requests itself when asked (TARIFFCONNECT_ACCESS_LOG), structured.
+        access_log=False,
+        # JSON: uvicorn's loggers go to the root handler (core/logs.py) instead of its own.
+        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
     )
 
 
@@ -63,13 +66,13 @@ def worker() -> None:
     inside `serve` unless disabled)."""
     settings = Settings()
     with open_database(settings) as db:
-        _log_to_stderr()
+        _log_to_stderr(settings)
         asyncio.run(_until_signalled(build_runner(Runtime(settings=settings, db=db)).run))
 
 
-def _log_to_stderr() -> None:
+def _log_to_stderr(settings: Settings) -> None:
     """Log at INFO, as uvicorn does, so the server's and the worker's lines read alike."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logs.configure(settings.log_format)
 
 
 async def _until_signalled(run: Callable[[asyncio.Event], Awaitable[None]]) -> None:

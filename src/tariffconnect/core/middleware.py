@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tariffconnect.core import versions
+from tariffconnect.core import logs, versions
 from tariffconnect.core.errors import ApiError, error_response
+from tariffconnect.core.metrics import RequestMetrics
 
 log = logging.getLogger("tariffconnect.request")
 RELEASE_HEADER = versions.HEADER.lower().encode()
@@ -36,10 +38,14 @@ class RequestGuard:
         *,
         max_body_bytes: int,
         larger_bodies: Mapping[str, int] | None = None,
+        metrics: RequestMetrics | None = None,
+        request_log: bool = False,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.larger_bodies = tuple((larger_bodies or {}).items())
+        self.metrics = metrics
+        self.request_log = request_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,6 +53,43 @@ class RequestGuard:
             return
         request_id = "req_" + secrets.token_hex(12)
         scope.setdefault("state", {})["request_id"] = request_id
+        context = logs.request_id.set(request_id)
+        began, status = time.perf_counter(), 500
+
+        async def send_seen(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._guard(scope, receive, send_seen, request_id)
+        finally:
+            self._account(scope, status, time.perf_counter() - began)
+            logs.request_id.reset(context)
+
+    def _account(self, scope: Scope, status: int, seconds: float) -> None:
+        """Count the answer and, with the request log on, log it: the route's template (never
+        the path itself, whose ids and query could say too much), method, status, time."""
+        route = str(getattr(scope.get("route"), "path_format", None) or "unmatched")
+        method = str(scope.get("method", ""))
+        if self.metrics is not None:
+            self.metrics.observe(route=route, method=method, status=status, seconds=seconds)
+        if self.request_log:
+            log.info(
+                "%s %s %d",
+                method,
+                route,
+                status,
+                extra={
+                    "route": route,
+                    "method": method,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 2),
+                },
+            )
+
+    async def _guard(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         request_id_header = (b"request-id", request_id.encode())
         started = False
         answered_by_guard = False

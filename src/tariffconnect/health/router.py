@@ -1,13 +1,17 @@
 """GET /health: is the API up and does its database answer. GET /health/worker: has a
-background worker run lately."""
+background worker run lately. GET /metrics: Prometheus metrics, for the operator's scraper."""
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import Request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel, Field
+from starlette.responses import Response
 
 from tariffconnect.auth.routing import answers_within, api_router
-from tariffconnect.core.errors import ApiError
+from tariffconnect.core.errors import ApiError, not_found, unauthorized
 from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.jobs import beats
 from tariffconnect.runtime import runtime_of
@@ -50,3 +54,18 @@ def worker_health(request: Request) -> WorkerHealth:
             "`tariffconnect worker`, or run it inside `serve` (TARIFFCONNECT_WORKER_IN_PROCESS).",
         )
     return WorkerHealth(workers=len(alive), last_seen=format_utc(alive[0].last_seen))
+
+
+@router.get("/metrics", name="metrics", summary="Metrics (Prometheus)", include_in_schema=False)
+@answers_within(HEALTH_DEADLINE_SECONDS)
+def metrics(request: Request) -> Response:
+    """The service's metrics in Prometheus text format (health/metrics.py), for a scraper with
+    `Authorization: Bearer <TARIFFCONNECT_METRICS_TOKEN>`; 404 while no token is set."""
+    token = runtime_of(request).settings.metrics_token
+    if not token:
+        raise not_found("not_found", "No such endpoint.")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
+        raise unauthorized("metrics_token_invalid", "Send the metrics token as a bearer token.")
+    registry: CollectorRegistry = request.app.state.metrics_registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -601,6 +601,25 @@ def percentile(samples: Sequence[float], percent: int) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[percent - 1]
 
 
+def rows_table(rows: Sequence[Row], *, baseline: float, baseline_name: str) -> str:
+    """The wrk rows as a markdown table, with each row's throughput as a ratio to `baseline`
+    (requests/s of the row named `baseline_name` in the header)."""
+    lines = [
+        "| target | database | requests/s | p50 ms | p99 ms | ratio to "
+        f"{baseline_name} | server CPU ms/req | PostgreSQL CPU ms/req | failed responses |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        r = row.result
+        lines.append(
+            f"| {r.target.name} | {r.target.database} | {r.requests_per_second:.0f} "
+            f"| {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.requests_per_second / baseline:.2f} "
+            f"| {format_ms(row.server_cpu_ms)} | {format_ms(row.postgres_cpu_ms)} "
+            f"| {row.failure or 'none'} |"
+        )
+    return "\n".join(lines)
+
+
 def format_ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 

@@ -42,7 +42,6 @@ from common import (
     auth_headers,
     create_account,
     databases,
-    format_ms,
     in_work_folder,
     machine_facts,
     measure_row,
@@ -50,6 +49,7 @@ from common import (
     package_of,
     post_json,
     profile_under_wrk,
+    rows_table,
     sample_count,
     serve_bare,
     serve_tariffconnect,
@@ -187,21 +187,7 @@ def render_profile(path: Path, seconds: int) -> str:
 
 
 def render_table(rows: Sequence[Row]) -> str:
-    bare = rows[0].result.requests_per_second
-    lines = [
-        "| target | database | requests/s | p50 ms | p99 ms | ratio to bare "
-        "| server CPU ms/req | PostgreSQL CPU ms/req | failed responses |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    for row in rows:
-        r = row.result
-        lines.append(
-            f"| {r.target.name} | {r.target.database} | {r.requests_per_second:.0f} "
-            f"| {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.requests_per_second / bare:.2f} "
-            f"| {format_ms(row.server_cpu_ms)} | {format_ms(row.postgres_cpu_ms)} "
-            f"| {row.failure or 'none'} |"
-        )
-    return "\n".join(lines)
+    return rows_table(rows, baseline=rows[0].result.requests_per_second, baseline_name="bare")
 
 
 def render_verdict(rows: Sequence[Row]) -> str:

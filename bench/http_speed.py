@@ -36,11 +36,11 @@ from common import (
     auth_headers,
     create_account,
     databases,
-    format_ms,
     in_work_folder,
     machine_facts,
     measure_row,
     new_parser,
+    rows_table,
     serve_bare,
     serve_tariffconnect,
     start_run,
@@ -78,21 +78,9 @@ def bench_tariffconnect(work: Path, database: str, args: argparse.Namespace) -> 
 
 
 def render_table(rows: Sequence[Row]) -> str:
-    noop = rows[1].result.requests_per_second
-    lines = [
-        "| target | database | requests/s | p50 ms | p99 ms | ratio to FastAPI no-op "
-        "| server CPU ms/req | PostgreSQL CPU ms/req | failed responses |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    for row in rows:
-        r = row.result
-        lines.append(
-            f"| {r.target.name} | {r.target.database} | {r.requests_per_second:.0f} "
-            f"| {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.requests_per_second / noop:.2f} "
-            f"| {format_ms(row.server_cpu_ms)} | {format_ms(row.postgres_cpu_ms)} "
-            f"| {row.failure or 'none'} |"
-        )
-    return "\n".join(lines)
+    return rows_table(
+        rows, baseline=rows[1].result.requests_per_second, baseline_name="FastAPI no-op"
+    )
 
 
 def render_verdict(rows: Sequence[Row]) -> str:

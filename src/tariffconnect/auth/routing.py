@@ -19,12 +19,13 @@ from fastapi import APIRouter, Request
 from fastapi.routing import APIRoute
 
 from tariffconnect.auth.context import ApiContext
+from tariffconnect.config import Settings
 from tariffconnect.core.threads import in_thread
 from tariffconnect.db.database import retry_read
 from tariffconnect.runtime import runtime_of
 
 # For a handler that takes neither Api nor the Request (none does today): the setting's default.
-DEFAULT_DEADLINE = 15.0
+DEFAULT_DEADLINE: float = Settings.model_fields["request_deadline_seconds"].default
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _READ_ONLY = "__tariffconnect_read_only__"
 _DEADLINE = "__tariffconnect_deadline__"

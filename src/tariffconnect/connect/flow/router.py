@@ -45,17 +45,17 @@ def build_router(path: str) -> APIRouter:
         request_id = str(request.scope.get("state", {}).get("request_id", ""))
         base_url = public_base_url(request)
         deadline = runtime.settings.request_deadline_seconds
-        parsed = _parsed_or_none(body)
         headers = dict(CORS_HEADERS)
+        parsed: FlowRequest | None = None
         try:
-            if parsed is not None and parsed.connect_token:  # counted per Connect token
+            parsed = parse(body)  # small and quick: here, so that the limit can read its token
+            if parsed.connect_token:  # counted per Connect token
                 rate_limits: RateLimits = request.app.state.rate_limits
                 verdict = rate_limits.hit("connect", parsed.connect_token[:64])
                 headers |= {} if verdict is None else verdict.header_dict()
-            status, answer = await in_thread(
-                _answer, runtime, body, request_id, base_url, seconds=deadline
-            )
-        except ApiError as refused:  # rate limited, or the deadline passed
+            status = 200
+            answer = await in_thread(_answer, runtime, parsed, base_url, seconds=deadline)
+        except ApiError as refused:  # bad input, the flow's own errors, a limit, the deadline
             status, answer = _error(refused, parsed, request_id)
             headers |= refused.headers
         return Response(
@@ -69,22 +69,12 @@ def build_router(path: str) -> APIRouter:
     return router
 
 
-def _answer(
-    runtime: Runtime, body: bytes, request_id: str, base_url: str
-) -> tuple[int, dict[str, Any]]:
-    request: FlowRequest | None = None
-    try:
-        request = parse(body)
-        answer = runner.submit(runtime.db, request, base_url=base_url)
-        page = for_client(
-            answer.page,
-            release=answer.release,
-            ended=answer.ended,
-            asked_route=request.asked_route,
-        )
-        return 200, page
-    except ApiError as error:
-        return _error(error, request, request_id)
+def _answer(runtime: Runtime, request: FlowRequest, base_url: str) -> dict[str, Any]:
+    """The next page for the client (in a worker thread); raises the flow's ApiErrors."""
+    answer = runner.submit(runtime.db, request, base_url=base_url)
+    return for_client(
+        answer.page, release=answer.release, ended=answer.ended, asked_route=request.asked_route
+    )
 
 
 def _error(
@@ -96,13 +86,6 @@ def _error(
         connect_token=request.connect_token if request else None,
         request_id=request_id,
     )
-
-
-def _parsed_or_none(body: bytes) -> FlowRequest | None:
-    try:
-        return parse(body)
-    except ApiError:
-        return None
 
 
 class FlowHost:

@@ -153,3 +153,38 @@ def test_redis_holds_a_hash_of_the_token_never_the_token(settings, database, cli
     keys = [key.decode() for key in redis.Redis.from_url(REDIS_URL).keys("tariffconnect*")]
     assert any(token_key(token) in key for key in keys)
     assert not any(token in key for key in keys)
+
+
+def test_memory_counters_start_no_threads_and_are_swept(monkeypatch):
+    """The in-memory storage sweeps inline: many counts start no timer thread, and a counter
+    whose window has passed is gone after the next due sweep."""
+    import threading
+    import time
+
+    from limits import parse
+    from limits.strategies import SlidingWindowCounterRateLimiter
+
+    from tariffconnect.core import ratelimit
+
+    storage = ratelimit.SweptMemoryStorage()
+    limiter = SlidingWindowCounterRateLimiter(storage)
+    item = parse("1000/second")
+    started = []
+    real_start = threading.Thread.start
+    monkeypatch.setattr(
+        threading.Thread, "start", lambda thread: (started.append(thread), real_start(thread))
+    )
+    for index in range(2000):
+        assert limiter.hit(item, "api", f"key{index % 3}")
+        if index % 100 == 0:
+            time.sleep(0.011)  # past the library's 10 ms timer, which would now start again
+    assert started == []
+    assert len(storage.storage) >= 3
+
+    clock = [time.time() + 10]  # every window over
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr("limits.storage.memory.time.time", lambda: clock[0])
+    storage._swept = clock[0] - ratelimit.SWEEP_EVERY
+    assert limiter.hit(item, "api", "fresh")
+    (only,) = storage.storage
+    assert "fresh" in only

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, event, select, update
+from sqlalchemy import Engine, bindparam, event, select, update
 from sqlalchemy.orm import Session
 
 from tariffconnect.accounts.models import Account, AccountChanges, ApiKey
@@ -104,6 +104,18 @@ class KeyStates:
         self._keep(key_id, state, generation)
         return state
 
+    def in_memory(self, key_id: str) -> KeyState | None:
+        """The key's state when memory alone may answer: the key is known and the generation was
+        checked within CHECK_EVERY. None means ask `state` (in a transaction)."""
+        now = self._clock()
+        with self._lock:
+            if self._generation is None or now - self._checked >= self._check_every:
+                return None
+            found = self._states.get(key_id)
+            if found is not None:
+                self._states.move_to_end(key_id)
+            return found
+
     def forget(self) -> None:
         """Read the generation again on the next request (a change was committed here)."""
         with self._lock:
@@ -142,6 +154,11 @@ _PER_DATABASE = PerDatabase(KeyStates)
 def key_states(session: Session) -> KeyStates:
     """This process's key states for the database `session` works on."""
     return _PER_DATABASE.of(session.get_bind().engine)
+
+
+def key_states_of(engine: Engine) -> KeyStates:
+    """This process's key states for `engine`'s database."""
+    return _PER_DATABASE.of(engine)
 
 
 def changed(session: Session) -> None:

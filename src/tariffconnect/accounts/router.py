@@ -47,9 +47,9 @@ def login(
 
 
 @router.get("/account", name="account_retrieve", summary="Retrieve the caller's account")
-def get_account(api: Api) -> AccountOut:
+async def get_account(api: Api) -> AccountOut:
     """The account the bearer token belongs to, and the token's mode."""
-    # The key check read the account with the key (accounts/keycache.py): no SQL here.
+    # The key check read the account with the key (accounts/keycache.py): no SQL, no thread.
     key = api.key
     if key is None:
         raise RuntimeError("the token's key is checked before the handler runs")

@@ -8,10 +8,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Engine, Row, bindparam, select
 from sqlalchemy.orm import Session
 
-from tariffconnect.accounts.keycache import KeyState, changed, key_states
+from tariffconnect.accounts.keycache import KeyState, changed, key_states, key_states_of
 from tariffconnect.accounts.models import Account, ApiKey
 from tariffconnect.accounts.tokens import TokenClaims
 from tariffconnect.core import versions
@@ -144,7 +144,16 @@ def authenticate_key(
 def active_key(session: Session, *, claims: TokenClaims) -> KeyState:
     """The state of the key that minted the token (accounts/keycache.py: from memory on most
     requests); 401 unless it exists, is unrevoked and matches the token's account and mode."""
-    state = key_states(session).state(session, claims.key_id)
+    return _checked(key_states(session).state(session, claims.key_id), claims)
+
+
+def active_key_in_memory(engine: Engine, *, claims: TokenClaims) -> KeyState | None:
+    """`active_key` when the process's key states can answer without the database, else None."""
+    state = key_states_of(engine).in_memory(claims.key_id)
+    return None if state is None else _checked(state, claims)
+
+
+def _checked(state: KeyState | None, claims: TokenClaims) -> KeyState:
     if (
         state is None
         or state.account_id != claims.account_id

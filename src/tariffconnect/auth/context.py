@@ -91,6 +91,17 @@ class ApiContext:
     def _check_key(self, session: Session) -> None:
         accounts.active_key(session, claims=self.claims)
 
+    def key_in_memory(self) -> bool:
+        """Check the token's key from the process's key states alone, if they can answer
+        (accounts/keycache.py); False when only the database can (`check_key`)."""
+        self.key = accounts.active_key_in_memory(self.runtime.db.engine, claims=self.claims)
+        return self.key is not None
+
+    def check_key(self) -> None:
+        """Check the token's key in a read transaction of its own (blocking: a worker thread)."""
+        with self.runtime.db.transaction(write=False) as session:
+            self.key = accounts.active_key(session, claims=self.claims)
+
     def reply(self, model: BaseModel, *, status_code: int = 200) -> Response:
         """Serialise the answer of a write; with an Idempotency-Key, record it atomically."""
         body = model.model_dump_json().encode()

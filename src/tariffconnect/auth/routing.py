@@ -6,6 +6,7 @@ before the answer leaves: a failed commit becomes an error answer, never a false
 One thread-pool crossing per request (plain handlers without Api get the same single hop), and
 no pooled connection held while waiting for a thread. The hop has a deadline
 (`request_deadline_seconds`, core/threads.py): past it the client gets 503.
+A coroutine handler (an answer made from memory) runs on the event loop instead.
 """
 
 from __future__ import annotations
@@ -66,9 +67,7 @@ def in_transaction(endpoint: Callable[..., Any], *, write: bool) -> Callable[...
     answer; handing it a coroutine that does the one hop itself avoids the second crossing.
     """
     if inspect.iscoroutinefunction(endpoint):
-        if _api_parameter(endpoint) is not None:
-            raise TypeError(f"{endpoint.__name__}: handlers taking Api must be plain functions")
-        return endpoint
+        return _on_the_loop(endpoint)
     name = _api_parameter(endpoint)
 
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -92,6 +91,25 @@ def in_transaction(endpoint: Callable[..., Any], *, write: bool) -> Callable[...
         return await in_thread(functools.partial(run, *args, **kwargs), seconds=seconds)
 
     return run_once
+
+
+def _on_the_loop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """A coroutine handler runs on the event loop, with no thread hop and no transaction: for
+    answers made from memory (GET /account). One taking Api gets its token's key checked first,
+    from the key states when they can answer, else in one short read transaction in a thread."""
+    name = _api_parameter(endpoint)
+    if name is None:
+        return endpoint
+
+    @functools.wraps(endpoint)
+    async def checked(*args: Any, **kwargs: Any) -> Any:
+        api: ApiContext = kwargs[name]
+        if not api.key_in_memory():
+            seconds = api.runtime.settings.request_deadline_seconds
+            await in_thread(retry_read, api.check_key, seconds=seconds)
+        return await endpoint(*args, **kwargs)
+
+    return checked
 
 
 def _request_deadline(arguments: Iterable[Any]) -> float:

@@ -7,7 +7,7 @@ A pure ASGI middleware (not BaseHTTPMiddleware) so it adds no task switch per re
 from __future__ import annotations
 
 import logging
-import secrets
+import random
 import time
 from collections.abc import Mapping
 
@@ -51,7 +51,9 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = "req_" + secrets.token_hex(12)
+        # Not secrets.token_hex: a request id is no secret, and os.urandom lets go of the GIL,
+        # which a busy worker thread then holds for up to its 5 ms switch interval.
+        request_id = f"req_{random.getrandbits(96):024x}"
         scope.setdefault("state", {})["request_id"] = request_id
         context = logs.request_id.set(request_id)
         began, status = time.perf_counter(), 500
@@ -129,12 +131,15 @@ class RequestGuard:
             (size for prefix, size in self.larger_bodies if path.startswith(prefix)),
             self.max_body_bytes,
         )
-        too_large = ApiError(
-            413, "request_too_large", f"The request body must not exceed {limit} bytes."
-        )
+
+        def too_large() -> ApiError:
+            return ApiError(
+                413, "request_too_large", f"The request body must not exceed {limit} bytes."
+            )
+
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await answer(too_large)
+                await answer(too_large())
                 return
 
         received = 0
@@ -147,7 +152,7 @@ class RequestGuard:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit and not answered_by_guard:
-                    await answer(too_large)
+                    await answer(too_large())
                 if answered_by_guard:
                     return {"type": "http.disconnect"}
             return message

@@ -280,3 +280,29 @@ def test_nul_in_a_path_id_is_not_found(client, tenant):
     assert_error(
         client.get("/connect/cot_%00", headers=tenant.test), 404, "connect_session_not_found"
     )
+
+
+def test_retrieve_is_one_statement_and_data_available_follows_the_element(
+    client, database, tenant, location_id
+):
+    """GET /connect/{id} reads the answer, data_available included, in one statement; an
+    export tariff does not make an import session's data available, an import one does."""
+    from tests.helpers import statements
+    from tests.tariffs.support import flat, tariff_body
+
+    session_id = create(client, tenant, body_for(location_id))["id"]
+    bearer = tenant.test  # a login, outside the count
+
+    def retrieve() -> tuple[bool, int]:
+        with statements(database.engine) as sent:
+            answer = client.get(f"/connect/{session_id}", headers=bearer)
+        assert answer.status_code == 200
+        return answer.json()["data_available"], sum(sql != "BEGIN" for sql in sent)
+
+    assert retrieve() == (False, 1)
+    export = tariff_body(location_id, flat(0.05), direction="EXPORT")
+    assert client.post("/tariffs", json=export, headers=bearer).status_code == 201
+    assert retrieve() == (False, 1)
+    imported = tariff_body(location_id, flat(0.25))
+    assert client.post("/tariffs", json=imported, headers=bearer).status_code == 201
+    assert retrieve() == (True, 1)

@@ -103,7 +103,8 @@ class ApiContext:
             self.key = accounts.active_key(session, claims=self.claims)
 
     def reply(self, model: BaseModel, *, status_code: int = 200) -> Response:
-        """Serialise the answer of a write; with an Idempotency-Key, record it atomically."""
+        """Serialise an answer as it stands (FastAPI would validate it once more); a write's,
+        with an Idempotency-Key, is recorded with it atomically."""
         body = model.model_dump_json().encode()
         if self._claim is not None:
             idempotency.complete(self.db, self._claim, status=status_code, body=body)

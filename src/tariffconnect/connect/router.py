@@ -123,12 +123,12 @@ def create(api: Api, body: ConnectSessionCreate) -> Response:
 @router.get(
     SESSION_PATH,
     name="connect_session_retrieve",
+    response_model=ConnectSessionOut,
     summary="Retrieve a Connect session",
 )
-def retrieve(api: Api, connect_session_id: SessionId) -> ConnectSessionOut:
+def retrieve(api: Api, connect_session_id: SessionId) -> Response:
     """A session, readable after it completed or expired."""
-    found = service.get_or_raise(api.db, scope=api.scope, session_id=connect_session_id)
-    return service.render(api.db, found)
+    return api.reply(service.read(api.db, scope=api.scope, session_id=connect_session_id))
 
 
 @router.patch(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from tariffconnect.connect.models import ConnectSession
@@ -19,7 +19,7 @@ from tariffconnect.connect.schemas import (
 )
 from tariffconnect.core.errors import ApiError, invalid, not_found
 from tariffconnect.core.ids import is_valid_id, new_id
-from tariffconnect.core.scoping import Scope, get_owned
+from tariffconnect.core.scoping import Scope, get_owned, parameters_of, scoped_by_parameters
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
 from tariffconnect.devices import service as devices
 from tariffconnect.events import service as events
@@ -27,7 +27,7 @@ from tariffconnect.locations import service as locations
 from tariffconnect.locations.models import Location
 from tariffconnect.prices import service as prices
 from tariffconnect.providers import catalogue
-from tariffconnect.tariffs import service as tariffs
+from tariffconnect.tariffs.models import CONNECTED, Tariff
 
 CREATED, IN_PROGRESS, COMPLETED, EXPIRED = "CREATED", "IN_PROGRESS", "COMPLETED", "EXPIRED"
 REFERENCES = {"location_id", "device_id", "provider_id"}
@@ -67,10 +67,13 @@ def past_expiry(connect_session: ConnectSession, *, now: datetime) -> bool:
 
 def status_of(connect_session: ConnectSession, *, now: datetime | None = None) -> str:
     """The stored status, or EXPIRED once time_expiry has passed on an unfinished session."""
-    expired = past_expiry(connect_session, now=now or utcnow())
-    if connect_session.status != COMPLETED and expired:
+    return _status(connect_session.status, connect_session.time_expiry, now=now or utcnow())
+
+
+def _status(stored: str, time_expiry: datetime, *, now: datetime) -> str:
+    if stored != COMPLETED and as_utc(time_expiry) <= now:
         return EXPIRED
-    return connect_session.status
+    return stored
 
 
 def begin(*, connect_session: ConnectSession) -> None:
@@ -94,29 +97,140 @@ def complete(session: Session, *, connect_session: ConnectSession, now: datetime
     events.record(session, scope=scope, type=kind, object_id=connect_session.id, data=out)
 
 
+def _element_connected(
+    location_id: Any, tariff_type: Any, tariff_direction: Any, *, market: bool
+) -> ColumnElement[bool]:
+    """A connected tariff of this element at this location, a market one or a fixed one."""
+    return and_(
+        Tariff.location_id == location_id,
+        Tariff.status == CONNECTED,
+        Tariff.tariff_type == tariff_type,
+        Tariff.tariff_direction == tariff_direction,
+        Tariff.market_rates == market,
+    )
+
+
+def _availability(location_id: Any, tariff_type: Any, tariff_direction: Any) -> tuple[Any, Any]:
+    """The two columns that decide `data_available`: whether a fixed schedule of the element
+    is connected (prices at once), else the first connected market tariff's id."""
+    fixed = exists().where(
+        _element_connected(location_id, tariff_type, tariff_direction, market=False)
+    )
+    market = (
+        select(Tariff.id)
+        .where(_element_connected(location_id, tariff_type, tariff_direction, market=True))
+        .order_by(Tariff.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return fixed.label("fixed_connected"), market.label("market_tariff_id")
+
+
+# GET /connect/{id} in one statement: the session's answer and what decides data_available.
+# Built once with bound parameters: SQLAlchemy then reuses its compiled form and result map as
+# they are (a statement built per request cost more CPU than the database took to answer it).
+_READ = scoped_by_parameters(
+    select(
+        ConnectSession.id,
+        ConnectSession.location_id,
+        ConnectSession.live_mode,
+        ConnectSession.time_created,
+        ConnectSession.time_expiry,
+        ConnectSession.device_id,
+        ConnectSession.provider_id,
+        ConnectSession.connect_url,
+        ConnectSession.callback_url,
+        ConnectSession.status,
+        *_availability(
+            ConnectSession.location_id, ConnectSession.tariff_type, ConnectSession.tariff_direction
+        ),
+    ),
+    ConnectSession,
+).where(ConnectSession.id == bindparam("object_id"))
+
+
+# `data_available` of a session already loaded, built once (see _READ).
+_AVAILABILITY = select(
+    *_availability(
+        bindparam("location_id"), bindparam("tariff_type"), bindparam("tariff_direction")
+    )
+)
+
+
+def _available(
+    session: Session,
+    *,
+    location_id: str | None,
+    fixed_connected: bool,
+    market_tariff_id: str | None,
+) -> bool:
+    """True when prices of the session's element exist now: at once for a fixed schedule, for
+    a market tariff once its source has published prices or a forecast covers this moment.
+    Derived on every read, never stale."""
+    if location_id is None:
+        return False
+    if fixed_connected:
+        return True
+    if market_tariff_id is None:
+        return False
+    tariff = session.get(Tariff, market_tariff_id)
+    location = session.get(Location, location_id)
+    return (
+        tariff is not None
+        and location is not None
+        and prices.available_now(session, location, tariff, utcnow())
+    )
+
+
 def data_available(session: Session, connect_session: ConnectSession) -> bool:
-    """True when prices of the session's element (the location's connected tariff of the
-    session's type and direction) exist now: at once for a fixed schedule, for a market
-    tariff once its source has published prices or a forecast covers this moment. Derived on
-    every read, never stale."""
+    """`data_available` of a session already loaded."""
     if connect_session.location_id is None:
         return False
-    element = (connect_session.tariff_type, connect_session.tariff_direction)
-    connected = [
-        tariff
-        for tariff in tariffs.connected(session, location_ids=[connect_session.location_id])
-        if (tariff.tariff_type, tariff.tariff_direction) == element
-    ]
-    if not connected:
-        return False
-    location = session.get(Location, connect_session.location_id)
-    now = utcnow()
-    return location is not None and any(
-        prices.available_now(session, location, tariff, now) for tariff in connected
+    parameters = {
+        "location_id": connect_session.location_id,
+        "tariff_type": connect_session.tariff_type,
+        "tariff_direction": connect_session.tariff_direction,
+    }
+    fixed, market = session.execute(_AVAILABILITY, parameters).one()
+    return _available(
+        session,
+        location_id=connect_session.location_id,
+        fixed_connected=bool(fixed),
+        market_tariff_id=market,
+    )
+
+
+def read(session: Session, *, scope: Scope, session_id: str) -> ConnectSessionOut:
+    """The caller's session as the API shows it, read in one statement; 404
+    `connect_session_not_found`."""
+    row = None
+    if is_valid_id(session_id, "cot"):
+        parameters = {**parameters_of(scope), "object_id": session_id}
+        row = session.connection().execute(_READ, parameters).one_or_none()
+    if row is None:
+        raise not_found("connect_session_not_found", f"No Connect session {session_id}.")
+    return ConnectSessionOut(
+        id=row.id,
+        location_id=row.location_id,
+        live_mode=row.live_mode,
+        data_available=_available(
+            session,
+            location_id=row.location_id,
+            fixed_connected=bool(row.fixed_connected),
+            market_tariff_id=row.market_tariff_id,
+        ),
+        time_created=format_utc(row.time_created),
+        time_expiry=format_utc(row.time_expiry),
+        device_id=row.device_id,
+        provider_id=row.provider_id,
+        connect_url=row.connect_url,
+        callback_url=row.callback_url,
+        status=_status(row.status, row.time_expiry, now=utcnow()),
     )
 
 
 def render(session: Session, connect_session: ConnectSession) -> ConnectSessionOut:
+    """The wire form of a session loaded (and maybe changed) in this transaction."""
     return ConnectSessionOut(
         id=connect_session.id,
         location_id=connect_session.location_id,
@@ -137,18 +251,21 @@ def create(
 ) -> ConnectSessionOut:
     """Create a session for one of the caller's locations and record `connect_session.create`."""
     check_references(session, scope, data.model_dump(include=REFERENCES))
-    created = add(
+    _created, out = add(
         session,
         scope=scope,
         ttl_seconds=ttl_seconds,
         **data.model_dump(include=REFERENCES | {"connect_url", "callback_url"}),
     )
-    return render(session, created)
+    return out
 
 
-def add(session: Session, *, scope: Scope, ttl_seconds: int, **fields: Any) -> ConnectSession:
+def add(
+    session: Session, *, scope: Scope, ttl_seconds: int, **fields: Any
+) -> tuple[ConnectSession, ConnectSessionOut]:
     """Store a new session (CREATED, expiring in `ttl_seconds`) with `fields`, and record
-    `connect_session.create`; the caller checked what the fields name."""
+    `connect_session.create`; the caller checked what the fields name. The row and its wire
+    form."""
     now = utcnow()
     connect_session = ConnectSession(
         id=new_id("cot"),
@@ -164,7 +281,7 @@ def add(session: Session, *, scope: Scope, ttl_seconds: int, **fields: Any) -> C
     session.flush()
     out = render(session, connect_session)
     events.record(session, scope=scope, type="connect_session.create", object_id=out.id, data=out)
-    return connect_session
+    return connect_session, out
 
 
 def update(

@@ -77,7 +77,7 @@ def create(
     sessions.check_references(
         session, scope, {"device_id": data.device_id, "provider_id": data.provider_id}
     )
-    connect_session = sessions.add(
+    connect_session, _out = sessions.add(
         session,
         scope=scope,
         ttl_seconds=ttl_seconds,

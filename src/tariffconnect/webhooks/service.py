@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from tariffconnect.core.errors import not_found
 from tariffconnect.core.ids import new_id
 from tariffconnect.core.pagination import PageParams, paginate
-from tariffconnect.core.scoping import Scope, get_owned, scoped
+from tariffconnect.core.scoping import Scope, get_owned, parameters_of, scoped, scoped_by_parameters
 from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.db.bulk import insert_rows
 from tariffconnect.events import service as events
@@ -161,6 +161,12 @@ def _render_attempts(attempts: Sequence[WebhookAttempt]) -> list[WebhookAttemptO
     ]
 
 
+# The enabled endpoints of one account and mode, built once (core/scoping.py says why).
+_LISTENING = scoped_by_parameters(
+    select(WebhookEndpoint.id, WebhookEndpoint.enabled_events), WebhookEndpoint
+).where(WebhookEndpoint.status == ENABLED)
+
+
 def fan_out(session: Session, *, event: Event) -> int:
     """Queue one event for every enabled endpoint of its account and mode that wants it;
     return how many deliveries were queued."""
@@ -182,11 +188,7 @@ def fan_out_many(session: Session, written: Sequence[events.Recorded]) -> int:
             endpoints[scope] = [
                 (endpoint_id, enabled)
                 for endpoint_id, enabled in session.execute(
-                    select(WebhookEndpoint.id, WebhookEndpoint.enabled_events).where(
-                        WebhookEndpoint.account_id == event.account_id,
-                        WebhookEndpoint.live_mode == event.live_mode,
-                        WebhookEndpoint.status == ENABLED,
-                    )
+                    _LISTENING, parameters_of(Scope(event.account_id, event.live_mode))
                 )
             ]
         rows.extend(

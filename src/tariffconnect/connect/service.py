@@ -209,40 +209,36 @@ def read(session: Session, *, scope: Scope, session_id: str) -> ConnectSessionOu
         row = session.connection().execute(_READ, parameters).one_or_none()
     if row is None:
         raise not_found("connect_session_not_found", f"No Connect session {session_id}.")
-    return ConnectSessionOut(
-        id=row.id,
+    available = _available(
+        session,
         location_id=row.location_id,
-        live_mode=row.live_mode,
-        data_available=_available(
-            session,
-            location_id=row.location_id,
-            fixed_connected=bool(row.fixed_connected),
-            market_tariff_id=row.market_tariff_id,
-        ),
-        time_created=format_utc(row.time_created),
-        time_expiry=format_utc(row.time_expiry),
-        device_id=row.device_id,
-        provider_id=row.provider_id,
-        connect_url=row.connect_url,
-        callback_url=row.callback_url,
-        status=_status(row.status, row.time_expiry, now=utcnow()),
+        fixed_connected=bool(row.fixed_connected),
+        market_tariff_id=row.market_tariff_id,
     )
+    status = _status(row.status, row.time_expiry, now=utcnow())
+    return _wire(row, data_available=available, status=status)
 
 
 def render(session: Session, connect_session: ConnectSession) -> ConnectSessionOut:
     """The wire form of a session loaded (and maybe changed) in this transaction."""
+    available = data_available(session, connect_session)
+    return _wire(connect_session, data_available=available, status=status_of(connect_session))
+
+
+def _wire(source: Any, *, data_available: bool, status: str) -> ConnectSessionOut:
+    """The wire form of a session, from its row or its ORM object (the same attributes)."""
     return ConnectSessionOut(
-        id=connect_session.id,
-        location_id=connect_session.location_id,
-        live_mode=connect_session.live_mode,
-        data_available=data_available(session, connect_session),
-        time_created=format_utc(connect_session.time_created),
-        time_expiry=format_utc(connect_session.time_expiry),
-        device_id=connect_session.device_id,
-        provider_id=connect_session.provider_id,
-        connect_url=connect_session.connect_url,
-        callback_url=connect_session.callback_url,
-        status=status_of(connect_session),
+        id=source.id,
+        location_id=source.location_id,
+        live_mode=source.live_mode,
+        data_available=data_available,
+        time_created=format_utc(source.time_created),
+        time_expiry=format_utc(source.time_expiry),
+        device_id=source.device_id,
+        provider_id=source.provider_id,
+        connect_url=source.connect_url,
+        callback_url=source.callback_url,
+        status=status,
     )
 
 
@@ -314,8 +310,8 @@ def check_references(
 ) -> None:
     """404 for any location, device or provider named in `changes` that the caller lacks."""
     if changes.get("location_id") is not None:
-        locations.get_or_raise(session, scope=scope, location_id=str(changes["location_id"]))
+        locations.check_exists(session, scope=scope, location_id=str(changes["location_id"]))
     if changes.get("device_id") is not None:
-        devices.get_or_raise(session, scope=scope, device_id=str(changes["device_id"]))
+        devices.check_exists(session, scope=scope, device_id=str(changes["device_id"]))
     if changes.get("provider_id") is not None:
         catalogue.get_or_raise(str(changes["provider_id"]))

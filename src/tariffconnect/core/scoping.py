@@ -83,6 +83,19 @@ def get_owned(
     return found
 
 
+def owns(session: Session, model: Any, scope: Scope, object_id: str, *, prefix: str) -> bool:
+    """Whether the caller has the row of `model` with this id, without loading it."""
+    if not is_valid_id(object_id, prefix):
+        return False
+    parameters = {**parameters_of(scope), "object_id": object_id}
+    return session.execute(_owned_id_statement(model), parameters).first() is not None
+
+
+@functools.cache
+def _owned_id_statement(model: Any) -> Select[Any]:
+    return scoped_by_parameters(select(model.id), model).where(model.id == bindparam("object_id"))
+
+
 @functools.cache
 def _owned_statement(model: Any, *, lock: bool) -> Select[Any]:
     """`get_owned`'s statement for `model`, built once (see `scoped_by_parameters`)."""

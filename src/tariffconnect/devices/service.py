@@ -9,10 +9,10 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import false, insert, select
 from sqlalchemy.orm import Session
 
-from tariffconnect.core.errors import not_found
+from tariffconnect.core.errors import ApiError, not_found
 from tariffconnect.core.ids import new_id
 from tariffconnect.core.pagination import PageParams, paginate
-from tariffconnect.core.scoping import Scope, get_owned, scoped
+from tariffconnect.core.scoping import Scope, get_owned, owns, scoped
 from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.devices.models import Device, device_locations
 from tariffconnect.devices.schemas import DeviceCreate, DeviceOut, DeviceType, DeviceUpdate
@@ -30,8 +30,18 @@ def get_or_raise(session: Session, *, scope: Scope, device_id: str, lock: bool =
     """The caller's device with this id, or 404 `device_not_found`."""
     device = get(session, scope=scope, device_id=device_id, lock=lock)
     if device is None:
-        raise not_found("device_not_found", f"No device {device_id}.")
+        raise _not_found(device_id)
     return device
+
+
+def check_exists(session: Session, *, scope: Scope, device_id: str) -> None:
+    """404 `device_not_found` unless the caller has this device (nothing loaded)."""
+    if not owns(session, Device, scope, device_id, prefix="dev"):
+        raise _not_found(device_id)
+
+
+def _not_found(device_id: str) -> ApiError:
+    return not_found("device_not_found", f"No device {device_id}.")
 
 
 def render_all(session: Session, devices: Sequence[Device]) -> list[DeviceOut]:

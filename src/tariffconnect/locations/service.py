@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tariffconnect.core.errors import not_found
+from tariffconnect.core.errors import ApiError, not_found
 from tariffconnect.core.ids import is_valid_id, new_id
 from tariffconnect.core.pagination import PageParams, paginate
-from tariffconnect.core.scoping import Scope, get_owned, scoped
+from tariffconnect.core.scoping import Scope, get_owned, owns, scoped
 from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.customers import service as customers
 from tariffconnect.devices.models import device_locations
@@ -49,8 +49,18 @@ def get_or_raise(session: Session, *, scope: Scope, location_id: str) -> Locatio
     """The caller's location with this id, or 404 `location_not_found`."""
     location = get(session, scope=scope, location_id=location_id)
     if location is None:
-        raise not_found("location_not_found", f"No location {location_id}.")
+        raise _not_found(location_id)
     return location
+
+
+def check_exists(session: Session, *, scope: Scope, location_id: str) -> None:
+    """404 `location_not_found` unless the caller has this location (nothing loaded)."""
+    if not owns(session, Location, scope, location_id, prefix="loc"):
+        raise _not_found(location_id)
+
+
+def _not_found(location_id: str) -> ApiError:
+    return not_found("location_not_found", f"No location {location_id}.")
 
 
 def get_by_reference_id(session: Session, *, scope: Scope, reference_id: str) -> Location | None:

@@ -156,10 +156,11 @@ bearer_auth = BearerAuth(description="bearer_token from GET /login")
 
 
 async def api_context(
-    request: Request,
-    claims: Annotated[TokenClaims, Depends(bearer_auth)],
-    fingerprint: Annotated[str | None, Depends(idempotency.request_fingerprint)],
+    request: Request, claims: Annotated[TokenClaims, Depends(bearer_auth)]
 ) -> ApiContext:
+    # The fingerprint is read here, not as a dependency of its own: FastAPI's resolution of
+    # each dependency cost more than most of what a small request does (bench/RESULTS.md).
+    fingerprint = await idempotency.request_fingerprint(request)
     _answer_in_release(request, claims)
     return ApiContext(
         scope=Scope(account_id=claims.account_id, live_mode=claims.live_mode),

@@ -19,7 +19,7 @@ from tariffconnect.connect.schemas import (
 )
 from tariffconnect.core.errors import ApiError, invalid, not_found
 from tariffconnect.core.ids import is_valid_id, new_id
-from tariffconnect.core.scoping import Scope, get_owned, parameters_of, scoped_by_parameters
+from tariffconnect.core.scoping import Scope, get_owned, owned_read, owned_row
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
 from tariffconnect.devices import service as devices
 from tariffconnect.events import service as events
@@ -129,24 +129,13 @@ def _availability(location_id: Any, tariff_type: Any, tariff_direction: Any) -> 
 # GET /connect/{id} in one statement: the session's answer and what decides data_available.
 # Built once with bound parameters: SQLAlchemy then reuses its compiled form and result map as
 # they are (a statement built per request cost more CPU than the database took to answer it).
-_READ = scoped_by_parameters(
-    select(
-        ConnectSession.id,
-        ConnectSession.location_id,
-        ConnectSession.live_mode,
-        ConnectSession.time_created,
-        ConnectSession.time_expiry,
-        ConnectSession.device_id,
-        ConnectSession.provider_id,
-        ConnectSession.connect_url,
-        ConnectSession.callback_url,
-        ConnectSession.status,
-        *_availability(
-            ConnectSession.location_id, ConnectSession.tariff_type, ConnectSession.tariff_direction
-        ),
-    ),
+# The flow's state and the options come along unused: one statement for every owned read.
+_READ = owned_read(
     ConnectSession,
-).where(ConnectSession.id == bindparam("object_id"))
+    *_availability(
+        ConnectSession.location_id, ConnectSession.tariff_type, ConnectSession.tariff_direction
+    ),
+)
 
 
 # `data_available` of a session already loaded, built once (see _READ).
@@ -203,10 +192,7 @@ def data_available(session: Session, connect_session: ConnectSession) -> bool:
 def read(session: Session, *, scope: Scope, session_id: str) -> ConnectSessionOut:
     """The caller's session as the API shows it, read in one statement; 404
     `connect_session_not_found`."""
-    row = None
-    if is_valid_id(session_id, "cot"):
-        parameters = {**parameters_of(scope), "object_id": session_id}
-        row = session.connection().execute(_READ, parameters).one_or_none()
+    row = owned_row(session, _READ, scope, session_id, prefix="cot")
     if row is None:
         raise not_found("connect_session_not_found", f"No Connect session {session_id}.")
     available = _available(

@@ -34,11 +34,12 @@ def list_customers(
     return service.list_(api.db, scope=api.scope, page=page, reference_id=reference_id)
 
 
-@router.get("/{customer_id}", name="customer_retrieve", summary="Retrieve")
-def retrieve(api: Api, customer_id: str) -> CustomerOut:
+@router.get(
+    "/{customer_id}", name="customer_retrieve", response_model=CustomerOut, summary="Retrieve"
+)
+def retrieve(api: Api, customer_id: str) -> Response:
     """One customer."""
-    customer = service.get_or_raise(api.db, scope=api.scope, customer_id=customer_id)
-    return service.render(api.db, customer)
+    return api.reply(service.read(api.db, scope=api.scope, customer_id=customer_id))
 
 
 @router.patch(

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
-from tariffconnect.core.errors import not_found
+from tariffconnect.core.errors import ApiError, not_found
 from tariffconnect.core.ids import new_id
 from tariffconnect.core.pagination import PageParams, paginate
-from tariffconnect.core.scoping import Scope, get_owned, scoped
+from tariffconnect.core.scoping import Scope, get_owned, joined_ids, owned_read, owned_row, scoped
 from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.customers.models import Customer
 from tariffconnect.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
@@ -29,8 +29,12 @@ def get_or_raise(session: Session, *, scope: Scope, customer_id: str) -> Custome
     """The caller's customer with this id, or 404 `customer_not_found`."""
     customer = get(session, scope=scope, customer_id=customer_id)
     if customer is None:
-        raise not_found("customer_not_found", f"No customer {customer_id}.")
+        raise _not_found(customer_id)
     return customer
+
+
+def _not_found(customer_id: str) -> ApiError:
+    return not_found("customer_not_found", f"No customer {customer_id}.")
 
 
 def render_all(session: Session, customers: Sequence[Customer]) -> list[CustomerOut]:
@@ -43,17 +47,38 @@ def render_all(session: Session, customers: Sequence[Customer]) -> list[Customer
     )
     for customer_id, location_id in rows:
         locations[str(customer_id)].append(location_id)
-    return [
-        CustomerOut(
-            id=c.id,
-            live_mode=c.live_mode,
-            reference_id=c.reference_id,
-            locations=locations[c.id],
-            time_created=format_utc(c.time_created),
-            account_id=c.account_id,
-        )
-        for c in customers
-    ]
+    return [_wire(c, locations[c.id]) for c in customers]
+
+
+def _wire(customer: Any, location_ids: list[str]) -> CustomerOut:
+    """The wire form of a customer, from its row or its ORM object (the same attributes)."""
+    return CustomerOut(
+        id=customer.id,
+        live_mode=customer.live_mode,
+        reference_id=customer.reference_id,
+        locations=location_ids,
+        time_created=format_utc(customer.time_created),
+        account_id=customer.account_id,
+    )
+
+
+# GET /customers/{id} in one statement, its location ids aggregated (core/scoping.owned_read).
+_READ = owned_read(
+    Customer,
+    select(func.aggregate_strings(Location.id, ","))
+    .where(Location.customer_id == Customer.id)
+    .scalar_subquery()
+    .label("location_ids"),
+)
+
+
+def read(session: Session, *, scope: Scope, customer_id: str) -> CustomerOut:
+    """The caller's customer as the API shows it, read in one statement; 404
+    `customer_not_found`."""
+    row = owned_row(session, _READ, scope, customer_id, prefix="cus")
+    if row is None:
+        raise _not_found(customer_id)
+    return _wire(row, joined_ids(row.location_ids))
 
 
 def render(session: Session, customer: Customer) -> CustomerOut:

@@ -32,11 +32,10 @@ def list_devices(
     return service.list_(api.db, scope=api.scope, page=page, reference_id=reference_id)
 
 
-@router.get("/{device_id}", name="device_retrieve", summary="Retrieve")
-def retrieve(api: Api, device_id: str) -> DeviceOut:
+@router.get("/{device_id}", name="device_retrieve", response_model=DeviceOut, summary="Retrieve")
+def retrieve(api: Api, device_id: str) -> Response:
     """One device."""
-    device = service.get_or_raise(api.db, scope=api.scope, device_id=device_id)
-    return service.render(api.db, device)
+    return api.reply(service.read(api.db, scope=api.scope, device_id=device_id))
 
 
 @router.patch("/{device_id}", name="device_update", response_model=DeviceOut, summary="Update")

@@ -6,13 +6,21 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import false, insert, select
+from sqlalchemy import false, func, insert, select
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import ApiError, not_found
 from tariffconnect.core.ids import new_id
 from tariffconnect.core.pagination import PageParams, paginate
-from tariffconnect.core.scoping import Scope, get_owned, owns, scoped
+from tariffconnect.core.scoping import (
+    Scope,
+    get_owned,
+    joined_ids,
+    owned_read,
+    owned_row,
+    owns,
+    scoped,
+)
 from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.devices.models import Device, device_locations
 from tariffconnect.devices.schemas import DeviceCreate, DeviceOut, DeviceType, DeviceUpdate
@@ -55,22 +63,42 @@ def render_all(session: Session, devices: Sequence[Device]) -> list[DeviceOut]:
         )
         for device_id, location_id in rows:
             locations[device_id].append(location_id)
-    return [
-        DeviceOut(
-            id=d.id,
-            live_mode=d.live_mode,
-            reference_id=d.reference_id,
-            type=DeviceType(d.type),
-            locations=locations[d.id],
-            manufacturer=d.manufacturer,
-            model_code=d.model_code,
-            model_name=d.model_name,
-            properties=d.properties,
-            time_created=format_utc(d.time_created),
-            account_id=d.account_id,
-        )
-        for d in devices
-    ]
+    return [_wire(d, locations[d.id]) for d in devices]
+
+
+def _wire(device: Any, location_ids: list[str]) -> DeviceOut:
+    """The wire form of a device, from its row or its ORM object (the same attributes)."""
+    return DeviceOut(
+        id=device.id,
+        live_mode=device.live_mode,
+        reference_id=device.reference_id,
+        type=DeviceType(device.type),
+        locations=location_ids,
+        manufacturer=device.manufacturer,
+        model_code=device.model_code,
+        model_name=device.model_name,
+        properties=device.properties,
+        time_created=format_utc(device.time_created),
+        account_id=device.account_id,
+    )
+
+
+# GET /devices/{id} in one statement, its location ids aggregated (core/scoping.owned_read).
+_READ = owned_read(
+    Device,
+    select(func.aggregate_strings(device_locations.c.location_id, ","))
+    .where(device_locations.c.device_id == Device.id)
+    .scalar_subquery()
+    .label("location_ids"),
+)
+
+
+def read(session: Session, *, scope: Scope, device_id: str) -> DeviceOut:
+    """The caller's device as the API shows it, read in one statement; 404 `device_not_found`."""
+    row = owned_row(session, _READ, scope, device_id, prefix="dev")
+    if row is None:
+        raise _not_found(device_id)
+    return _wire(row, joined_ids(row.location_ids))
 
 
 def render(session: Session, device: Device) -> DeviceOut:

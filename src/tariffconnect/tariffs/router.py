@@ -73,10 +73,10 @@ def list_tariffs(
     )
 
 
-@router.get(TARIFF_PATH, name="tariff_retrieve", summary="Retrieve")
-def retrieve(api: Api, tariff_id: str) -> TariffOut:
+@router.get(TARIFF_PATH, name="tariff_retrieve", response_model=TariffOut, summary="Retrieve")
+def retrieve(api: Api, tariff_id: str) -> Response:
     """One tariff."""
-    return service.render(service.get_or_raise(api.db, scope=api.scope, tariff_id=tariff_id))
+    return api.reply(service.read(api.db, scope=api.scope, tariff_id=tariff_id))
 
 
 @router.patch(TARIFF_PATH, name="tariff_update", response_model=TariffOut, summary="Update")

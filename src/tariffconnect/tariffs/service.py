@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tariffconnect.core.errors import invalid, not_found
+from tariffconnect.core.errors import ApiError, invalid, not_found
 from tariffconnect.core.ids import is_valid_id, new_id
 from tariffconnect.core.pagination import PageParams, paginate
-from tariffconnect.core.scoping import Scope, get_owned, scoped
+from tariffconnect.core.scoping import Scope, get_owned, owned_read, owned_row, scoped
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
 from tariffconnect.events import service as events
 from tariffconnect.locations import service as locations
@@ -35,11 +35,28 @@ def get_or_raise(session: Session, *, scope: Scope, tariff_id: str) -> Tariff:
     """The caller's tariff, or 404 `tariff_not_found`."""
     tariff = get(session, scope=scope, tariff_id=tariff_id)
     if tariff is None:
-        raise not_found("tariff_not_found", f"No tariff {tariff_id}.")
+        raise _not_found(tariff_id)
     return tariff
 
 
-def render(tariff: Tariff) -> TariffOut:
+def _not_found(tariff_id: str) -> ApiError:
+    return not_found("tariff_not_found", f"No tariff {tariff_id}.")
+
+
+# GET /tariffs/{id} in one statement (core/scoping.owned_read).
+_READ = owned_read(Tariff)
+
+
+def read(session: Session, *, scope: Scope, tariff_id: str) -> TariffOut:
+    """The caller's tariff as the API shows it, read in one statement; 404 `tariff_not_found`."""
+    row = owned_row(session, _READ, scope, tariff_id, prefix="trf")
+    if row is None:
+        raise _not_found(tariff_id)
+    return render(row)
+
+
+def render(tariff: Any) -> TariffOut:
+    """The wire form of a tariff, from its row or its ORM object (the same attributes)."""
     charge = tariff.standing_charge
     return TariffOut(
         id=tariff.id,

@@ -149,17 +149,18 @@ def proxy_lines(log: str) -> dict[str, ProxyLine]:
 # workers wrote them: the lease row keeps only the last, this keeps them all.
 AUDIT = """
 CREATE TABLE cluster_task_audit (
+    seq bigserial PRIMARY KEY,
     kind text NOT NULL, name text NOT NULL, due_at timestamptz NOT NULL,
     lease_token text, leased_by text
 );
 CREATE FUNCTION cluster_task_audit() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.lease_token IS NOT NULL AND NEW.lease_token IS DISTINCT FROM OLD.lease_token THEN
-        INSERT INTO cluster_task_audit
+        INSERT INTO cluster_task_audit (kind, name, due_at, lease_token, leased_by)
         VALUES ('claim', NEW.name, NEW.due_at, NEW.lease_token, NEW.leased_by);
     END IF;
     IF NEW.runs = OLD.runs + 1 THEN
-        INSERT INTO cluster_task_audit
+        INSERT INTO cluster_task_audit (kind, name, due_at, lease_token, leased_by)
         VALUES ('finish', OLD.name, OLD.due_at, OLD.lease_token, OLD.leased_by);
     END IF;
     RETURN NEW;
@@ -186,7 +187,10 @@ class TaskEvent:
 def task_audit(engine: Engine) -> list[TaskEvent]:
     with engine.connect() as connection:
         rows = connection.execute(
-            text("SELECT kind, name, due_at, lease_token, leased_by FROM cluster_task_audit")
+            text(
+                "SELECT kind, name, due_at, lease_token, leased_by FROM cluster_task_audit"
+                " ORDER BY seq"
+            )
         ).all()
     return [TaskEvent(*row) for row in rows]
 

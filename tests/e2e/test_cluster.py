@@ -409,9 +409,8 @@ def _exercise(
     wait_until(lambda: created <= received_event_ids(receiver), "every event to be delivered")
     assert received_event_ids(receiver) == created
 
-    _check_answers(load, cluster, setup_ids, (before_kill, after_kill, restarted))
-    _check_periodic_tasks(db, killed_worker)
-    # What happened, for whoever reads a failure (or wonders what a pass covered).
+    # What happened, in the run directory: for whoever reads a failure (or wonders what a
+    # pass covered).
     with receiver.lock:
         deliveries = len(receiver.received)
     summary = {
@@ -430,6 +429,8 @@ def _exercise(
     )
     _check_rate_limit(cluster, tenants[THREADS])
     assert killed_api != cluster.pid("api-1")
+    _check_answers(load, cluster, setup_ids, (before_kill, after_kill, restarted))
+    _check_periodic_tasks(db, killed_worker)
 
 
 def _served_by(load: Load, cluster: Cluster, server: str, *, since: float) -> bool:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
+import sys
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -68,6 +71,21 @@ def worker() -> None:
     with open_database(settings) as db:
         _log_to_stderr(settings)
         asyncio.run(_until_signalled(build_runner(Runtime(settings=settings, db=db)).run))
+    _exit_past_lingering_threads()
+
+
+def _exit_past_lingering_threads() -> None:
+    """Exit now, even with a task's thread still running after the runner's grace period.
+
+    Python would join that thread at exit, so the worker would live as long as the task (a
+    hung feed call: minutes). Its lease runs out and another worker runs it again.
+    """
+    main = threading.main_thread()
+    if any(t is not main and t.is_alive() and not t.daemon for t in threading.enumerate()):
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def _log_to_stderr(settings: Settings) -> None:

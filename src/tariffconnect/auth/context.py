@@ -133,9 +133,16 @@ class BasicAuth(HTTPBasic):
 
 
 class BearerAuth(HTTPBearer):
-    """`Authorization: Bearer <token>`, verified here; its key is checked in `api_context`."""
+    """`Authorization: Bearer <token>`, verified, becomes the request's ApiContext (its key is
+    checked when the transaction opens, or from memory: auth.routing).
 
-    async def __call__(self, request: Request) -> TokenClaims:  # type: ignore[override]
+    One dependency does it all, the idempotency fingerprint and the answering release
+    included: FastAPI's resolution of each dependency cost more than most of what a small
+    request does (bench/RESULTS.md). Being the security scheme itself, it still puts
+    `BearerAuth` in /openapi.json for every operation that takes `Api`.
+    """
+
+    async def __call__(self, request: Request) -> ApiContext:  # type: ignore[override]
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -148,27 +155,19 @@ class BearerAuth(HTTPBearer):
             max_ttl_seconds=runtime.settings.token_ttl_seconds,
         )
         request.state.live_mode = claims.live_mode
-        return claims
+        fingerprint = await idempotency.request_fingerprint(request)
+        _answer_in_release(request, claims)
+        return ApiContext(
+            scope=Scope(account_id=claims.account_id, live_mode=claims.live_mode),
+            runtime=runtime,
+            claims=claims,
+            idempotency_key=request.headers.get(idempotency.HEADER),
+            fingerprint=fingerprint,
+        )
 
 
 basic_auth = BasicAuth(description="account_id as user name, API key as password")
-bearer_auth = BearerAuth(description="bearer_token from GET /login")
-
-
-async def api_context(
-    request: Request, claims: Annotated[TokenClaims, Depends(bearer_auth)]
-) -> ApiContext:
-    # The fingerprint is read here, not as a dependency of its own: FastAPI's resolution of
-    # each dependency cost more than most of what a small request does (bench/RESULTS.md).
-    fingerprint = await idempotency.request_fingerprint(request)
-    _answer_in_release(request, claims)
-    return ApiContext(
-        scope=Scope(account_id=claims.account_id, live_mode=claims.live_mode),
-        runtime=runtime_of(request),
-        claims=claims,
-        idempotency_key=request.headers.get(idempotency.HEADER),
-        fingerprint=fingerprint,
-    )
+api_context = BearerAuth(description="bearer_token from GET /login")
 
 
 def _answer_in_release(request: Request, claims: TokenClaims) -> None:

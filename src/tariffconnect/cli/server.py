@@ -16,6 +16,7 @@ import uvicorn
 
 from tariffconnect.cli import demo
 from tariffconnect.cli.database import open_database
+from tariffconnect.cli.protocol import ErrorObjectHttpToolsProtocol
 from tariffconnect.config import Settings
 from tariffconnect.core import logs
 from tariffconnect.runtime import Runtime
@@ -58,6 +59,8 @@ def serve(
         log_level="info",
         # The guard logs requests itself when asked (TARIFFCONNECT_ACCESS_LOG), structured.
         access_log=False,
+        # Its own 400s (a request the parser refuses) as error objects (cli/protocol.py).
+        http=ErrorObjectHttpToolsProtocol,
         # JSON: uvicorn's loggers go to the root handler (core/logs.py) instead of its own.
         log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
     )

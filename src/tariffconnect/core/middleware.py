@@ -29,6 +29,12 @@ def _header_bytes(headers: list[tuple[bytes, bytes]]) -> int:
     return sum(len(name) + len(value) + 4 for name, value in headers)  # ": " and CRLF
 
 
+def new_request_id() -> str:
+    # Not secrets.token_hex: a request id is no secret, and os.urandom lets go of the GIL,
+    # which a busy worker thread then holds for up to its 5 ms switch interval.
+    return f"req_{random.getrandbits(96):024x}"
+
+
 class RequestGuard:
     """`larger_bodies` maps path prefixes to a body limit of their own (meter batches)."""
 
@@ -51,9 +57,7 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # Not secrets.token_hex: a request id is no secret, and os.urandom lets go of the GIL,
-        # which a busy worker thread then holds for up to its 5 ms switch interval.
-        request_id = f"req_{random.getrandbits(96):024x}"
+        request_id = new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         context = logs.request_id.set(request_id)
         began, status = time.perf_counter(), 500

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import TEST_DATABASE_URL
 from tests.e2e.server import Server, fresh_database_url
+from tests.helpers import ERROR_KEYS
 
 pytestmark = pytest.mark.e2e
 
@@ -54,16 +55,7 @@ def test_an_unparseable_request_gets_an_error_object(server, request_bytes):
     assert headers["content-type"] == "application/json"
     assert headers["connection"] == "close"
     error = orjson.loads(body)
-    assert list(error) == [
-        "object",
-        "type",
-        "code",
-        "message",
-        "context",
-        "live_mode",
-        "request_id",
-        "time_created",
-    ]
+    assert set(error) == ERROR_KEYS
     assert (error["object"], error["type"], error["code"], error["context"]) == (
         "error",
         "invalid_request",

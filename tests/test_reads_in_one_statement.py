@@ -66,3 +66,32 @@ def test_another_accounts_objects_are_not_found_in_one_read(client, database, te
     ):
         answer = client.get(path, headers=bearer)
         assert (answer.status_code, answer.json()["code"]) == (404, code)
+
+
+def test_a_location_with_its_devices_and_tariff_elements(client, database, tenant):
+    bearer = tenant.test
+    client.get("/account", headers=bearer)  # the key's state read once, before the count
+    location_id = make_location(database, tenant.account_id)
+    answer, count = one_read(client, database, bearer, f"/locations/{location_id}")
+    assert (answer["devices"], answer["tariff_elements"], count) == ([], [], 1)
+    devices = [
+        client.post(
+            "/devices",
+            json={"reference_id": f"d{i}", "type": "EV_CHARGER", "locations": [location_id]},
+            headers=bearer,
+        ).json()["id"]
+        for i in range(2)
+    ]
+    for body in (
+        tariff_body(location_id, flat(0.25)),
+        tariff_body(location_id, flat(0.05), direction="EXPORT"),
+    ):
+        assert client.post("/tariffs", json=body, headers=bearer).status_code == 201
+    answer, count = one_read(client, database, bearer, f"/locations/{location_id}")
+    assert count == 1
+    assert answer["devices"] == sorted(devices)
+    assert [(e["type"], e["direction"], e["provider_id"]) for e in answer["tariff_elements"]] == [
+        ("COMMODITY", "IMPORT", None),
+        ("COMMODITY", "EXPORT", None),
+    ]
+    assert answer == listed(client, bearer, "/locations", location_id)

@@ -39,11 +39,12 @@ def list_locations(
     )
 
 
-@router.get("/{location_id}", name="location_retrieve", summary="Retrieve")
-def retrieve(api: Api, location_id: str) -> LocationOut:
+@router.get(
+    "/{location_id}", name="location_retrieve", response_model=LocationOut, summary="Retrieve"
+)
+def retrieve(api: Api, location_id: str) -> Response:
     """One location."""
-    location = service.get_or_raise(api.db, scope=api.scope, location_id=location_id)
-    return service.render(api.db, location)
+    return api.reply(service.read(api.db, scope=api.scope, location_id=location_id))
 
 
 @router.patch(

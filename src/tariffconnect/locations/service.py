@@ -6,13 +6,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import ApiError, not_found
 from tariffconnect.core.ids import is_valid_id, new_id
 from tariffconnect.core.pagination import PageParams, paginate
-from tariffconnect.core.scoping import Scope, get_owned, owns, scoped
+from tariffconnect.core.scoping import (
+    Scope,
+    get_owned,
+    joined_ids,
+    owned_read,
+    owned_row,
+    owns,
+    scoped,
+)
 from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.customers import service as customers
 from tariffconnect.devices.models import device_locations
@@ -87,19 +95,31 @@ def tariff_summary(session: Session, location_ids: Sequence[str]) -> dict[str, T
         .order_by(Tariff.id)
     )
     for location_id, tariff_id, tariff_type, direction, provider_id, connection_type in rows:
-        summary = found[location_id]
-        setattr(summary.status, f"{tariff_type.lower()}_{direction.lower()}", CONNECTED)
-        summary.elements.append(
-            {
-                "tariff_id": tariff_id,
-                "status": CONNECTED,
-                "type": tariff_type,
-                "direction": direction,
-                "provider_id": provider_id,
-                "connection_type": connection_type,
-            }
+        _add_element(
+            found[location_id], tariff_id, tariff_type, direction, provider_id, connection_type
         )
     return found
+
+
+def _add_element(
+    summary: TariffSummary,
+    tariff_id: str,
+    tariff_type: str,
+    direction: str,
+    provider_id: str | None,
+    connection_type: str,
+) -> None:
+    setattr(summary.status, f"{tariff_type.lower()}_{direction.lower()}", CONNECTED)
+    summary.elements.append(
+        {
+            "tariff_id": tariff_id,
+            "status": CONNECTED,
+            "type": tariff_type,
+            "direction": direction,
+            "provider_id": provider_id,
+            "connection_type": connection_type,
+        }
+    )
 
 
 def device_ids(session: Session, location_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -130,7 +150,50 @@ def render(session: Session, location: Location) -> LocationOut:
     return render_all(session, [location])[0]
 
 
-def _render_one(location: Location, devices: list[str], tariffs: TariffSummary) -> LocationOut:
+# GET /locations/{id} in one statement (core/scoping.owned_read): its device ids, and its
+# connected tariffs as "id|type|direction|provider|connection" texts (ids, enums and provider
+# ids hold neither "|" nor ","), both aggregated in subqueries.
+_TARIFF_ELEMENT = (
+    Tariff.id
+    + "|"
+    + Tariff.tariff_type
+    + "|"
+    + Tariff.tariff_direction
+    + "|"
+    + func.coalesce(Tariff.provider_id, "")
+    + "|"
+    + Tariff.connection_type
+)
+_READ = owned_read(
+    Location,
+    select(func.aggregate_strings(device_locations.c.device_id, ","))
+    .where(device_locations.c.location_id == Location.id)
+    .scalar_subquery()
+    .label("device_ids"),
+    select(func.aggregate_strings(_TARIFF_ELEMENT, ","))
+    .where(Tariff.location_id == Location.id, Tariff.status == CONNECTED)
+    .scalar_subquery()
+    .label("tariff_elements"),
+)
+
+
+def read(session: Session, *, scope: Scope, location_id: str) -> LocationOut:
+    """The caller's location as the API shows it, read in one statement; 404
+    `location_not_found`."""
+    row = owned_row(session, _READ, scope, location_id, prefix="loc")
+    if row is None:
+        raise _not_found(location_id)
+    summary = TariffSummary()
+    for element in joined_ids(row.tariff_elements):  # in tariff id order, as tariff_summary
+        tariff_id, tariff_type, direction, provider_id, connection_type = element.split("|")
+        _add_element(
+            summary, tariff_id, tariff_type, direction, provider_id or None, connection_type
+        )
+    return _render_one(row, joined_ids(row.device_ids), summary)
+
+
+def _render_one(location: Any, devices: list[str], tariffs: TariffSummary) -> LocationOut:
+    """The wire form of a location, from its row or its ORM object (the same attributes)."""
     return LocationOut(
         id=location.id,
         live_mode=location.live_mode,

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
-from tariffconnect import __version__, hooks
+from tariffconnect import __version__, hooks, openapi
 from tariffconnect.accounts.router import router as accounts_router
 from tariffconnect.audits.router import router as audits_router
 from tariffconnect.audits.router import zero_router as zero_audits_router
@@ -168,6 +168,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         jwks_router,
     ):
         app.include_router(router)
+    openapi.install(app)
     return app
 
 

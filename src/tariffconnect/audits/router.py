@@ -12,7 +12,12 @@ from tariffconnect.audits.schemas import AuditOut, AuditRequest, ZeroAuditOut
 from tariffconnect.auth.context import Api
 from tariffconnect.auth.routing import api_router, reads_only
 from tariffconnect.core import versions
-from tariffconnect.core.windows import QueryTime, query_time, required_query_time
+from tariffconnect.core.windows import (
+    QueryTime,
+    RequiredQueryTime,
+    query_time,
+    required_query_time,
+)
 
 router = api_router(prefix="/audits", tags=["Audits"])
 
@@ -40,7 +45,7 @@ versions.only_in(versions.ZERO, names=["tariff_rate_audit"])
 def audit_zero(
     api: Api,
     location_id: str,
-    end_time: QueryTime = None,
+    end_time: RequiredQueryTime,
     start_time: QueryTime = None,
     direction: Literal["IMPORT", "EXPORT"] = "IMPORT",
 ) -> ZeroAuditOut:

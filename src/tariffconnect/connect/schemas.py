@@ -8,11 +8,16 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
 
-from tariffconnect.core.urls import MAX_LENGTH, validate_redirect_url
+from tariffconnect.core.urls import MAX_LENGTH, REDIRECT_URL_PATTERN, validate_redirect_url
 from tariffconnect.core.wire import Text
 from tariffconnect.locations.schemas import PostalAddressIn
 
-RedirectUrl = Annotated[str, Field(max_length=MAX_LENGTH), AfterValidator(validate_redirect_url)]
+# The pattern is for the schema (validate_redirect_url decides, with its own messages).
+RedirectUrl = Annotated[
+    str,
+    Field(max_length=MAX_LENGTH, json_schema_extra={"pattern": REDIRECT_URL_PATTERN}),
+    AfterValidator(validate_redirect_url),
+]
 
 CONNECT_URL_DOC = (
     "Where the customer returns mid-flow after a provider login: your hosted Connect page "
@@ -107,6 +112,12 @@ class RouteOptions(BaseModel):
     )
 
 
+class PostalAddressPrefill(PostalAddressIn):
+    """An address for Connect to start from: any part of it may be left for the customer."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=None)
+
+
 class ConnectTokenCreate(BaseModel):
     """A Connect token (zero and anode), or a session of busbar's earlier `/connect/sessions`.
 
@@ -133,7 +144,7 @@ class ConnectTokenCreate(BaseModel):
     provider_id: str | None = Field(default=None, max_length=64)
     actions: TokenActions | None = None
     route_options: RouteOptions | None = None
-    postal_address: PostalAddressIn | None = Field(
+    postal_address: PostalAddressPrefill | None = Field(
         default=None,
         description="Prefills the address of a new location; with city and country_code given "
         "the address page is skipped.",

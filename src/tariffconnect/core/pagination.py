@@ -45,10 +45,12 @@ def _digits(value: object) -> object:
 
 
 async def page_params(
+    # Query before the validator: in this order the bounds reach the schema as minimum and
+    # maximum (the other way round FastAPI writes them as `ge`/`le`, which no client reads).
     limit: Annotated[
         int,
-        BeforeValidator(_digits),
         Query(ge=1, le=100, description="Page size, 1 to 100."),
+        BeforeValidator(_digits),
     ] = 30,
     starting_after: Annotated[
         str | None,

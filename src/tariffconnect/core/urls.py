@@ -19,6 +19,31 @@ FORBIDDEN_SCHEMES = frozenset(
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
 
 
+def _any_case(word: str) -> str:
+    """`word` as a regex matching it in any case ([Hh][Tt]...): JSON Schema has no flags."""
+    return "".join(
+        f"[{c.upper()}{c.lower()}]" if c.isalpha() else c.replace(".", r"\.") for c in word
+    )
+
+
+_FORBIDDEN = "|".join(_any_case(scheme) for scheme in sorted(FORBIDDEN_SCHEMES))
+_LOCAL = "|".join(_any_case(host) for host in sorted(LOCAL_HOSTS))
+_TEXT = r"[^\s\\\x00-\x1f\x7f]"
+_HOST = r"[^\s\\@/?#\x00-\x1f\x7f]"
+# What every accepted redirect URL matches, for the API schema: `scheme://` and something
+# after it, no whitespace, control characters or backslashes, no user info, none of the
+# FORBIDDEN_SCHEMES, and http only to LOCAL_HOSTS. (What it leaves out, a port that is not a
+# number up to 65535 and an https URL without a host, is documented as a 400.)
+REDIRECT_URL_PATTERN = (
+    f"^(?!(?:{_FORBIDDEN}):)"
+    f"(?!{_any_case('http')}://(?!(?:{_LOCAL})(?:[:/?#]|$)))"
+    r"[A-Za-z][A-Za-z0-9+.-]*://"
+    # Something after `://`: a host part (no user info), a path, or both. (Said without a
+    # lookahead, which makes generators from the schema crawl.)
+    f"(?:{_HOST}+(?:[/?#]{_TEXT}*)?|[/?#]{_TEXT}*)$"
+)
+
+
 class UrlError(ValueError):
     pass
 

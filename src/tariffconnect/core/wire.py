@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field
 
 
 def storable(value: str) -> str:
@@ -20,7 +20,10 @@ def storable(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(storable)]
+# What the schema can say of `storable`: no NUL (JSON text carries no lone surrogate).
+NO_NUL = "^[^\\x00]*$"
+
+Text = Annotated[str, AfterValidator(storable), Field(json_schema_extra={"pattern": NO_NUL})]
 """A string that every supported database can store."""
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, Literal
 
+import babel.numbers
+import pycountry
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
@@ -19,10 +22,41 @@ CustomerId = Field(
 TariffState = Literal["CONNECTED", "NOT_CONNECTED", "PENDING", "ERROR", "NOT_SUPPORTED"]
 
 
+@cache
+def country_codes() -> list[str]:
+    """The ISO 3166-1 alpha-2 codes a location may have: those with a legal tender."""
+    return sorted(
+        country.alpha_2
+        for country in pycountry.countries
+        if babel.numbers.get_territory_currencies(country.alpha_2, tender=True)
+    )
+
+
+def _address_schema(schema: dict[str, Any]) -> None:
+    """What the schema can say of address.normalise (which decides, with its own codes and
+    messages, so one input keeps one code): city and country_code are required, a city is
+    not blank, a country is one of country_codes(). Which states a country has is a rule
+    between fields (400 state_missing or state_invalid, documented on the operations)."""
+    properties = schema["properties"]
+    properties["city"] = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": r"^[^\x00]*\S[^\x00]*$",
+    }
+    properties["country_code"] = {
+        "type": "string",
+        "enum": country_codes(),
+        "description": "ISO 3166-1 alpha-2.",
+        "examples": ["GB"],
+    }
+    schema["required"] = ["city", "country_code"]
+
+
 class PostalAddressIn(BaseModel):
     """Validated as a whole: `city` and `country_code` always, `state` in US, CA and AU."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_address_schema)
 
     address_line1: Text | None = Field(default=None, max_length=255)
     address_line2: Text | None = Field(default=None, max_length=255)

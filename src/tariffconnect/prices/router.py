@@ -11,7 +11,12 @@ from tariffconnect.auth.context import Api
 from tariffconnect.auth.routing import api_router, reads_only
 from tariffconnect.core import versions
 from tariffconnect.core.timeutil import utcnow
-from tariffconnect.core.windows import QueryTime, query_time, required_query_time
+from tariffconnect.core.windows import (
+    QueryTime,
+    RequiredQueryTime,
+    query_time,
+    required_query_time,
+)
 from tariffconnect.locations.schemas import LocationStatusOut
 from tariffconnect.prices import service, zero
 from tariffconnect.prices.schemas import PriceOut, PriceRequest, PriceWindow, TariffRateOut
@@ -78,7 +83,7 @@ versions.only_in(versions.ZERO, names=["tariff_rate_retrieve", "location_status_
 def tariff_rates(
     api: Api,
     location_id: str,
-    end_time: QueryTime = None,
+    end_time: RequiredQueryTime,
     start_time: QueryTime = None,
     direction: Literal["IMPORT", "EXPORT"] = "IMPORT",
     include_tariff: bool = True,

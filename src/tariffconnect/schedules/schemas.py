@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from tariffconnect.core.wire import Instant, Numeric
 
@@ -76,8 +77,19 @@ class DurationRequest(ScheduleWindow):
     )
 
 
+# relative or absolute, given as a number (the service's check, relative_missing, decides).
+_ONE_LIMIT: JsonDict = {
+    "anyOf": [
+        {"required": [name], "properties": {name: {"type": "number"}}}
+        for name in ("relative", "absolute")
+    ]
+}
+
+
 class LimitRequest(ScheduleWindow):
     """The body of POST /schedules/limit/{location_id}: `relative` or `absolute`."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_ONE_LIMIT)
 
     relative: Share | None = Field(
         default=None, description="0.01 to 1: the share of the window's price range to take."

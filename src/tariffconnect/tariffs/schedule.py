@@ -36,6 +36,7 @@ from decimal import Decimal
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic.config import JsonDict
 
 from tariffconnect.core.errors import ApiError, invalid
 from tariffconnect.core.wire import Numeric
@@ -87,10 +88,16 @@ class HourWindow(BaseModel):
     rate: list[RateTier] = Field(min_length=1, max_length=16)
 
 
+# What the schema says of _unique and of _months (which decide, with their own messages).
+UNIQUE: JsonDict = {"uniqueItems": True}
+# "All" stands alone, or the list names months.
+MONTHS_SCHEMA: JsonDict = {**UNIQUE, "anyOf": [{"maxItems": 1}, {"items": {"enum": list(MONTHS)}}]}
+
+
 class DaysAndHours(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    days: list[DayName] = Field(min_length=1)
+    days: list[DayName] = Field(min_length=1, json_schema_extra=UNIQUE)
     hours: list[HourWindow] = Field(min_length=1, max_length=96)
 
     @field_validator("days")
@@ -102,8 +109,10 @@ class DaysAndHours(BaseModel):
 class ScheduleEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    months: list[MonthName] = Field(min_length=1)
-    dates: list[Annotated[int, Field(ge=1, le=31)]] = Field(default_factory=list)
+    months: list[MonthName] = Field(min_length=1, json_schema_extra=MONTHS_SCHEMA)
+    dates: list[Annotated[int, Field(ge=1, le=31)]] = Field(
+        default_factory=list, json_schema_extra=UNIQUE
+    )
     days_and_hours: list[DaysAndHours] = Field(min_length=1, max_length=16)
 
     @field_validator("months")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
 
 from tariffconnect.core.wire import Text
 
@@ -32,6 +33,21 @@ EVENT_TYPES = frozenset(
     }
 )
 ALL_EVENTS = "*"
+# What every accepted endpoint URL matches, for the schema: http or https, a host part without
+# user info, no fragment, no whitespace, control characters or backslashes. The rest of the
+# rules (https outside test mode's localhost, no private addresses, host names) depend on the
+# mode and the address: the operation documents them as 400 url_invalid.
+_URL_TEXT = r"[^\s\\#\x00-\x1f\x7f-\x9f]"
+URL_PATTERN = (
+    r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s\\@/?#\x00-\x1f\x7f-\x9f]+"
+    f"(?:[/?]{_URL_TEXT}*)?$"
+)
+EVENTS_DOC = "Event types, or `*` for all."
+# The schema lists the known types; _known_events decides, with its own message.
+EVENTS_SCHEMA: JsonDict = {
+    "items": {"type": "string", "enum": [name for name in sorted(EVENT_TYPES | {ALL_EVENTS})]}
+}
+URL_SCHEMA: JsonDict = {"pattern": URL_PATTERN}
 
 
 def _known_events(value: list[str] | None) -> list[str] | None:
@@ -46,9 +62,16 @@ def _known_events(value: list[str] | None) -> list[str] | None:
 class WebhookEndpointCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=2048, examples=["https://app.example.com/webhooks/tariffs"])
+    url: str = Field(
+        max_length=2048,
+        examples=["https://app.example.com/webhooks/tariffs"],
+        json_schema_extra=URL_SCHEMA,
+    )
     enabled_events: list[str] = Field(
-        default=[ALL_EVENTS], min_length=1, description="Event types, or `*` for all."
+        default=[ALL_EVENTS],
+        min_length=1,
+        description=EVENTS_DOC,
+        json_schema_extra=EVENTS_SCHEMA,
     )
     description: Text | None = Field(default=None, max_length=255)
 
@@ -58,8 +81,10 @@ class WebhookEndpointCreate(BaseModel):
 class WebhookEndpointUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str | None = Field(default=None, max_length=2048)
-    enabled_events: list[str] | None = Field(default=None, min_length=1)
+    url: str | None = Field(default=None, max_length=2048, json_schema_extra=URL_SCHEMA)
+    enabled_events: list[str] | None = Field(
+        default=None, min_length=1, description=EVENTS_DOC, json_schema_extra=EVENTS_SCHEMA
+    )
     description: Text | None = Field(default=None, max_length=255)
     status: Literal["enabled", "disabled"] | None = None
 

@@ -87,10 +87,9 @@ class KeyStates:
         """The key's state, from memory or read in `session`'s transaction; None if no such key."""
         generation = self._current_generation(session)
         with self._lock:
-            found = self._states.get(key_id)
-            if found is not None:
-                self._states.move_to_end(key_id)
-                return found
+            found = self._lookup(key_id)
+        if found is not None:
+            return found
         row = session.connection().execute(_STATE, {"key_id": key_id}).one_or_none()
         if row is None:
             return None
@@ -107,14 +106,10 @@ class KeyStates:
     def in_memory(self, key_id: str) -> KeyState | None:
         """The key's state when memory alone may answer: the key is known and the generation was
         checked within CHECK_EVERY. None means ask `state` (in a transaction)."""
-        now = self._clock()
         with self._lock:
-            if self._generation is None or now - self._checked >= self._check_every:
+            if self._fresh_generation(self._clock()) is None:
                 return None
-            found = self._states.get(key_id)
-            if found is not None:
-                self._states.move_to_end(key_id)
-            return found
+            return self._lookup(key_id)
 
     def forget(self) -> None:
         """Read the generation again on the next request (a change was committed here)."""
@@ -127,8 +122,9 @@ class KeyStates:
     def _current_generation(self, session: Session) -> int:
         now = self._clock()
         with self._lock:
-            if self._generation is not None and now - self._checked < self._check_every:
-                return self._generation
+            fresh = self._fresh_generation(now)
+        if fresh is not None:
+            return fresh
         read = int(session.connection().execute(_GENERATION).scalar_one())
         with self._lock:
             # Not "greater than": a database made again from scratch starts over at 0.
@@ -137,6 +133,19 @@ class KeyStates:
                 self._generation = read
             self._checked = now
             return read
+
+    def _fresh_generation(self, now: float) -> int | None:
+        """The generation, if read within CHECK_EVERY (the caller holds the lock)."""
+        if self._generation is not None and now - self._checked < self._check_every:
+            return self._generation
+        return None
+
+    def _lookup(self, key_id: str) -> KeyState | None:
+        """The key's kept state, now the most recently used (the caller holds the lock)."""
+        found = self._states.get(key_id)
+        if found is not None:
+            self._states.move_to_end(key_id)
+        return found
 
     def _keep(self, key_id: str, state: KeyState, generation: int) -> None:
         with self._lock:

@@ -129,12 +129,13 @@ def _availability(location_id: Any, tariff_type: Any, tariff_direction: Any) -> 
 # GET /connect/{id} in one statement: the session's answer and what decides data_available.
 # Built once with bound parameters: SQLAlchemy then reuses its compiled form and result map as
 # they are (a statement built per request cost more CPU than the database took to answer it).
-# The flow's state and the options come along unused: one statement for every owned read.
+# The flow's state and the token's options (JSON documents the answer does not show) stay out.
 _READ = owned_read(
     ConnectSession,
     *_availability(
         ConnectSession.location_id, ConnectSession.tariff_type, ConnectSession.tariff_direction
     ),
+    leave_out=("flow", "options"),
 )
 
 

@@ -8,6 +8,7 @@ or the other mode's row is simply not found.
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -83,13 +84,14 @@ def get_owned(
     return found
 
 
-def owned_read(model: Any, *columns: Any) -> Select[Any]:
-    """A statement for one of the caller's rows of `model`, its table's columns and `columns`
-    (subqueries for the rest of its answer), built once at import: run it with `owned_row`.
-    A read path that does not need ORM objects gets the whole answer in one round trip and
-    without identity-map work."""
+def owned_read(model: Any, *columns: Any, leave_out: Collection[str] = ()) -> Select[Any]:
+    """A statement for one of the caller's rows of `model`, its table's columns but those in
+    `leave_out` and `columns` (subqueries for the rest of its answer), built once at import:
+    run it with `owned_row`. A read path that does not need ORM objects gets the whole answer
+    in one round trip and without identity-map work."""
     table = model.__table__
-    return scoped_by_parameters(select(*table.c, *columns), model).where(
+    kept = [column for column in table.c if column.name not in leave_out]
+    return scoped_by_parameters(select(*kept, *columns), model).where(
         table.c.id == bindparam("object_id")
     )
 

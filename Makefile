@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-LINTED := src tests $(wildcard bench)
+LINTED := src tests $(wildcard bench) clients/python/src
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
 
 .PHONY: run test lint typecheck chromium clean
@@ -14,8 +14,9 @@ $(VENV)/.run-installed: $(BIN)/python pyproject.toml constraints.txt
 	$(PIP) -e .
 	touch $@
 
-$(VENV)/.test-installed: $(VENV)/.run-installed
-	$(PIP) -e '.[test]'
+# The SDK (clients/python) is its own distribution; the tests run it against a real server.
+$(VENV)/.test-installed: $(VENV)/.run-installed clients/python/pyproject.toml
+	$(PIP) -e '.[test]' -e clients/python
 	touch $@
 
 run: $(VENV)/.run-installed

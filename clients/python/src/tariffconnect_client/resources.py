@@ -1,0 +1,156 @@
+"""The synchronous resources, named after the REST paths: `client.locations.create(...)`.
+
+Each method takes the wire's field names as keyword arguments (a Python keyword gets a
+trailing underscore: `import_`) and returns the typed model of the answer. `list()` returns an
+iterator over every object, fetching the next page (`starting_after`) as it goes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, Generic, Protocol, TypeVar
+
+from tariffconnect_client import _calls, models
+from tariffconnect_client._core import Call
+from tariffconnect_client.webhooks import JwksCache, verify_webhook
+
+M = TypeVar("M", bound=models.ApiModel)
+
+
+class Requester(Protocol):
+    def request(self, call: Call) -> Any: ...
+
+
+class Resource(Generic[M]):
+    _path: str
+    _model: type[M]
+
+    def __init__(self, client: Requester) -> None:
+        self._client = client
+
+    def _one(self, call: Call, model: type[M] | None = None) -> M:
+        return (model or self._model).model_validate(self._client.request(call))
+
+    def _every(self, path: str, filters: Mapping[str, Any], model: type[Any]) -> Iterator[Any]:
+        after = filters.get("starting_after")
+        rest = {key: value for key, value in filters.items() if key != "starting_after"}
+        while True:
+            answer = self._client.request(_calls.page(path, rest, after))
+            for item in answer["data"]:
+                yield model.model_validate(item)
+            after = _calls.next_cursor(answer)
+            if after is None:
+                return
+
+
+class Creates(Resource[M]):
+    def create(self, *, idempotency_key: str | None = None, **fields: Any) -> M:
+        """POST: an Idempotency-Key is made for you unless you give one."""
+        return self._one(_calls.create(self._path, fields, idempotency_key))
+
+
+class Retrieves(Resource[M]):
+    def retrieve(self, id: str) -> M:
+        return self._one(_calls.retrieve(self._path, id))
+
+
+class Updates(Resource[M]):
+    def update(self, id: str, *, idempotency_key: str | None = None, **fields: Any) -> M:
+        return self._one(_calls.update(self._path, id, fields, idempotency_key))
+
+
+class Deletes(Resource[M]):
+    def delete(self, id: str) -> models.Deleted:
+        return models.Deleted.model_validate(self._client.request(_calls.delete(self._path, id)))
+
+
+class Lists(Resource[M]):
+    def list(self, **filters: Any) -> Iterator[M]:
+        """Every object, newest first, page after page (`limit` sets the page size)."""
+        return self._every(self._path, filters, self._model)
+
+
+class Locations(Creates[models.Location], Retrieves[models.Location], Updates[models.Location],
+                Deletes[models.Location], Lists[models.Location]):  # fmt: skip
+    _path, _model = "/locations", models.Location
+
+
+class Customers(Creates[models.Customer], Retrieves[models.Customer], Updates[models.Customer],
+                Deletes[models.Customer], Lists[models.Customer]):  # fmt: skip
+    _path, _model = "/customers", models.Customer
+
+
+class Devices(Creates[models.Device], Retrieves[models.Device], Updates[models.Device],
+              Deletes[models.Device], Lists[models.Device]):  # fmt: skip
+    _path, _model = "/devices", models.Device
+
+
+class Tariffs(Creates[models.Tariff], Retrieves[models.Tariff], Updates[models.Tariff],
+              Deletes[models.Tariff], Lists[models.Tariff]):  # fmt: skip
+    _path, _model = "/tariffs", models.Tariff
+
+
+class WebhookEndpoints(Creates[models.WebhookEndpoint], Retrieves[models.WebhookEndpoint],
+                       Updates[models.WebhookEndpoint], Deletes[models.WebhookEndpoint],
+                       Lists[models.WebhookEndpoint]):  # fmt: skip
+    _path, _model = "/webhook_endpoints", models.WebhookEndpoint
+
+    def deliveries(self, id: str, **filters: Any) -> Iterator[models.WebhookAttempt]:
+        """Every delivery attempt to the endpoint, newest first."""
+        path = _calls.sub_list(self._path, id, "deliveries")
+        return self._every(path, filters, models.WebhookAttempt)
+
+
+class Events(Retrieves[models.Event], Lists[models.Event]):
+    _path, _model = "/events", models.Event
+
+    def redeliver(self, id: str, *, idempotency_key: str | None = None) -> models.Redelivery:
+        call = _calls.action(self._path, id, "redeliver", idempotency_key)
+        return models.Redelivery.model_validate(self._client.request(call))
+
+
+class Connect(Creates[models.ConnectSession], Retrieves[models.ConnectSession],
+              Updates[models.ConnectSession]):  # fmt: skip
+    """Connect sessions: `create` answers the `connect_url` to hand the customer."""
+
+    _path, _model = "/connect", models.ConnectSession
+
+
+class Providers(Retrieves[models.Provider], Lists[models.Provider]):
+    _path, _model = "/providers", models.Provider
+
+
+class MarketSources(Retrieves[models.MarketSource], Lists[models.MarketSource]):
+    _path, _model = "/market_sources", models.MarketSource
+
+
+class Account(Resource[models.Account]):
+    _path, _model = "/account", models.Account
+
+    def retrieve(self) -> models.Account:
+        return self._one(Call("GET", self._path))
+
+
+class Prices(Resource[models.Price]):
+    _path, _model = "/prices", models.Price
+
+    def retrieve(
+        self, *, location_id: str, start_time: Any = None, end_time: Any, **fields: Any
+    ) -> models.Price:
+        """Prices for a location between two RFC 3339 times (aware `datetime`s or text)."""
+        call = _calls.prices(
+            location_id=location_id, start_time=start_time, end_time=end_time, fields=fields
+        )
+        return self._one(call)
+
+
+class Webhooks:
+    """Verifying deliveries with this API's published keys (see `verify_webhook`)."""
+
+    def __init__(self, jwks: JwksCache) -> None:
+        self._jwks = jwks
+
+    def verify(
+        self, headers: Mapping[str, str], body: bytes, *, secret: str | None = None
+    ) -> models.Event:
+        return verify_webhook(headers, body, secret=secret, jwks=self._jwks)

@@ -199,7 +199,7 @@ def result(response: httpx.Response) -> Any:
     if isinstance(body, dict) and body.get("object") == "error":
         raise error_from(response, body)
     if not response.is_success or (body is None and response.content):
-        raise errors.APIError(
+        raise errors.error_class(response.status_code)(
             status=response.status_code,
             code="unexpected_response",
             message=f"HTTP {response.status_code} without an error object",

@@ -156,6 +156,12 @@ class Webhooks:
         self._jwks = jwks
 
     async def verify(
-        self, headers: Mapping[str, str], body: bytes, *, secret: str | None = None
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        secret: str | None = None,
+        now: float | None = None,
     ) -> models.Event:
-        return await verify_webhook_async(headers, body, secret=secret, jwks=self._jwks)
+        """The delivered event once its signatures hold (`verify_webhook`, with this API's keys)."""
+        return await verify_webhook_async(headers, body, secret=secret, jwks=self._jwks, now=now)

@@ -24,7 +24,7 @@ IntegrationType = Literal['DIRECT', 'LIBRARY', 'MARKET', 'MANUAL']
 
 
 class Account(ApiModel):
-    """AccountOut"""
+    """`AccountOut` in /openapi.json."""
 
     id: str
     object: str = 'account'
@@ -34,7 +34,7 @@ class Account(ApiModel):
 
 
 class Amount(ApiModel):
-    """AmountOut"""
+    """`AmountOut` in /openapi.json."""
 
     id: str
     object: str = 'schedule_amount'
@@ -61,7 +61,7 @@ class AmountRequest(ApiModel):
 
 
 class Audit(ApiModel):
-    """AuditOut"""
+    """`AuditOut` in /openapi.json."""
 
     id: str
     object: str = 'price_audit'
@@ -78,7 +78,7 @@ class Audit(ApiModel):
 
 
 class AuditEcho(ApiModel):
-    """AuditEcho"""
+    """`AuditEcho` in /openapi.json."""
 
     start_time: str
     end_time: str
@@ -86,7 +86,7 @@ class AuditEcho(ApiModel):
 
 
 class AuditInterval(ApiModel):
-    """AuditInterval"""
+    """`AuditInterval` in /openapi.json."""
 
     valid_from: str
     valid_to: str
@@ -102,7 +102,7 @@ class AuditRequest(ApiModel):
 
 
 class AuthToken(ApiModel):
-    """AuthToken"""
+    """`AuthToken` in /openapi.json."""
 
     bearer_token: str
     expires_in: int
@@ -110,7 +110,7 @@ class AuthToken(ApiModel):
 
 
 class Batch(ApiModel):
-    """BatchOut"""
+    """`BatchOut` in /openapi.json."""
 
     id: str
     object: str = 'meter_batch'
@@ -124,7 +124,7 @@ class Batch(ApiModel):
 
 
 class Commodity(ApiModel):
-    """Commodity"""
+    """`Commodity` in /openapi.json."""
 
     market: float
     fixed: float
@@ -134,7 +134,7 @@ class Commodity(ApiModel):
 
 
 class ConnectSession(ApiModel):
-    """ConnectSessionOut"""
+    """`ConnectSessionOut` in /openapi.json."""
 
     id: str
     location_id: str | None
@@ -151,7 +151,7 @@ class ConnectSession(ApiModel):
 
 
 class ConnectSessionCreate(ApiModel):
-    """ConnectSessionCreate"""
+    """`ConnectSessionCreate` in /openapi.json."""
 
     location_id: str
     connect_url: str
@@ -171,7 +171,7 @@ class ConnectSessionUpdate(ApiModel):
 
 
 class ConnectToken(ApiModel):
-    """ConnectTokenOut"""
+    """`ConnectTokenOut` in /openapi.json."""
 
     connect_token: str
     expires_in: int
@@ -215,7 +215,7 @@ class ConnectTokenExchange(ApiModel):
 
 
 class CostEcho(ApiModel):
-    """CostEcho"""
+    """`CostEcho` in /openapi.json."""
 
     start_time: str
     end_time: str
@@ -232,14 +232,14 @@ class CostWindow(ApiModel):
 
 
 class CostsCost(ApiModel):
-    """tariffconnect__costs__schemas__Cost"""
+    """`tariffconnect__costs__schemas__Cost` in /openapi.json."""
 
     value: float
     confidence: float
 
 
 class CostsEnergy(ApiModel):
-    """tariffconnect__costs__schemas__Energy"""
+    """`tariffconnect__costs__schemas__Energy` in /openapi.json."""
 
     value: float
 
@@ -258,7 +258,7 @@ class CumulativeIn(ApiModel):
 
 
 class Customer(ApiModel):
-    """CustomerOut"""
+    """`CustomerOut` in /openapi.json."""
 
     id: str
     object: str = 'customer'
@@ -270,13 +270,13 @@ class Customer(ApiModel):
 
 
 class CustomerCreate(ApiModel):
-    """CustomerCreate"""
+    """`CustomerCreate` in /openapi.json."""
 
     reference_id: str | None = None
 
 
 class CustomerList(ApiModel):
-    """ListObject_CustomerOut_"""
+    """`ListObject_CustomerOut_` in /openapi.json."""
 
     object: str = 'list'
     url: str
@@ -285,13 +285,13 @@ class CustomerList(ApiModel):
 
 
 class CustomerUpdate(ApiModel):
-    """CustomerUpdate"""
+    """`CustomerUpdate` in /openapi.json."""
 
     reference_id: str | None = None
 
 
 class DayRates(ApiModel):
-    """DayRates"""
+    """`DayRates` in /openapi.json."""
 
     yesterday: list[RateEntry]
     today: list[RateEntry]
@@ -299,14 +299,14 @@ class DayRates(ApiModel):
 
 
 class DaysAndHours(ApiModel):
-    """DaysAndHours-Output"""
+    """`DaysAndHours-Output` in /openapi.json."""
 
     days: list[Literal['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun', 'Weekdays', 'Weekend', 'Holidays', 'All']]
     hours: list[HourWindow]
 
 
 class DaysAndHoursInput(ApiModel):
-    """DaysAndHours-Input"""
+    """`DaysAndHours-Input` in /openapi.json."""
 
     days: list[Literal['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun', 'Weekdays', 'Weekend', 'Holidays', 'All']]
     hours: list[HourWindowInput]
@@ -322,7 +322,7 @@ class Deleted(ApiModel):
 
 
 class Device(ApiModel):
-    """DeviceOut"""
+    """`DeviceOut` in /openapi.json."""
 
     id: str
     object: str = 'device'
@@ -339,7 +339,7 @@ class Device(ApiModel):
 
 
 class DeviceCreate(ApiModel):
-    """DeviceCreate"""
+    """`DeviceCreate` in /openapi.json."""
 
     reference_id: str
     type: DeviceType
@@ -351,7 +351,7 @@ class DeviceCreate(ApiModel):
 
 
 class DeviceDemand(ApiModel):
-    """DeviceDemand"""
+    """`DeviceDemand` in /openapi.json."""
 
     device_id: str
     tariff_direction: Literal['IMPORT', 'EXPORT'] = 'IMPORT'
@@ -362,7 +362,7 @@ class DeviceDemand(ApiModel):
 
 
 class DeviceList(ApiModel):
-    """ListObject_DeviceOut_"""
+    """`ListObject_DeviceOut_` in /openapi.json."""
 
     object: str = 'list'
     url: str
@@ -371,7 +371,7 @@ class DeviceList(ApiModel):
 
 
 class DevicePlan(ApiModel):
-    """DevicePlan"""
+    """`DevicePlan` in /openapi.json."""
 
     device_id: str
     tariff_direction: Literal['IMPORT', 'EXPORT']
@@ -398,7 +398,7 @@ class DeviceUpdate(ApiModel):
 
 
 class Duration(ApiModel):
-    """DurationOut"""
+    """`DurationOut` in /openapi.json."""
 
     id: str
     object: str
@@ -415,7 +415,7 @@ class Duration(ApiModel):
 
 
 class DurationEcho(ApiModel):
-    """DurationEcho"""
+    """`DurationEcho` in /openapi.json."""
 
     tariff_direction: Literal['IMPORT', 'EXPORT']
     segment: Literal['LOW', 'HIGH']
@@ -437,7 +437,7 @@ class DurationRequest(ApiModel):
 
 
 class ElementStatus(ApiModel):
-    """ElementStatus"""
+    """`ElementStatus` in /openapi.json."""
 
     status: Literal['CONNECTED', 'NOT_CONNECTED', 'PENDING', 'ERROR', 'NOT_SUPPORTED']
     connection_type: str | None
@@ -446,7 +446,7 @@ class ElementStatus(ApiModel):
 
 
 class ElementStatuses(ApiModel):
-    """ElementStatuses"""
+    """`ElementStatuses` in /openapi.json."""
 
     commodity_import: ElementStatus
     commodity_export: ElementStatus
@@ -455,7 +455,7 @@ class ElementStatuses(ApiModel):
 
 
 class EnergyCost(ApiModel):
-    """EnergyCostOut"""
+    """`EnergyCostOut` in /openapi.json."""
 
     id: str
     object: str = 'energy_cost'
@@ -486,7 +486,7 @@ class ErrorObject(ApiModel):
 
 
 class Event(ApiModel):
-    """EventOut"""
+    """`EventOut` in /openapi.json."""
 
     id: str
     object: str = 'event'
@@ -497,7 +497,7 @@ class Event(ApiModel):
 
 
 class EventList(ApiModel):
-    """ListObject_EventOut_"""
+    """`ListObject_EventOut_` in /openapi.json."""
 
     object: str = 'list'
     url: str
@@ -506,7 +506,7 @@ class EventList(ApiModel):
 
 
 class FailedRecord(ApiModel):
-    """FailedRecord"""
+    """`FailedRecord` in /openapi.json."""
 
     record_num: int
     record_reference_id: str | None
@@ -514,21 +514,21 @@ class FailedRecord(ApiModel):
 
 
 class GeoLocation(ApiModel):
-    """GeoLocation"""
+    """`GeoLocation` in /openapi.json."""
 
     lat: float
     lng: float
 
 
 class Health(ApiModel):
-    """Health"""
+    """`Health` in /openapi.json."""
 
     status: str = 'ok'
     database: str = 'ok'
 
 
 class HourWindow(ApiModel):
-    """HourWindow-Output"""
+    """`HourWindow-Output` in /openapi.json."""
 
     valid_from: str
     valid_to: str
@@ -536,7 +536,7 @@ class HourWindow(ApiModel):
 
 
 class HourWindowInput(ApiModel):
-    """HourWindow-Input"""
+    """`HourWindow-Input` in /openapi.json."""
 
     valid_from: str
     valid_to: str
@@ -544,7 +544,7 @@ class HourWindowInput(ApiModel):
 
 
 class InstantEcho(ApiModel):
-    """InstantEcho"""
+    """`InstantEcho` in /openapi.json."""
 
     non_persistent: bool
     location_id: str
@@ -558,7 +558,7 @@ class InstantEcho(ApiModel):
 
 
 class LibraryTariff(ApiModel):
-    """LibraryTariff"""
+    """`LibraryTariff` in /openapi.json."""
 
     id: str
     object: str = 'library_tariff'
@@ -580,7 +580,7 @@ class LibraryTariff(ApiModel):
 
 
 class LibraryTariffList(ApiModel):
-    """ListObject_LibraryTariff_"""
+    """`ListObject_LibraryTariff_` in /openapi.json."""
 
     object: str = 'list'
     url: str
@@ -589,7 +589,7 @@ class LibraryTariffList(ApiModel):
 
 
 class Limit(ApiModel):
-    """LimitOut"""
+    """`LimitOut` in /openapi.json."""
 
     id: str
     object: str
@@ -607,7 +607,7 @@ class Limit(ApiModel):
 
 
 class LimitEcho(ApiModel):
-    """LimitEcho"""
+    """`LimitEcho` in /openapi.json."""
 
     tariff_direction: Literal['IMPORT', 'EXPORT']
     segment: Literal['LOW', 'HIGH']
@@ -629,7 +629,7 @@ class LimitRequest(ApiModel):
 
 
 class Location(ApiModel):
-    """LocationOut"""
+    """`LocationOut` in /openapi.json."""
 
     id: str
     object: str = 'location'
@@ -650,7 +650,7 @@ class Location(ApiModel):
 
 
 class LocationCreate(ApiModel):
-    """LocationCreate"""
+    """`LocationCreate` in /openapi.json."""
 
     reference_id: str | None = None
     customer_id: str | None = None
@@ -658,7 +658,7 @@ class LocationCreate(ApiModel):
 
 
 class LocationList(ApiModel):
-    """ListObject_LocationOut_"""
+    """`ListObject_LocationOut_` in /openapi.json."""
 
     object: str = 'list'
     url: str
@@ -697,7 +697,7 @@ class LocationUpdate(ApiModel):
 
 
 class MarketPrices(ApiModel):
-    """MarketPricesOut"""
+    """`MarketPricesOut` in /openapi.json."""
 
     object: str = 'market_prices'
     market_source_id: str
@@ -706,7 +706,7 @@ class MarketPrices(ApiModel):
 
 
 class MarketSource(ApiModel):
-    """MarketSourceOut"""
+    """`MarketSourceOut` in /openapi.json."""
 
     id: str
     object: str = 'market_source'
@@ -722,7 +722,7 @@ class MarketSource(ApiModel):
 
 
 class MarketSourceList(ApiModel):
-    """ListObject_MarketSourceOut_"""
+    """`ListObject_MarketSourceOut_` in /openapi.json."""
 
     object: str = 'list'
     url: str
@@ -738,7 +738,7 @@ class MarketSources(ApiModel):
 
 
 class MeterRecord(ApiModel):
-    """MeterRecordOut"""
+    """`MeterRecordOut` in /openapi.json."""
 
     id: str
     object: str = 'meter_record'
@@ -756,14 +756,14 @@ class MeterRecord(ApiModel):
 
 
 class NonCommodity(ApiModel):
-    """NonCommodity"""
+    """`NonCommodity` in /openapi.json."""
 
     fixed: float
     tier: float
 
 
 class PeriodCost(ApiModel):
-    """PeriodCost"""
+    """`PeriodCost` in /openapi.json."""
 
     start_time: str
     end_time: str
@@ -772,7 +772,7 @@ class PeriodCost(ApiModel):
 
 
 class PostalAddress(ApiModel):
-    """PostalAddressOut"""
+    """`PostalAddressOut` in /openapi.json."""
 
     address_line1: str | None
     address_line2: str | None
@@ -805,14 +805,14 @@ class PostalAddressPrefill(ApiModel):
 
 
 class Power(ApiModel):
-    """Power"""
+    """`Power` in /openapi.json."""
 
     units: Literal['KW'] = 'KW'
     value: float
 
 
 class Price(ApiModel):
-    """PriceOut"""
+    """`PriceOut` in /openapi.json."""
 
     id: str
     object: str = 'price'
@@ -832,7 +832,7 @@ class Price(ApiModel):
 
 
 class PriceEcho(ApiModel):
-    """PriceEcho"""
+    """`PriceEcho` in /openapi.json."""
 
     location_id: str
     device_id: str | None
@@ -842,7 +842,7 @@ class PriceEcho(ApiModel):
 
 
 class PriceInterval(ApiModel):
-    """PriceInterval"""
+    """`PriceInterval` in /openapi.json."""
 
     valid_from: str
     valid_to: str
@@ -860,7 +860,7 @@ class PriceRequest(ApiModel):
 
 
 class PriceValue(ApiModel):
-    """PriceValue"""
+    """`PriceValue` in /openapi.json."""
 
     value: float
     confidence: float
@@ -875,7 +875,7 @@ class PriceWindow(ApiModel):
 
 
 class Provider(ApiModel):
-    """ProviderOut"""
+    """`ProviderOut` in /openapi.json."""
 
     id: str
     object: str = 'provider'
@@ -888,7 +888,7 @@ class Provider(ApiModel):
 
 
 class ProviderList(ApiModel):
-    """ListObject_ProviderOut_"""
+    """`ListObject_ProviderOut_` in /openapi.json."""
 
     object: str = 'list'
     url: str
@@ -897,7 +897,7 @@ class ProviderList(ApiModel):
 
 
 class ProviderSummary(ApiModel):
-    """ProviderSummary"""
+    """`ProviderSummary` in /openapi.json."""
 
     id: str
     display_name: str
@@ -905,21 +905,21 @@ class ProviderSummary(ApiModel):
 
 
 class PublishedInterval(ApiModel):
-    """PublishedInterval"""
+    """`PublishedInterval` in /openapi.json."""
 
     start: str
     end: str
 
 
 class Rate(ApiModel):
-    """Rate"""
+    """`Rate` in /openapi.json."""
 
     rate_avg: float
     confidence: float
 
 
 class RateEntry(ApiModel):
-    """RateEntry"""
+    """`RateEntry` in /openapi.json."""
 
     valid_from: str
     valid_to: str
@@ -945,14 +945,14 @@ class RateTierInput(ApiModel):
 
 
 class RateValue(ApiModel):
-    """RateValue"""
+    """`RateValue` in /openapi.json."""
 
     rate: float
     confidence: float
 
 
 class RecordCost(ApiModel):
-    """RecordCost"""
+    """`RecordCost` in /openapi.json."""
 
     start_time: str
     end_time: str
@@ -981,7 +981,7 @@ class RecordIn(ApiModel):
 
 
 class Redelivery(ApiModel):
-    """Redelivery"""
+    """`Redelivery` in /openapi.json."""
 
     object: str = 'event_redelivery'
     event_id: str
@@ -989,7 +989,7 @@ class Redelivery(ApiModel):
 
 
 class RouteOptions(ApiModel):
-    """RouteOptions"""
+    """`RouteOptions` in /openapi.json."""
 
     advanced_tariff_capture: bool = False
     tariff_name_capture: bool | None = None
@@ -997,7 +997,7 @@ class RouteOptions(ApiModel):
 
 
 class Run(ApiModel):
-    """Run"""
+    """`Run` in /openapi.json."""
 
     start_time: str
     end_time: str
@@ -1005,14 +1005,14 @@ class Run(ApiModel):
 
 
 class Savings(ApiModel):
-    """Savings"""
+    """`Savings` in /openapi.json."""
 
     value: float
     percentage: float
 
 
 class ScheduleEntry(ApiModel):
-    """ScheduleEntry-Output"""
+    """`ScheduleEntry-Output` in /openapi.json."""
 
     months: Any
     dates: list[int] | None = None
@@ -1020,7 +1020,7 @@ class ScheduleEntry(ApiModel):
 
 
 class ScheduleEntryInput(ApiModel):
-    """ScheduleEntry-Input"""
+    """`ScheduleEntry-Input` in /openapi.json."""
 
     months: Any
     dates: list[int] | None = None
@@ -1028,14 +1028,14 @@ class ScheduleEntryInput(ApiModel):
 
 
 class SchedulesCost(ApiModel):
-    """tariffconnect__schedules__schemas__Cost"""
+    """`tariffconnect__schedules__schemas__Cost` in /openapi.json."""
 
     value: float
     confidence: float
 
 
 class SchedulesEnergy(ApiModel):
-    """tariffconnect__schedules__schemas__Energy"""
+    """`tariffconnect__schedules__schemas__Energy` in /openapi.json."""
 
     units: Literal['KWH'] = 'KWH'
     value: float
@@ -1049,7 +1049,7 @@ class Shaving(ApiModel):
 
 
 class ShavingEcho(ApiModel):
-    """ShavingEcho"""
+    """`ShavingEcho` in /openapi.json."""
 
     relative: float | None
     absolute: float | None
@@ -1070,14 +1070,14 @@ class StandingChargeInput(ApiModel):
 
 
 class StatusRates(ApiModel):
-    """StatusRates"""
+    """`StatusRates` in /openapi.json."""
 
     import_: DayRates | None = Field(alias='import')
     export: DayRates | None
 
 
 class Tariff(ApiModel):
-    """TariffOut"""
+    """`TariffOut` in /openapi.json."""
 
     id: str
     object: str = 'tariff'
@@ -1104,7 +1104,7 @@ class Tariff(ApiModel):
 
 
 class TariffCreate(ApiModel):
-    """TariffCreate"""
+    """`TariffCreate` in /openapi.json."""
 
     location_id: str
     tariff_direction: Literal['IMPORT', 'EXPORT'] = 'IMPORT'
@@ -1148,7 +1148,7 @@ class TariffElement(ApiModel):
 
 
 class TariffElementList(ApiModel):
-    """ListObject_TariffElementOut_"""
+    """`ListObject_TariffElementOut_` in /openapi.json."""
 
     object: str = 'list'
     url: str
@@ -1157,7 +1157,7 @@ class TariffElementList(ApiModel):
 
 
 class TariffList(ApiModel):
-    """ListObject_TariffOut_"""
+    """`ListObject_TariffOut_` in /openapi.json."""
 
     object: str = 'list'
     url: str
@@ -1166,7 +1166,7 @@ class TariffList(ApiModel):
 
 
 class TariffRate(ApiModel):
-    """TariffRate"""
+    """`TariffRate` in /openapi.json."""
 
     commodity: Commodity | None
     non_commodity: NonCommodity | None
@@ -1175,7 +1175,7 @@ class TariffRate(ApiModel):
 
 
 class TariffRateEcho(ApiModel):
-    """TariffRateEcho"""
+    """`TariffRateEcho` in /openapi.json."""
 
     include_tariff: bool
     include_carbon: bool
@@ -1185,7 +1185,7 @@ class TariffRateEcho(ApiModel):
 
 
 class TariffRateInterval(ApiModel):
-    """TariffRateInterval"""
+    """`TariffRateInterval` in /openapi.json."""
 
     valid_from: str
     valid_to: str
@@ -1212,14 +1212,14 @@ class TariffRateOut(ApiModel):
 
 
 class TariffRateValue(ApiModel):
-    """TariffRateValue"""
+    """`TariffRateValue` in /openapi.json."""
 
     rate: float
     confidence: float
 
 
 class TariffStatus(ApiModel):
-    """TariffStatus"""
+    """`TariffStatus` in /openapi.json."""
 
     commodity_import: Literal['CONNECTED', 'NOT_CONNECTED', 'PENDING', 'ERROR', 'NOT_SUPPORTED'] = 'NOT_CONNECTED'
     commodity_export: Literal['CONNECTED', 'NOT_CONNECTED', 'PENDING', 'ERROR', 'NOT_SUPPORTED'] = 'NOT_CONNECTED'
@@ -1228,7 +1228,7 @@ class TariffStatus(ApiModel):
 
 
 class TariffSummary(ApiModel):
-    """TariffSummaryOut"""
+    """`TariffSummaryOut` in /openapi.json."""
 
     id: str
     display_name: str | None
@@ -1237,7 +1237,7 @@ class TariffSummary(ApiModel):
 
 
 class TariffUpdate(ApiModel):
-    """TariffUpdate"""
+    """`TariffUpdate` in /openapi.json."""
 
     display_name: str | None = None
     provider_id: str | None = None
@@ -1249,14 +1249,14 @@ class TariffUpdate(ApiModel):
 
 
 class TokenActions(ApiModel):
-    """TokenActions"""
+    """`TokenActions` in /openapi.json."""
 
     disconnect_tariff: bool = False
     edit_tariff: bool = False
 
 
 class Unreachable(ApiModel):
-    """Unreachable"""
+    """`Unreachable` in /openapi.json."""
 
     object: Literal['error'] = 'error'
     type: Literal['invalid_request'] = 'invalid_request'
@@ -1266,7 +1266,7 @@ class Unreachable(ApiModel):
 
 
 class WebhookAttempt(ApiModel):
-    """WebhookAttemptOut"""
+    """`WebhookAttemptOut` in /openapi.json."""
 
     id: str
     object: str = 'webhook_attempt'
@@ -1279,7 +1279,7 @@ class WebhookAttempt(ApiModel):
 
 
 class WebhookAttemptList(ApiModel):
-    """ListObject_WebhookAttemptOut_"""
+    """`ListObject_WebhookAttemptOut_` in /openapi.json."""
 
     object: str = 'list'
     url: str
@@ -1288,7 +1288,7 @@ class WebhookAttemptList(ApiModel):
 
 
 class WebhookEndpoint(ApiModel):
-    """WebhookEndpointOut"""
+    """`WebhookEndpointOut` in /openapi.json."""
 
     id: str
     object: str = 'webhook_endpoint'
@@ -1303,7 +1303,7 @@ class WebhookEndpoint(ApiModel):
 
 
 class WebhookEndpointCreate(ApiModel):
-    """WebhookEndpointCreate"""
+    """`WebhookEndpointCreate` in /openapi.json."""
 
     url: str
     enabled_events: list[Literal['*', 'connect_session.complete', 'connect_session.create', 'connect_session.update', 'customer.create', 'customer.delete', 'customer.update', 'device.create', 'device.delete', 'device.update', 'location.create', 'location.delete', 'location.update', 'tariff.connection.upgrade', 'tariff.create', 'tariff.delete', 'tariff.expired', 'tariff.expiring', 'tariff.fetch.failed', 'tariff.update']] | None = None
@@ -1311,7 +1311,7 @@ class WebhookEndpointCreate(ApiModel):
 
 
 class WebhookEndpointList(ApiModel):
-    """ListObject_WebhookEndpointOut_"""
+    """`ListObject_WebhookEndpointOut_` in /openapi.json."""
 
     object: str = 'list'
     url: str
@@ -1320,7 +1320,7 @@ class WebhookEndpointList(ApiModel):
 
 
 class WebhookEndpointUpdate(ApiModel):
-    """WebhookEndpointUpdate"""
+    """`WebhookEndpointUpdate` in /openapi.json."""
 
     url: str | None = None
     enabled_events: list[str] | None = None
@@ -1329,7 +1329,7 @@ class WebhookEndpointUpdate(ApiModel):
 
 
 class Window(ApiModel):
-    """Window"""
+    """`Window` in /openapi.json."""
 
     start_time: str
     end_time: str
@@ -1337,7 +1337,7 @@ class Window(ApiModel):
 
 
 class WorkerHealth(ApiModel):
-    """WorkerHealth"""
+    """`WorkerHealth` in /openapi.json."""
 
     status: str = 'ok'
     workers: int
@@ -1363,7 +1363,7 @@ class ZeroAudit(ApiModel):
 
 
 class ZeroAuditEcho(ApiModel):
-    """ZeroAuditEcho"""
+    """`ZeroAuditEcho` in /openapi.json."""
 
     start_time: str
     end_time: str

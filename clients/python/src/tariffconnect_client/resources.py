@@ -151,6 +151,12 @@ class Webhooks:
         self._jwks = jwks
 
     def verify(
-        self, headers: Mapping[str, str], body: bytes, *, secret: str | None = None
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        secret: str | None = None,
+        now: float | None = None,
     ) -> models.Event:
-        return verify_webhook(headers, body, secret=secret, jwks=self._jwks)
+        """The delivered event once its signatures hold (`verify_webhook`, with this API's keys)."""
+        return verify_webhook(headers, body, secret=secret, jwks=self._jwks, now=now)

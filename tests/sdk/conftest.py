@@ -9,33 +9,27 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from tariffconnect_client import AsyncClient, Client
 from tests.conftest import TEST_DATABASE_URL
 from tests.e2e.server import Server, fresh_database_url
+from tests.e2e.test_release_scripts import operator
 
 # Tokens live the shortest time the service allows, so the refresh margin is a tenth of it.
 TOKEN_TTL_SECONDS = 60
 
 
-@pytest.fixture(scope="session")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("sdk-server")
+@contextmanager
+def serving(data_dir: Path, **env: str) -> Iterator[Server]:
+    """A started server without a demo account on a fresh database; killed afterwards."""
     with fresh_database_url(TEST_DATABASE_URL, data_dir) as url:
-        server = Server(
-            data_dir,
-            url,
-            TARIFFCONNECT_DEMO_ACCOUNT="false",
-            TARIFFCONNECT_TOKEN_TTL_SECONDS=str(TOKEN_TTL_SECONDS),
-            # Deliveries leave within a fifth of a second of their event.
-            TARIFFCONNECT_WORKER_POLL_SECONDS="0.2",
-        )
+        server = Server(data_dir, url, TARIFFCONNECT_DEMO_ACCOUNT="false", **env)
         try:
             server.start()
             yield server
@@ -43,17 +37,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             server.stop(signal.SIGKILL)
 
 
-def operator(server: Server, *args: str) -> str:
-    """`tariffconnect ARGS` against the served database, as its operator runs it."""
-    result = subprocess.run(
-        [sys.executable, "-m", "tariffconnect", *args],
-        env=server.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(
+        tmp_path_factory.mktemp("sdk-server"),
+        TARIFFCONNECT_TOKEN_TTL_SECONDS=str(TOKEN_TTL_SECONDS),
+        # Deliveries leave within a fifth of a second of their event.
+        TARIFFCONNECT_WORKER_POLL_SECONDS="0.2",
+    ) as server:
+        yield server
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ the rate limit itself comes from a real `tariffconnect serve` with a low limit.
 from __future__ import annotations
 
 import email.utils
-import signal
+import json
 import time
 from collections.abc import Iterator
 
@@ -23,9 +23,8 @@ from tariffconnect_client import (
     ServerError,
     models,
 )
-from tests.conftest import TEST_DATABASE_URL
-from tests.e2e.server import Server, fresh_database_url
-from tests.sdk.conftest import operator
+from tests.e2e.server import Server
+from tests.sdk.conftest import operator, serving
 from tests.sdk.scripted import CUSTOMER, Answer, Scripted, error_object
 
 pytestmark = pytest.mark.e2e
@@ -144,25 +143,15 @@ def test_an_answer_without_an_error_object_is_an_unexpected_response(scripted):
 
 @pytest.fixture(scope="module")
 def rate_limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("sdk-rate-limited")
-    with fresh_database_url(TEST_DATABASE_URL, data_dir) as url:
-        server = Server(
-            data_dir,
-            url,
-            TARIFFCONNECT_DEMO_ACCOUNT="false",
-            TARIFFCONNECT_WORKER_IN_PROCESS="false",
-            TARIFFCONNECT_RATE_LIMIT_API="2/second",
-        )
-        try:
-            server.start()
-            yield server
-        finally:
-            server.stop(signal.SIGKILL)
+    with serving(
+        tmp_path_factory.mktemp("sdk-rate-limited"),
+        TARIFFCONNECT_WORKER_IN_PROCESS="false",
+        TARIFFCONNECT_RATE_LIMIT_API="2/second",
+    ) as server:
+        yield server
 
 
 def test_the_services_own_rate_limit_is_waited_out(rate_limited):
-    import json
-
     created = json.loads(operator(rate_limited, "account", "create", "--json"))
     statuses: list[int] = []
     http = httpx.Client(event_hooks={"response": [lambda r: statuses.append(r.status_code)]})

@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-LINTED := src tests $(wildcard bench) clients/python/src
+LINTED := src tests $(wildcard bench) clients/python/src scripts/generate-sdk-models
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
 
 .PHONY: run test lint typecheck chromium clean

@@ -41,6 +41,12 @@ def action(path: str, object_id: str, verb: str, idempotency_key: str | None = N
     return Call("POST", f"{_item(path, object_id)}/{verb}", idempotency_key=idempotency_key)
 
 
+def split_cursor(filters: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """A list's filters without `starting_after`, and the `starting_after` given (or None)."""
+    rest = {key: value for key, value in filters.items() if key != "starting_after"}
+    return rest, filters.get("starting_after")
+
+
 def page(path: str, filters: Mapping[str, Any], starting_after: str | None) -> Call:
     """One page of a list; the first has no cursor unless the caller gave one."""
     params = dict(filters)

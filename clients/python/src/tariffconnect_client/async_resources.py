@@ -29,14 +29,13 @@ class Resource(Generic[M]):
     def __init__(self, client: Requester) -> None:
         self._client = client
 
-    async def _one(self, call: Call, model: type[M] | None = None) -> M:
-        return (model or self._model).model_validate(await self._client.request(call))
+    async def _one(self, call: Call) -> M:
+        return self._model.model_validate(await self._client.request(call))
 
     async def _every(
         self, path: str, filters: Mapping[str, Any], model: type[Any]
     ) -> AsyncIterator[Any]:
-        after = filters.get("starting_after")
-        rest = {key: value for key, value in filters.items() if key != "starting_after"}
+        rest, after = _calls.split_cursor(filters)
         while True:
             answer = await self._client.request(_calls.page(path, rest, after))
             for item in answer["data"]:

@@ -60,6 +60,16 @@ def sub_list(path: str, object_id: str, child: str) -> str:
     return f"{_item(path, object_id)}/{child}"
 
 
+def sub(path: str, object_id: str, child: str, params: Mapping[str, Any] | None = None) -> Call:
+    """A GET of what lies under an object (`/locations/{id}/status`)."""
+    return Call("GET", sub_list(path, object_id, child), params=params)
+
+
+def schedule(kind: str, location_id: str, fields: Mapping[str, Any]) -> Call:
+    """POST /schedules/{kind}/{location_id}: the answer is computed, nothing is created."""
+    return Call("POST", _item(f"/schedules/{kind}", location_id), json=body_of(fields))
+
+
 def next_cursor(answer: Any) -> str | None:
     """The `starting_after` of the page after this one, or None on the last page."""
     data = answer.get("data") or []

@@ -15,6 +15,7 @@ from tariffconnect_client._core import Call
 from tariffconnect_client.webhooks import JwksCache, verify_webhook
 
 M = TypeVar("M", bound=models.ApiModel)
+T = TypeVar("T", bound=models.ApiModel)
 
 
 class Requester(Protocol):
@@ -29,7 +30,10 @@ class Resource(Generic[M]):
         self._client = client
 
     def _one(self, call: Call) -> M:
-        return self._model.model_validate(self._client.request(call))
+        return self._as(self._model, call)
+
+    def _as(self, model: type[T], call: Call) -> T:
+        return model.model_validate(self._client.request(call))
 
     def _every(self, path: str, filters: Mapping[str, Any], model: type[Any]) -> Iterator[Any]:
         rest, after = _calls.split_cursor(filters)
@@ -60,7 +64,7 @@ class Updates(Resource[M]):
 
 class Deletes(Resource[M]):
     def delete(self, id: str) -> models.Deleted:
-        return models.Deleted.model_validate(self._client.request(_calls.delete(self._path, id)))
+        return self._as(models.Deleted, _calls.delete(self._path, id))
 
 
 class Lists(Resource[M]):
@@ -72,6 +76,10 @@ class Lists(Resource[M]):
 class Locations(Creates[models.Location], Retrieves[models.Location], Updates[models.Location],
                 Deletes[models.Location], Lists[models.Location]):  # fmt: skip
     _path, _model = "/locations", models.Location
+
+    def status(self, id: str) -> models.LocationStatus:
+        """What is connected at the location and whether its prices are available."""
+        return self._as(models.LocationStatus, _calls.sub(self._path, id, "status"))
 
 
 class Customers(Creates[models.Customer], Retrieves[models.Customer], Updates[models.Customer],
@@ -105,7 +113,7 @@ class Events(Retrieves[models.Event], Lists[models.Event]):
 
     def redeliver(self, id: str, *, idempotency_key: str | None = None) -> models.Redelivery:
         call = _calls.action(self._path, id, "redeliver", idempotency_key)
-        return models.Redelivery.model_validate(self._client.request(call))
+        return self._as(models.Redelivery, call)
 
 
 class Connect(Creates[models.ConnectSession], Retrieves[models.ConnectSession],
@@ -121,6 +129,35 @@ class Providers(Retrieves[models.Provider], Lists[models.Provider]):
 
 class MarketSources(Retrieves[models.MarketSource], Lists[models.MarketSource]):
     _path, _model = "/market_sources", models.MarketSource
+
+    def prices(self, id: str, **params: Any) -> models.MarketPrices:
+        """The source's published prices (`start_time`, `end_time`)."""
+        call = _calls.sub(self._path, id, "prices", params)
+        return self._as(models.MarketPrices, call)
+
+
+class TariffLibrary(Lists[models.LibraryTariff]):
+    """Published tariffs (`/tariffs/library`), filtered by `provider_id` or `country_code`."""
+
+    _path, _model = "/tariffs/library", models.LibraryTariff
+
+
+class Schedules(Resource[models.Duration]):
+    """When to run a device: the cheapest (or greenest) times at a location."""
+
+    _path, _model = "/schedules", models.Duration
+
+    def duration(self, location_id: str, **fields: Any) -> models.Duration:
+        """The best `duration` minutes between `start_time` and `end_time`."""
+        return self._one(_calls.schedule("duration", location_id, fields))
+
+    def limit(self, location_id: str, **fields: Any) -> models.Limit:
+        """The intervals below a `relative` or `absolute` price limit."""
+        return self._as(models.Limit, _calls.schedule("limit", location_id, fields))
+
+    def amount(self, location_id: str, **fields: Any) -> models.Amount:
+        """A plan delivering each device's energy at the least cost."""
+        return self._as(models.Amount, _calls.schedule("amount", location_id, fields))
 
 
 class Account(Resource[models.Account]):

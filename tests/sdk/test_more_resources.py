@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tariffconnect_client import NotFoundError, models
+from tariffconnect_client import Call, NotFoundError, models
 from tests.sdk.conftest import LONDON
 from tests.tariffs.support import two_rate
 
@@ -102,3 +102,12 @@ def test_market_source_prices(account, client, priced):
     assert isinstance(prices, models.MarketPrices)
     raw = by_hand(account, "GET", f"/market_sources/{source_id}/prices", params=WINDOW)
     assert prices.model_dump(by_alias=True) == raw
+
+
+def test_a_raw_call_for_an_operation_without_a_resource(account, client, priced):
+    path = f"/tariffs/rates/{priced.id}"
+    rates = client.request(Call("GET", path, params=WINDOW))
+    assert without_times(rates) == without_times(by_hand(account, "GET", path, params=WINDOW))
+    with pytest.raises(NotFoundError) as raised:
+        client.request(Call("GET", "/tariffs/rates/loc_000000000000000000000000", params=WINDOW))
+    assert raised.value.code == "location_not_found"

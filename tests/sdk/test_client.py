@@ -231,3 +231,13 @@ def test_an_id_is_quoted_whole_so_it_never_reaches_another_path(account):
         client.locations.retrieve("../account")
     assert recorder.requests[-1].url.raw_path == b"/locations/..%2Faccount"
     assert (raised.value.status, raised.value.code) == (404, "route_not_found")
+
+
+def test_neither_the_key_nor_the_token_shows_in_a_repr(account):
+    client = account.client()
+    client.login()
+    assert client._token.value
+    shown = repr(client._settings) + repr(client._token)
+    assert account.api_key not in shown
+    assert client._token.value not in shown
+    assert account.account_id in shown

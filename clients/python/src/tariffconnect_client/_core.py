@@ -81,7 +81,7 @@ def body_of(fields: Mapping[str, Any]) -> dict[str, Any]:
 class Token:
     """The bearer token and when to replace it (monotonic clock)."""
 
-    value: str | None = None
+    value: str | None = field(default=None, repr=False)
     refresh_at: float = 0.0
 
     def fresh(self) -> bool:
@@ -102,7 +102,7 @@ class Settings:
     """A client's configuration, the same for both clients."""
 
     account_id: str
-    api_key: str
+    api_key: str = field(repr=False)  # a secret: never in a repr, a log line or a traceback
     base_url: str
     timeout: float
     max_retries: int

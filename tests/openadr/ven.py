@@ -11,10 +11,9 @@ import json
 import os
 import sys
 
-from requests import HTTPError
-
 from openadr3_client.ven.http_factory import VirtualEndNodeHttpClientFactory
 from openadr3_client.version import OADRVersion
+from requests import HTTPError
 
 base = os.environ["VTN_BASE_URL"]
 ven = VirtualEndNodeHttpClientFactory.create_http_ven_client(

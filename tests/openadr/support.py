@@ -40,13 +40,18 @@ def make_client(database: Any, location_id: str) -> clients.IssuedClient:
         return clients.create(session, location_id=location_id)
 
 
-def token(client: Any, issued: clients.IssuedClient) -> dict[str, str]:
-    form = {
+def credentials(issued: clients.IssuedClient) -> dict[str, str]:
+    """The token endpoint's form for the client: client credentials in the body."""
+    return {
         "grant_type": "client_credentials",
         "client_id": issued.client_id,
         "client_secret": issued.client_secret,
     }
-    response = client.post(TOKEN_PATH, data=form)
+
+
+def token(client: Any, issued: clients.IssuedClient) -> dict[str, str]:
+    """The Authorization header of a fresh access token for the client."""
+    response = client.post(TOKEN_PATH, data=credentials(issued))
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 

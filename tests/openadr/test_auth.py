@@ -12,6 +12,7 @@ from tests.openadr.support import (
     TOKEN_PATH,
     assert_problem,
     connect_two_rate,
+    credentials,
     make_client,
     make_location,
     token,
@@ -33,12 +34,7 @@ def basic(client_id: str, secret: str) -> dict[str, str]:
 
 
 def test_client_credentials_in_the_form_body_get_a_bearer_token(client, issued, settings):
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": issued.client_id,
-        "client_secret": issued.client_secret,
-    }
-    response = client.post(TOKEN_PATH, data=form)
+    response = client.post(TOKEN_PATH, data=credentials(issued))
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
     body = response.json()
@@ -109,12 +105,7 @@ def test_a_revoked_client_gets_no_token_and_its_tokens_stop_at_once(client, issu
     with database.transaction() as session:
         clients.revoke(session, client_id=issued.client_id)
     assert_problem(client.get(PROGRAMS, headers=bearer), 401, "access_token_invalid")
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": issued.client_id,
-        "client_secret": issued.client_secret,
-    }
-    assert_problem(client.post(TOKEN_PATH, data=form), 401, "invalid_client")
+    assert_problem(client.post(TOKEN_PATH, data=credentials(issued)), 401, "invalid_client")
 
 
 @pytest.mark.parametrize(
@@ -155,3 +146,9 @@ def test_the_token_url_is_discoverable(client):
     response = client.get("/openadr/3.0/auth/server")
     assert response.status_code == 200
     assert response.json() == {"tokenURL": "http://testserver/openadr/3.0/auth/token"}
+
+
+def test_an_openadr_token_is_not_a_rest_api_bearer_token(client, issued):
+    response = client.get("/account", headers=token(client, issued))
+    assert response.status_code == 401
+    assert response.json()["code"] == "bearer_token_invalid"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -202,17 +203,20 @@ def _event(
 
 
 def _interval(index: int, item: dict[str, Any], payload_type: str) -> dict[str, Any]:
-    start, end = item["valid_from"], item["valid_to"]
-    span = datetime.fromisoformat(end) - datetime.fromisoformat(start)
     price = item["price"]
     payloads: list[dict[str, Any]] = [{"type": payload_type, "values": [price["value"]]}]
     if price["confidence"] < 1:
         payloads.append({"type": CONFIDENCE, "values": [price["confidence"]]})
-    return {
-        "id": index,
-        "intervalPeriod": {"start": start, "duration": duration(span)},
-        "payloads": payloads,
-    }
+    period = _period(item["valid_from"], item["valid_to"])
+    return {"id": index, "intervalPeriod": period, "payloads": payloads}
+
+
+# Every location on one market source has the same interval boundaries, polled again and again:
+# each pair is parsed once. (The dicts are shared: answers are serialised, never changed.)
+@lru_cache(maxsize=65536)
+def _period(start: str, end: str) -> dict[str, str]:
+    span = datetime.fromisoformat(end) - datetime.fromisoformat(start)
+    return {"start": start, "duration": duration(span)}
 
 
 def _window_start(now: datetime) -> datetime:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from tariffconnect.openadr import clients
 from tests.openadr.support import (
     NOW,
     assert_problem,
@@ -238,3 +240,12 @@ def test_the_window_starts_at_the_current_quarter_hour(client, bearer, monkeypat
     assert intervals(event)[0] == ("2031-01-15T10:30:00Z", "PT14H", [("PRICE", [0.2755])])
     assert intervals(event)[-1] == ("2031-01-17T07:30:00Z", "PT3H", [("PRICE", [0.2755])])
     assert NOW.minute == 7  # the other tests' window: 10:00Z
+
+
+def test_a_database_failure_is_a_503_problem(client, bearer, monkeypatch):
+    def lost(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(clients, "_active", lost)
+    body = assert_problem(client.get(f"{BASE}/events", headers=bearer), 503, "database_unavailable")
+    assert "server closed" not in str(body)

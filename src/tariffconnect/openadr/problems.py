@@ -9,6 +9,7 @@ rather than as Flatpeak's error object: a VEN reads one format only.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from http import HTTPStatus
 from typing import Any
@@ -18,7 +19,14 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from tariffconnect.auth.routing import ApiRoute
-from tariffconnect.core.errors import ApiError, from_validation_errors
+from tariffconnect.core.errors import (
+    DATABASE_ERRORS,
+    ApiError,
+    database_unavailable,
+    from_validation_errors,
+)
+
+log = logging.getLogger("tariffconnect.openadr")
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:tariffconnect:problem:"
@@ -55,12 +63,9 @@ def unauthorized(code: str, detail: str) -> ApiError:
     return ApiError(401, code, detail, headers={"WWW-Authenticate": 'Bearer realm="openadr"'})
 
 
-def not_found(code: str, detail: str) -> ApiError:
-    return ApiError(404, code, detail)
-
-
-def bad_request(code: str, detail: str) -> ApiError:
-    return ApiError(400, code, detail)
+def not_offered(what: str) -> ApiError:
+    """501 for a part of OpenADR this VTN does not offer."""
+    return ApiError(501, f"{what}_not_supported", f"This VTN does not offer {what}; poll instead.")
 
 
 class ProblemRoute(ApiRoute):
@@ -77,5 +82,8 @@ class ProblemRoute(ApiRoute):
             except RequestValidationError as error:
                 invalid = from_validation_errors(error.errors())
                 return problem(invalid, instance=request.url.path)
+            except DATABASE_ERRORS as error:
+                log.warning("database error: %s", error.__class__.__name__, exc_info=True)
+                return problem(database_unavailable(), instance=request.url.path)
 
         return answer

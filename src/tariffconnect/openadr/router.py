@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from tariffconnect.db.database import retry_read
 from tariffconnect.openadr import clients, tokens, vtn
 from tariffconnect.openadr.clients import ActiveClient
-from tariffconnect.openadr.problems import OAuthError, ProblemRoute, unauthorized
+from tariffconnect.openadr.problems import OAuthError, ProblemRoute, not_offered, unauthorized
 from tariffconnect.runtime import Runtime, public_base_url, runtime_of
 
 PREFIX = "/openadr/3.0"
@@ -105,7 +105,7 @@ def event_retrieve(request: Request, event_id: str) -> Response:
 def subscriptions(request: Request) -> Response:
     """Not offered: VENs poll the events (docs/integrations.md says why)."""
     _client_id(request, runtime_of(request))  # an unauthenticated caller learns nothing
-    raise vtn.unsupported("subscriptions")
+    raise not_offered("subscriptions")
 
 
 def _read(request: Request, read: Callable[[Session, ActiveClient], Any]) -> Response:

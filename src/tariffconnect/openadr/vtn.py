@@ -17,12 +17,11 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
-from tariffconnect.core.errors import ApiError
+from tariffconnect.core.errors import ApiError, not_found
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
 from tariffconnect.locations import service as locations
 from tariffconnect.locations.models import Location
 from tariffconnect.openadr.clients import ActiveClient
-from tariffconnect.openadr.problems import not_found
 from tariffconnect.prices.schemas import PriceWindow
 from tariffconnect.prices.service import price_body
 from tariffconnect.tariffs import service as tariffs
@@ -223,8 +222,3 @@ def _window_start(now: datetime) -> datetime:
     """The start of the quarter hour `now` is in (UTC)."""
     epoch = datetime(2000, 1, 1, tzinfo=UTC)
     return epoch + (now - epoch) // STEP * STEP
-
-
-def unsupported(what: str) -> ApiError:
-    """501 for a part of OpenADR this VTN does not offer."""
-    return ApiError(501, f"{what}_not_supported", f"This VTN does not offer {what}; poll instead.")

@@ -49,6 +49,10 @@ def python312() -> str | None:
 
 @pytest.fixture(scope="session")
 def ven_python() -> str:
+    return openadr3_client_python()
+
+
+def openadr3_client_python() -> str:
     """The interpreter of a virtualenv with openadr3-client installed (built once)."""
     python = CACHE / "bin" / "python"
     if python.exists():
@@ -72,6 +76,17 @@ def ven_python() -> str:
     except OSError:  # another run finished first: use its
         shutil.rmtree(building, ignore_errors=True)
     return str(python)
+
+
+def test_without_python_312_the_test_fails_on_ci_and_skips_elsewhere(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys.modules[__name__], "CACHE", tmp_path / "no-venv")
+    monkeypatch.setattr(sys.modules[__name__], "python312", lambda: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=r"needs Python 3\.12\+"):
+        openadr3_client_python()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match=r"needs Python 3\.12\+"):
+        openadr3_client_python()
 
 
 @pytest.fixture

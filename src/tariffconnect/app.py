@@ -145,6 +145,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.include_router(accounts_router)
     app.include_router(health_router)
+    app.include_router(openadr_router)
     for router in (
         customers_router,
         locations_router,
@@ -167,7 +168,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         redelivery_router,
         webhooks_router,
         jwks_router,
-        openadr_router,
     ):
         app.include_router(router)
     openapi.install(app)

@@ -50,6 +50,7 @@ from tariffconnect.health.router import router as health_router
 from tariffconnect.locations.router import router as locations_router
 from tariffconnect.market.router import router as market_router
 from tariffconnect.meters.router import router as meters_router
+from tariffconnect.openadr.router import router as openadr_router
 from tariffconnect.prices.router import router as prices_router
 from tariffconnect.prices.router import zero_router as zero_prices_router
 from tariffconnect.providers import catalogue
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.include_router(accounts_router)
     app.include_router(health_router)
+    app.include_router(openadr_router)
     for router in (
         customers_router,
         locations_router,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import typer
 
-from tariffconnect.cli import accounts, jobs, market, server, webhooks
+from tariffconnect.cli import accounts, feeds, jobs, market, server, webhooks
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 # Each group module has a Typer without a name, so its commands and sub-groups land at the top
 # level; the order here is the order `--help` lists them in.
-for group in (server.app, accounts.app, webhooks.app, jobs.app, market.app):
+for group in (server.app, accounts.app, webhooks.app, jobs.app, market.app, feeds.app):
     app.add_typer(group)
 
 

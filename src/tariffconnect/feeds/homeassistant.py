@@ -1,0 +1,102 @@
+"""The Home Assistant feed: a location's prices in the attributes of the Nord Pool
+integration (custom-components/nordpool), the shape most price consumers read.
+
+EV Smart Charging, Cheapest Energy Hours, EMHASS templates and the usual ApexCharts cards
+take a price sensor whose state is the current price and whose attributes hold
+`raw_today` / `raw_tomorrow` (`[{"start", "end", "value"}]`, local times with their offset),
+`today` / `tomorrow` (the values alone), `tomorrow_valid`, `current_price`, `min`, `max` and
+`average` (`mean` too, as Energi Data Service and GE-Spot name it). A REST sensor copies
+them with `json_attributes` (docs/integrations.md).
+
+Days are the location's local days: 23, 24 or 25 hours. As Nord Pool does, tomorrow is left
+empty (`tomorrow_valid` false) until all of its prices are published: a forecast is not a
+price to schedule a day on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from sqlalchemy.orm import Session
+
+from tariffconnect.core.timeutil import as_utc
+from tariffconnect.feeds.slots import Slot, priced
+from tariffconnect.feeds.tokens import Feed
+from tariffconnect.locations import service as locations
+
+_QUANTUM = Decimal("0.00001")  # prices go out with at most 5 decimals, as /prices does
+
+
+def day_start(day: datetime, zone: ZoneInfo) -> datetime:
+    """The UTC instant the local day of `day` begins."""
+    local = day.astimezone(zone).date()
+    return as_utc(datetime.combine(local, time(0), tzinfo=zone))
+
+
+def body(session: Session, *, feed: Feed, now: datetime) -> bytes:
+    """The feed's JSON for the local day `now` is in and the next."""
+    location = locations.get_or_raise(session, scope=feed.scope, location_id=feed.location_id)
+    zone = ZoneInfo(location.timezone)
+    today = day_start(now, zone)
+    tomorrow = day_start(today + timedelta(hours=26), zone)
+    after = day_start(tomorrow + timedelta(hours=26), zone)
+    # The window is fixed for the day, so every poll of it hits the series cache.
+    found = priced(session, feed=feed, start=today, end=after)
+    today_slots = [s for s in found.slots if s.start < tomorrow]
+    tomorrow_slots = [s for s in found.slots if s.start >= tomorrow]
+    tomorrow_valid = bool(tomorrow_slots) and all(s.confidence == 1 for s in tomorrow_slots)
+    if not tomorrow_valid:
+        tomorrow_slots = []
+    current = next((s.value for s in today_slots if s.start <= now < s.end), None)
+    currency = found.head["currency_code"]
+    stats = _stats(today_slots)
+    answer: dict[str, Any] = {
+        "current_price": current,
+        "unit": "kWh",
+        "currency": currency,
+        "unit_of_measurement": f"{currency}/kWh",
+        "min": stats["min"],
+        "max": stats["max"],
+        "mean": stats["mean"],
+        "average": stats["mean"],
+        "today": [s.value for s in today_slots],
+        "tomorrow": [s.value for s in tomorrow_slots],
+        "raw_today": _raw(today_slots, zone),
+        "raw_tomorrow": _raw(tomorrow_slots, zone),
+        "tomorrow_valid": tomorrow_valid,
+        "location_id": location.id,
+        "location_timezone": location.timezone,
+        "last_updated": found.head["last_updated"],
+        "next_update": found.head["next_update"],
+    }
+    return orjson.dumps(answer)
+
+
+def _raw(slots: list[Slot], zone: ZoneInfo) -> list[dict[str, Any]]:
+    return [
+        {
+            "start": s.start.astimezone(zone).isoformat(),
+            "end": s.end.astimezone(zone).isoformat(),
+            "value": s.value,
+        }
+        for s in slots
+    ]
+
+
+def _stats(slots: list[Slot]) -> dict[str, float | None]:
+    """The day's lowest, highest and time-weighted mean price (slots cut at a tariff boundary
+    are shorter, so a plain mean of the values would weigh them wrongly)."""
+    if not slots:
+        return {"min": None, "max": None, "mean": None}
+    seconds = sum((s.end - s.start).total_seconds() for s in slots)
+    weighted = sum(Decimal(str(s.value)) * int((s.end - s.start).total_seconds()) for s in slots)
+    mean = (weighted / Decimal(int(seconds))).quantize(_QUANTUM, ROUND_HALF_UP)
+    return {
+        "min": min(s.value for s in slots),
+        "max": max(s.value for s in slots),
+        "mean": float(mean),
+    }

@@ -28,13 +28,27 @@ TOKEN_PREFIX = "ft_"  # noqa: S105 (a prefix, not a secret)
 _TOKEN_HEX = 48  # 24 random bytes
 ID_PREFIX = "fdt"
 
-_BY_HASH = select(
-    FeedToken.id,
-    FeedToken.token_hash,
-    FeedToken.account_id,
-    FeedToken.live_mode,
-    FeedToken.location_id,
-).where(FeedToken.token_hash == bindparam("token_hash"), FeedToken.time_revoked.is_(None))
+# The token and its location's zone in one statement (the feeds' local days need the zone
+# before they ask for prices). Built once: it runs on every feed request.
+_BY_HASH = (
+    select(
+        FeedToken.id,
+        FeedToken.token_hash,
+        FeedToken.account_id,
+        FeedToken.live_mode,
+        FeedToken.location_id,
+        Location.timezone,
+    )
+    .join(Location, Location.id == FeedToken.location_id)
+    .where(
+        FeedToken.token_hash == bindparam("token_hash"),
+        FeedToken.time_revoked.is_(None),
+        # The token's own account and mode: a location can never change hands, but the
+        # scope belongs in the query all the same.
+        Location.account_id == FeedToken.account_id,
+        Location.live_mode == FeedToken.live_mode,
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +67,7 @@ class Feed:
     token_id: str
     location_id: str
     scope: Scope
+    timezone: str  # the location's IANA zone
 
 
 def hash_token(token: str) -> str:
@@ -131,6 +146,7 @@ def resolve(session: Session, *, token: str) -> Feed:
         token_id=found.id,
         location_id=found.location_id,
         scope=Scope(account_id=found.account_id, live_mode=found.live_mode),
+        timezone=found.timezone,
     )
 
 

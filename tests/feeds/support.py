@@ -151,7 +151,7 @@ HA_ATTRIBUTES = [
     "raw_today",
     "raw_tomorrow",
     "tomorrow_valid",
-    "next_update",
+    "last_updated",
 ]
 
 

@@ -115,7 +115,7 @@ def test_home_assistant_reads_today_and_a_25_hour_tomorrow(site, time_of_day):
     today, tomorrow = attributes.pop("raw_today"), attributes.pop("raw_tomorrow")
     assert attributes.pop("today") == [CHEAP] * 28 + [DEAR] * 68
     assert attributes.pop("tomorrow") == [CHEAP] * 32 + [DEAR] * 68
-    assert attributes.pop("next_update").endswith("Z")
+    assert attributes.pop("last_updated").startswith("2026-10-24T12:0")  # the tariff's creation
     assert attributes == {
         "current_price": DEAR,
         "unit": "kWh",

@@ -18,9 +18,9 @@ from icalendar import Calendar, Event
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import ApiError, invalid
+from tariffconnect.feeds import cache
 from tariffconnect.feeds.homeassistant import day_start
 from tariffconnect.feeds.tokens import Feed
-from tariffconnect.locations import service as locations
 from tariffconnect.prices import service as prices
 from tariffconnect.schedules import duration
 from tariffconnect.schedules.spans import Span
@@ -44,9 +44,25 @@ def parse_hours(raw: str | None) -> int:
 
 def body(session: Session, *, feed: Feed, hours: int, now: datetime) -> bytes:
     """The calendar's text: one event per cheapest window of each day that has prices."""
-    location = locations.get_or_raise(session, scope=feed.scope, location_id=feed.location_id)
-    priced = prices.priced_tariffs(session, location=location, direction="IMPORT")
-    versions = prices.market_versions(session, priced)
+    today = day_start(now, ZoneInfo(feed.location.timezone))
+
+    def render(inputs: cache.Inputs) -> bytes:
+        return _render(session, feed=feed, inputs=inputs, hours=hours, today=today, now=now)
+
+    # The same body all day, until a price changes (calendar apps poll hourly or so).
+    return cache.body(session, feed=feed, kind="ics", window=(today, hours), render=render)
+
+
+def _render(
+    session: Session,
+    *,
+    feed: Feed,
+    inputs: cache.Inputs,
+    hours: int,
+    today: datetime,
+    now: datetime,
+) -> bytes:
+    location = feed.location
     zone = ZoneInfo(location.timezone)
     calendar = Calendar()
     calendar.add("prodid", "-//TariffConnect//Cheapest hours//EN")
@@ -57,12 +73,12 @@ def body(session: Session, *, feed: Feed, hours: int, now: datetime) -> bytes:
     calendar.add("x-wr-timezone", location.timezone)
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", REFRESH)
-    start = day_start(now, zone)
+    start = today
     for _ in range(DAYS):
         end = day_start(start + timedelta(hours=26), zone)
         try:
             series = prices.intervals(
-                session, location, priced, start=start, end=end, versions=versions
+                session, location, inputs.priced, start=start, end=end, versions=inputs.versions
             )
         except ApiError as error:
             if error.code == "no_price_data":
@@ -84,7 +100,7 @@ def _event(span: Span, *, hours: int, currency: str, feed: Feed, now: datetime) 
     # Stable while the window stays: a calendar app updates it in place, and drops it when a
     # price change moves the window (a new one appears with its own UID).
     event.add("uid", f"{span.start:%Y%m%dT%H%M%SZ}-{hours}h-{feed.token_id}@tariffconnect")
-    event.add("dtstamp", now)
+    event.add("dtstamp", now)  # when this calendar was made (it is kept until a price changes)
     event.add("dtstart", span.start)
     event.add("dtend", span.end)
     event.add("summary", f"Cheapest {hours} h: {span.rate_avg} {currency}/kWh average")

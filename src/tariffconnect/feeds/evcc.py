@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.windows import JSON_OPTIONS
+from tariffconnect.feeds import cache
 from tariffconnect.feeds.slots import priced, slot_start
 from tariffconnect.feeds.tokens import Feed
 
@@ -23,7 +24,11 @@ AHEAD = timedelta(hours=48)
 def body(session: Session, *, feed: Feed, now: datetime) -> bytes:
     """The feed's JSON: 48 h of 15-minute rates from the quarter hour `now` is in."""
     start = slot_start(now)
-    # The window moves once a quarter hour, so polls within one hit the series cache.
-    found = priced(session, feed=feed, start=start, end=start + AHEAD)
-    rates = [{"start": s.start, "end": s.end, "value": s.value} for s in found.slots]
-    return orjson.dumps(rates, option=JSON_OPTIONS)
+
+    def render(_inputs: cache.Inputs) -> bytes:
+        found = priced(session, feed=feed, start=start, end=start + AHEAD)
+        rates = [{"start": s.start, "end": s.end, "value": s.value} for s in found.slots]
+        return orjson.dumps(rates, option=JSON_OPTIONS)
+
+    # The window moves once a quarter hour: polls within one are the same body.
+    return cache.body(session, feed=feed, kind="evcc", window=(start,), render=render)

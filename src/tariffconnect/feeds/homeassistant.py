@@ -24,7 +24,8 @@ import orjson
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.timeutil import as_utc
-from tariffconnect.feeds.slots import Slot, priced
+from tariffconnect.feeds import cache
+from tariffconnect.feeds.slots import Priced, Slot, priced, slot_start
 from tariffconnect.feeds.tokens import Feed
 
 _QUANTUM = Decimal("0.00001")  # prices go out with at most 5 decimals, as /prices does
@@ -38,22 +39,34 @@ def day_start(day: datetime, zone: ZoneInfo) -> datetime:
 
 def body(session: Session, *, feed: Feed, now: datetime) -> bytes:
     """The feed's JSON for the local day `now` is in and the next."""
-    zone = ZoneInfo(feed.timezone)
+    zone = ZoneInfo(feed.location.timezone)
     today = day_start(now, zone)
     tomorrow = day_start(today + timedelta(hours=26), zone)
     after = day_start(tomorrow + timedelta(hours=26), zone)
-    # The window is fixed for the day, so every poll of it hits the series cache.
-    found = priced(session, feed=feed, start=today, end=after)
+    current = slot_start(now)
+
+    def render(_inputs: cache.Inputs) -> bytes:
+        found = priced(session, feed=feed, start=today, end=after)
+        return _render(found, zone=zone, tomorrow=tomorrow, current=current)
+
+    # The window is the same all day and the current price moves once a quarter hour: polls
+    # within one are the same body.
+    return cache.body(
+        session, feed=feed, kind="homeassistant", window=(today, current), render=render
+    )
+
+
+def _render(found: Priced, *, zone: ZoneInfo, tomorrow: datetime, current: datetime) -> bytes:
     today_slots = [s for s in found.slots if s.start < tomorrow]
     tomorrow_slots = [s for s in found.slots if s.start >= tomorrow]
     tomorrow_valid = bool(tomorrow_slots) and all(s.confidence == 1 for s in tomorrow_slots)
     if not tomorrow_valid:
         tomorrow_slots = []
-    current = next((s.value for s in today_slots if s.start <= now < s.end), None)
+    now_price = next((s.value for s in today_slots if s.start <= current < s.end), None)
     currency = found.head["currency_code"]
     stats = _stats(today_slots)
     answer: dict[str, Any] = {
-        "current_price": current,
+        "current_price": now_price,
         "unit": "kWh",
         "currency": currency,
         "unit_of_measurement": f"{currency}/kWh",
@@ -66,10 +79,9 @@ def body(session: Session, *, feed: Feed, now: datetime) -> bytes:
         "raw_today": _raw(today_slots, zone),
         "raw_tomorrow": _raw(tomorrow_slots, zone),
         "tomorrow_valid": tomorrow_valid,
-        "location_id": feed.location_id,
-        "location_timezone": feed.timezone,
+        "location_id": found.head["location_id"],
+        "location_timezone": found.head["location_timezone"],
         "last_updated": found.head["last_updated"],
-        "next_update": found.head["next_update"],
     }
     return orjson.dumps(answer, option=orjson.OPT_OMIT_MICROSECONDS)
 

@@ -28,23 +28,16 @@ TOKEN_PREFIX = "ft_"  # noqa: S105 (a prefix, not a secret)
 _TOKEN_HEX = 48  # 24 random bytes
 ID_PREFIX = "fdt"
 
-# The token and its location's zone in one statement (the feeds' local days need the zone
-# before they ask for prices). Built once: it runs on every feed request.
+# The token and its location in one statement (a feed needs the location's zone and calendar
+# before it asks for prices). Built once: it runs on every feed request.
 _BY_HASH = (
-    select(
-        FeedToken.id,
-        FeedToken.token_hash,
-        FeedToken.account_id,
-        FeedToken.live_mode,
-        FeedToken.location_id,
-        Location.timezone,
-    )
+    select(FeedToken.id, FeedToken.token_hash, Location)
     .join(Location, Location.id == FeedToken.location_id)
     .where(
         FeedToken.token_hash == bindparam("token_hash"),
         FeedToken.time_revoked.is_(None),
-        # The token's own account and mode: a location can never change hands, but the
-        # scope belongs in the query all the same.
+        # The token's own account and mode: a location never changes hands, but the scope
+        # belongs in the query all the same.
         Location.account_id == FeedToken.account_id,
         Location.live_mode == FeedToken.live_mode,
     )
@@ -65,9 +58,15 @@ class Feed:
     """What a valid token opens: one location, in its account and mode."""
 
     token_id: str
-    location_id: str
-    scope: Scope
-    timezone: str  # the location's IANA zone
+    location: Location
+
+    @property
+    def location_id(self) -> str:
+        return self.location.id
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(account_id=self.location.account_id, live_mode=self.location.live_mode)
 
 
 def hash_token(token: str) -> str:
@@ -137,17 +136,12 @@ def resolve(session: Session, *, token: str) -> Feed:
     if not is_token_shaped(token):
         raise feed_not_found()  # junk never reaches the database
     digest = hash_token(token)
-    found = session.connection().execute(_BY_HASH, {"token_hash": digest}).one_or_none()
+    found = session.execute(_BY_HASH, {"token_hash": digest}).one_or_none()
     # The lookup is by hash; comparing the hashes again in constant time keeps an index's
     # timing from saying how much of a guess matched.
     if found is None or not hmac.compare_digest(found.token_hash, digest):
         raise feed_not_found()
-    return Feed(
-        token_id=found.id,
-        location_id=found.location_id,
-        scope=Scope(account_id=found.account_id, live_mode=found.live_mode),
-        timezone=found.timezone,
-    )
+    return Feed(token_id=found.id, location=found.Location)
 
 
 def _scope_of_location(session: Session, location_id: str) -> Scope:

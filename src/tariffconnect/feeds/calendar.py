@@ -44,7 +44,7 @@ def parse_hours(raw: str | None) -> int:
 
 def body(session: Session, *, feed: Feed, hours: int, now: datetime) -> bytes:
     """The calendar's text: one event per cheapest window of each day that has prices."""
-    today = day_start(now, ZoneInfo(feed.location.timezone))
+    today = day_start(now, ZoneInfo(feed.timezone))
 
     def render(inputs: cache.Inputs) -> bytes:
         return _render(session, feed=feed, inputs=inputs, hours=hours, today=today, now=now)
@@ -62,7 +62,7 @@ def _render(
     today: datetime,
     now: datetime,
 ) -> bytes:
-    location = feed.location
+    location = inputs.location
     zone = ZoneInfo(location.timezone)
     calendar = Calendar()
     calendar.add("prodid", "-//TariffConnect//Cheapest hours//EN")

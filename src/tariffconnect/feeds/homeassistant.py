@@ -39,7 +39,7 @@ def day_start(day: datetime, zone: ZoneInfo) -> datetime:
 
 def body(session: Session, *, feed: Feed, now: datetime) -> bytes:
     """The feed's JSON for the local day `now` is in and the next."""
-    zone = ZoneInfo(feed.location.timezone)
+    zone = ZoneInfo(feed.timezone)
     today = day_start(now, zone)
     tomorrow = day_start(today + timedelta(hours=26), zone)
     after = day_start(tomorrow + timedelta(hours=26), zone)

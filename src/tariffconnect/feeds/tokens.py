@@ -12,35 +12,74 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Hashable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import ApiError, not_found
 from tariffconnect.core.ids import is_valid_id, new_id
 from tariffconnect.core.scoping import Scope, scoped
-from tariffconnect.core.timeutil import utcnow
+from tariffconnect.core.timeutil import as_utc, utcnow
 from tariffconnect.feeds.models import FeedToken
 from tariffconnect.locations.models import Location
+from tariffconnect.market.models import MarketSourceVersion
+from tariffconnect.tariffs.models import CONNECTED, Tariff
 
 TOKEN_PREFIX = "ft_"  # noqa: S105 (a prefix, not a secret)
 _TOKEN_HEX = 48  # 24 random bytes
 ID_PREFIX = "fdt"
 
-# The token and its location in one statement (a feed needs the location's zone and calendar
-# before it asks for prices). Built once: it runs on every feed request.
+# Everything a feed request needs before it can answer from the cache, in one statement
+# (built once: it runs on every feed request): the token, its location's zone and calendar,
+# and what the location's prices follow, the connected import tariffs (those /prices sums)
+# as last updated with the version of the market source each follows. One row per tariff;
+# one with no tariff when there is none.
 _BY_HASH = (
-    select(FeedToken.id, FeedToken.token_hash, Location)
-    .join(Location, Location.id == FeedToken.location_id)
-    .where(
-        FeedToken.token_hash == bindparam("token_hash"),
-        FeedToken.time_revoked.is_(None),
-        # The token's own account and mode: a location never changes hands, but the scope
-        # belongs in the query all the same.
-        Location.account_id == FeedToken.account_id,
-        Location.live_mode == FeedToken.live_mode,
+    select(
+        FeedToken.id,
+        FeedToken.token_hash,
+        Location.id.label("location_id"),
+        Location.account_id,
+        Location.live_mode,
+        Location.timezone,
+        Location.country_code,
+        Location.state,
+        Location.currency_code,
+        Tariff.id.label("tariff_id"),
+        Tariff.time_updated,
+        MarketSourceVersion.token.label("market_version"),
     )
+    .join(
+        Location,
+        and_(
+            Location.id == FeedToken.location_id,
+            # The token's own account and mode: a location never changes hands, but the
+            # scope belongs in the query all the same.
+            Location.account_id == FeedToken.account_id,
+            Location.live_mode == FeedToken.live_mode,
+        ),
+    )
+    .outerjoin(
+        Tariff,
+        and_(
+            Tariff.location_id == Location.id,
+            Tariff.account_id == Location.account_id,
+            Tariff.live_mode == Location.live_mode,
+            Tariff.status == CONNECTED,
+            Tariff.tariff_direction == "IMPORT",
+        ),
+    )
+    .outerjoin(
+        MarketSourceVersion,
+        and_(
+            Tariff.market_rates.is_(True),
+            MarketSourceVersion.source_id == Tariff.market_source_id,
+        ),
+    )
+    .where(FeedToken.token_hash == bindparam("token_hash"), FeedToken.time_revoked.is_(None))
+    .order_by(Tariff.id)
 )
 
 
@@ -55,18 +94,19 @@ class IssuedToken:
 
 @dataclass(frozen=True, slots=True)
 class Feed:
-    """What a valid token opens: one location, in its account and mode."""
+    """What a valid token opens: one location, in its account and mode, and what its prices
+    follow (`follows`: the location's calendar, the tariffs' update times and the market
+    versions; feeds/cache.py keys rendered bodies on it)."""
 
     token_id: str
-    location: Location
+    location_id: str
+    scope: Scope
+    timezone: str
+    follows: tuple[Hashable, ...]
 
     @property
-    def location_id(self) -> str:
-        return self.location.id
-
-    @property
-    def scope(self) -> Scope:
-        return Scope(account_id=self.location.account_id, live_mode=self.location.live_mode)
+    def has_tariff(self) -> bool:
+        return bool(self.follows[-1])
 
 
 def hash_token(token: str) -> str:
@@ -136,12 +176,24 @@ def resolve(session: Session, *, token: str) -> Feed:
     if not is_token_shaped(token):
         raise feed_not_found()  # junk never reaches the database
     digest = hash_token(token)
-    found = session.execute(_BY_HASH, {"token_hash": digest}).one_or_none()
+    rows = session.connection().execute(_BY_HASH, {"token_hash": digest}).all()
     # The lookup is by hash; comparing the hashes again in constant time keeps an index's
     # timing from saying how much of a guess matched.
-    if found is None or not hmac.compare_digest(found.token_hash, digest):
+    if not rows or not hmac.compare_digest(rows[0].token_hash, digest):
         raise feed_not_found()
-    return Feed(token_id=found.id, location=found.Location)
+    first = rows[0]
+    tariffs = tuple(
+        (row.tariff_id, as_utc(row.time_updated), row.market_version)
+        for row in rows
+        if row.tariff_id is not None
+    )
+    return Feed(
+        token_id=first.id,
+        location_id=first.location_id,
+        scope=Scope(account_id=first.account_id, live_mode=first.live_mode),
+        timezone=first.timezone,
+        follows=(first.timezone, first.country_code, first.state, first.currency_code, tariffs),
+    )
 
 
 def _scope_of_location(session: Session, location_id: str) -> Scope:

@@ -243,3 +243,27 @@ def test_a_tariff_change_shows_on_the_next_fetch(site):
     assert {value for _, _, value in read_as_evcc(site.get(f"/feeds/{token}/evcc.json"))} == {0.25}
     state, attributes = read_as_home_assistant(site.get(f"/feeds/{token}/homeassistant.json"))
     assert state == "0.25" and attributes["mean"] == 0.25
+
+
+def test_new_market_prices_show_on_the_next_fetch(site):
+    location_id = site.location()
+    source = "mrs_" + "fc" * 12
+    site.post(
+        "/tariffs",
+        tariff_body(location_id, market_schedule(), market_rates=True, market_source_id=source),
+    )
+    token = site.feed_token(location_id)
+    database = Database(site.database_url, pool_size=1)
+    try:
+        publish(database, source, MARKET_START, ["0.2"] * MARKET_SLOTS)
+        assert {v for _, _, v in read_as_evcc(site.get(f"/feeds/{token}/evcc.json"))} == {0.2}
+        state, _ = read_as_home_assistant(site.get(f"/feeds/{token}/homeassistant.json"))
+        assert state == "0.2"
+        # The quarter hour the clock is in gets a corrected price.
+        publish(database, source, datetime(2026, 10, 24, 12, tzinfo=UTC), ["0.15"])
+    finally:
+        database.dispose()
+    rates = read_as_evcc(site.get(f"/feeds/{token}/evcc.json"))
+    assert [value for _, _, value in rates[:2]] == [0.15, 0.2]
+    state, attributes = read_as_home_assistant(site.get(f"/feeds/{token}/homeassistant.json"))
+    assert (state, attributes["min"]) == ("0.15", 0.15)

@@ -93,3 +93,16 @@ def test_the_feeds_are_rate_limited_per_token(settings, database, tenant, client
         assert int(answers[2].headers["Retry-After"]) >= 1
         # Another token of the same location has a count of its own.
         assert feeds.get(f"/feeds/{second}/homeassistant.json").status_code == 200
+
+
+def test_a_deleted_location_takes_its_tokens_with_it(client, tenant, database):
+    location_id = location_with_tariff(client, tenant.test, 0.2)
+    with database.transaction() as session:
+        issued = tokens.create(session, location_id=location_id)
+    assert client.get(f"/feeds/{issued.token}/evcc.json").status_code == 200
+    deleted = client.delete(f"/locations/{location_id}", headers=tenant.test)
+    assert deleted.status_code in (200, 202), deleted.text
+    gone = client.get(f"/feeds/{issued.token}/evcc.json")
+    assert (gone.status_code, gone.json()["code"]) == (404, "feed_not_found")
+    with database.transaction(write=False) as session:
+        assert session.scalars(select(FeedToken).where(FeedToken.id == issued.id)).all() == []

@@ -89,7 +89,7 @@ def running_site(data_dir: Path, *, clock: str) -> Iterator[Site]:
             TARIFFCONNECT_DEMO_ACCOUNT="false",
             TARIFFCONNECT_ACCESS_LOG="true",
             TARIFFCONNECT_LOG_FORMAT="json",
-            # Tests fetch a feed faster than software polls it (test_rate_limits.py meets it).
+            # Tests fetch a feed faster than software polls it (test_tokens.py meets the limit).
             TARIFFCONNECT_RATE_LIMIT_FEED="1000/second",
         )
         made = tariffconnect(env, "account", "create", "--json")

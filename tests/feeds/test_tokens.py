@@ -15,6 +15,7 @@ from tariffconnect.core.scoping import Scope
 from tariffconnect.core.timeutil import as_utc
 from tariffconnect.feeds import tokens
 from tariffconnect.feeds.models import FeedToken
+from tests.helpers import statements
 from tests.tariffs.support import flat, tariff_body
 
 LONDON = {"postal_address": {"city": "London", "country_code": "GB"}}
@@ -106,3 +107,17 @@ def test_a_deleted_location_takes_its_tokens_with_it(client, tenant, database):
     assert (gone.status_code, gone.json()["code"]) == (404, "feed_not_found")
     with database.transaction(write=False) as session:
         assert session.scalars(select(FeedToken).where(FeedToken.id == issued.id)).all() == []
+
+
+def test_a_poll_answered_from_memory_reads_the_database_once(client, tenant, database):
+    location_id = location_with_tariff(client, tenant.test, 0.2)
+    for feed in ("evcc.json", "homeassistant.json", "cheapest.ics?hours=4"):
+        with database.transaction() as session:  # a token each: 5 requests a second at most
+            token = tokens.create(session, location_id=location_id).token
+        first = client.get(f"/feeds/{token}/{feed}")
+        assert first.status_code == 200, first.text
+        with statements(database.engine) as sent:
+            again = client.get(f"/feeds/{token}/{feed}")
+        assert again.content == first.content
+        assert len([sql for sql in sent if sql != "BEGIN"]) == 1, sent
+        assert "feed_tokens" in sent[-1] and "tariffs" in sent[-1]

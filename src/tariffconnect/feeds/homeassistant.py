@@ -1,12 +1,10 @@
 """The Home Assistant feed: a location's prices in the attributes of the Nord Pool
-integration (custom-components/nordpool), the shape most price consumers read.
-
-EV Smart Charging, Cheapest Energy Hours, EMHASS templates and the usual ApexCharts cards
-take a price sensor whose state is the current price and whose attributes hold
-`raw_today` / `raw_tomorrow` (`[{"start", "end", "value"}]`, local times with their offset),
-`today` / `tomorrow` (the values alone), `tomorrow_valid`, `current_price`, `min`, `max` and
-`average` (`mean` too, as Energi Data Service and GE-Spot name it). A REST sensor copies
-them with `json_attributes` (docs/integrations.md).
+integration (custom-components/nordpool), the shape most of Home Assistant's price
+consumers read (ApexCharts price cards, the Cheapest Energy Hours macro's defaults): the
+state is the current price, and the attributes `raw_today` / `raw_tomorrow`
+(`[{"start", "end", "value"}]`, local times with their offset), `today` / `tomorrow` (the
+values alone), `tomorrow_valid`, `current_price`, `min`, `max` and `average` (`mean` too, as
+others name it). A REST sensor copies them with `json_attributes` (docs/integrations.md).
 
 Days are the location's local days: 23, 24 or 25 hours. As Nord Pool does, tomorrow is left
 empty (`tomorrow_valid` false) until all of its prices are published: a forecast is not a

@@ -103,10 +103,7 @@ class Feed:
     scope: Scope
     timezone: str
     follows: tuple[Hashable, ...]
-
-    @property
-    def has_tariff(self) -> bool:
-        return bool(self.follows[-1])
+    has_tariff: bool
 
 
 def hash_token(token: str) -> str:
@@ -193,6 +190,7 @@ def resolve(session: Session, *, token: str) -> Feed:
         scope=Scope(account_id=first.account_id, live_mode=first.live_mode),
         timezone=first.timezone,
         follows=(first.timezone, first.country_code, first.state, first.currency_code, tariffs),
+        has_tariff=bool(tariffs),
     )
 
 

@@ -267,3 +267,31 @@ def test_new_market_prices_show_on_the_next_fetch(site):
     assert [value for _, _, value in rates[:2]] == [0.15, 0.2]
     state, attributes = read_as_home_assistant(site.get(f"/feeds/{token}/homeassistant.json"))
     assert (state, attributes["min"]) == ("0.15", 0.15)
+
+
+def test_market_prices_that_stop_tonight_give_what_there_is(site):
+    # Published until the end of 24 October (local); a source with no history forecasts
+    # nothing past that.
+    location_id = site.location()
+    source = "mrs_" + "fb" * 12
+    site.post(
+        "/tariffs",
+        tariff_body(location_id, market_schedule(), market_rates=True, market_source_id=source),
+    )
+    token = site.feed_token(location_id)
+    database = Database(site.database_url, pool_size=1)
+    try:
+        publish(database, source, MARKET_START, [market_price(MARKET_START)] * 96)
+    finally:
+        database.dispose()
+    rates = read_as_evcc(site.get(f"/feeds/{token}/evcc.json"))
+    assert runs(rates) == [("2026-10-24T12:00Z", "2026-10-24T23:00Z", 0.2)]
+    state, attributes = read_as_home_assistant(site.get(f"/feeds/{token}/homeassistant.json"))
+    assert (state, len(attributes["raw_today"])) == ("0.2", 96)
+    assert (attributes["tomorrow_valid"], attributes["raw_tomorrow"], attributes["tomorrow"]) == (
+        False,
+        [],
+        [],
+    )
+    events = calendar_events(site.get(f"/feeds/{token}/cheapest.ics?hours=1"))
+    assert [event[1:3] for event in events] == [("2026-10-23T23:00Z", "2026-10-24T00:00Z")]

@@ -25,8 +25,8 @@ def body(session: Session, *, feed: Feed, now: datetime) -> bytes:
     """The feed's JSON: 48 h of 15-minute rates from the quarter hour `now` is in."""
     start = slot_start(now)
 
-    def render(_inputs: cache.Inputs) -> bytes:
-        found = priced(session, feed=feed, start=start, end=start + AHEAD)
+    def render(inputs: cache.Inputs) -> bytes:
+        found = priced(session, feed=feed, versions=inputs.versions, start=start, end=start + AHEAD)
         rates = [{"start": s.start, "end": s.end, "value": s.value} for s in found.slots]
         return orjson.dumps(rates, option=JSON_OPTIONS)
 

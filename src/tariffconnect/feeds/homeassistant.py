@@ -43,8 +43,8 @@ def body(session: Session, *, feed: Feed, now: datetime) -> bytes:
     after = day_start(tomorrow + timedelta(hours=26), zone)
     current = slot_start(now)
 
-    def render(_inputs: cache.Inputs) -> bytes:
-        found = priced(session, feed=feed, start=today, end=after)
+    def render(inputs: cache.Inputs) -> bytes:
+        found = priced(session, feed=feed, versions=inputs.versions, start=today, end=after)
         return _render(found, zone=zone, tomorrow=tomorrow, current=current)
 
     # The window is the same all day and the current price moves once a quarter hour: polls

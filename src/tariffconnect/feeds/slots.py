@@ -16,7 +16,9 @@ from typing import Any, NamedTuple
 import orjson
 from sqlalchemy.orm import Session
 
+from tariffconnect.core.errors import ApiError
 from tariffconnect.feeds.tokens import Feed
+from tariffconnect.market import store
 from tariffconnect.prices import service as prices
 from tariffconnect.prices.schemas import PriceWindow
 
@@ -50,9 +52,31 @@ def slot_start(moment: datetime) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def priced(session: Session, *, feed: Feed, start: datetime, end: datetime) -> Priced:
-    """The feed's location's import prices over [start, end) (UTC), as slots; the price
-    engine's 422s (`no_tariff_connected`, `no_price_data`) as they are."""
+def priced(
+    session: Session,
+    *,
+    feed: Feed,
+    versions: dict[str, store.Version],
+    start: datetime,
+    end: datetime,
+) -> Priced:
+    """The feed's location's import prices over [start, end) (UTC), as slots.
+
+    Where the market prices run out before `end` and nothing forecasts past them (a source
+    with no history yet), up to where they stop: home-energy software takes the hours there
+    are, as Nord Pool's sensor has no tomorrow until it is published. `versions` are the
+    market sources' (their `published_until`); 422 `no_price_data` when even that is not
+    priced."""
+    try:
+        return _priced(session, feed, start, end)
+    except ApiError as error:
+        horizon = min((v.published_until for v in versions.values()), default=None)
+        if error.code != "no_price_data" or horizon is None or not start < horizon < end:
+            raise
+    return _priced(session, feed, start, horizon)
+
+
+def _priced(session: Session, feed: Feed, start: datetime, end: datetime) -> Priced:
     body = orjson.loads(
         prices.price_body(
             session,

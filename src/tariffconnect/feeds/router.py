@@ -22,7 +22,6 @@ from tariffconnect.feeds.tokens import Feed
 from tariffconnect.runtime import runtime_of
 
 router = APIRouter(prefix="/feeds", include_in_schema=False)
-PREFIX = "/feeds/"
 # Polled by machines every few minutes: each poll should reach us, not a stale copy.
 HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 

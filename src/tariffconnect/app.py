@@ -45,6 +45,7 @@ from tariffconnect.customers.router import router as customers_router
 from tariffconnect.db import Database
 from tariffconnect.devices.router import router as devices_router
 from tariffconnect.events.router import router as events_router
+from tariffconnect.feeds.router import router as feeds_router
 from tariffconnect.health.metrics import StateCollector
 from tariffconnect.health.router import router as health_router
 from tariffconnect.locations.router import router as locations_router
@@ -168,6 +169,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         redelivery_router,
         webhooks_router,
         jwks_router,
+        feeds_router,
     ):
         app.include_router(router)
     openapi.install(app)

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     rate_limit_login_failure_cost: int = Field(default=10, ge=1)
     rate_limit_api: str = "100/second;3000/minute"
     rate_limit_connect: str = "10/second;300/minute"
+    # Per feed token (evcc, Home Assistant and calendar feeds): they poll every few minutes.
+    rate_limit_feed: str = "5/second;120/minute"
     # Logs on stderr: "text" (LEVEL logger: message) or "json" (one object per line, with the
     # request id); core/logs.py.
     log_format: Literal["text", "json"] = "text"

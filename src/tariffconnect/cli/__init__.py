@@ -1,16 +1,24 @@
 """The `tariffconnect` command: serve, migrate, the worker, accounts and API keys, webhooks,
-background jobs."""
+background jobs, OpenADR clients and feed tokens."""
 
 from __future__ import annotations
 
 import typer
 
-from tariffconnect.cli import accounts, jobs, market, openadr, server, webhooks
+from tariffconnect.cli import accounts, feeds, jobs, market, openadr, server, webhooks
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 # Each group module has a Typer without a name, so its commands and sub-groups land at the top
 # level; the order here is the order `--help` lists them in.
-for group in (server.app, accounts.app, webhooks.app, jobs.app, market.app, openadr.app):
+for group in (
+    server.app,
+    accounts.app,
+    webhooks.app,
+    jobs.app,
+    market.app,
+    openadr.app,
+    feeds.app,
+):
     app.add_typer(group)
 
 

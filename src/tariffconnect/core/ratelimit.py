@@ -1,5 +1,5 @@
 """Rate limits: per client address and per account on GET /login, per bearer token on the
-API, per Connect token on the flow and the hosted pages.
+API, per Connect token on the flow and the hosted pages, per feed token on the feeds.
 
 Each limit is a setting in the `limits` library's notation ("60/minute", "10/second;300/minute")
 and counted in a sliding window. The counters live in this process's memory, or in Redis when
@@ -12,7 +12,8 @@ A failed login costs more than a good one (`rate_limit_login_failure_cost`): gue
 runs out after a few tries, an app logging in as it should never notices.
 
 Keys are what a request names: the client's address, the account id of its Basic
-credentials, a SHA-256 of its bearer token (never the token), its Connect token.
+credentials, a SHA-256 of its bearer token (never the token), its Connect token, a SHA-256 of
+its feed token.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from tariffconnect.core.errors import ApiError, error_response
 log = logging.getLogger("tariffconnect.ratelimit")
 LOGIN_PATH = "/login"
 HOSTED_PAGES_PATH = "/connect/web"
+FEEDS_PATH = "/feeds/"  # /feeds/{token}/…
 SWEEP_EVERY = 1.0  # seconds between sweeps of expired in-memory counters
 
 
@@ -98,6 +100,7 @@ class RateLimits:
             "login_account": parse_many(settings.rate_limit_login_account),
             "api": parse_many(settings.rate_limit_api),
             "connect": parse_many(settings.rate_limit_connect),
+            "feed": parse_many(settings.rate_limit_feed),
         }
         self.failure_cost = settings.rate_limit_login_failure_cost
 
@@ -193,6 +196,10 @@ class RateLimitGuard:
                 if account is not None:
                     login.append(("login_account", account))
                 found = [self.limits.hit(kind, key) for kind, key in login]
+            elif path.startswith(FEEDS_PATH) and (
+                feed_token := path[len(FEEDS_PATH) :].split("/")[0]
+            ):
+                found = [self.limits.hit("feed", token_key(feed_token))]
             elif authorization[:7].lower() == "bearer ":
                 found = [self.limits.hit("api", token_key(authorization[7:].strip()))]
             elif path.startswith(HOSTED_PAGES_PATH) and (token := _query_token(scope)):

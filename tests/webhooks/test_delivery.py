@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from sqlalchemy import select, update
 
 from tariffconnect.core.timeutil import utcnow
+from tariffconnect.webhooks import delivery, signing
 from tariffconnect.webhooks.delivery import DeliveryPump
 from tariffconnect.webhooks.models import WebhookDelivery
 from tests.helpers import assert_error
@@ -166,3 +167,27 @@ def test_redeliver_sends_an_event_again(client, app, tenant, receiver):
     assert_error(
         client.post(f"/events/{event['id']}/redeliver", headers=tenant.live), 404, "event_not_found"
     )
+
+
+def test_a_running_worker_signs_with_a_rotated_key_within_a_second(
+    client, app, database, tenant, receiver, monkeypatch
+):
+    """The pump reads the newest key again once a second, so `webhook-key rotate` reaches a
+    worker that is already running (it used to sign with its first key until restarted)."""
+    register(client, tenant, receiver.url)
+    pump = DeliveryPump(app.state.runtime)
+    make_location(client, tenant)
+    assert asyncio.run(pump.run_once()) is True
+    first = receiver.received[0].headers["flatpeak-key-id"]
+    with database.transaction() as session:
+        rotated = signing.rotate(session, secret=app.state.runtime.settings.signing_secret).id
+    assert rotated != first
+
+    make_location(client, tenant)
+    assert asyncio.run(pump.run_once()) is True  # within the second: the key it read
+    assert receiver.received[1].headers["flatpeak-key-id"] == first
+
+    monkeypatch.setattr(delivery, "KEY_REFRESH_SECONDS", 0.0)  # the second has passed
+    make_location(client, tenant)
+    assert asyncio.run(pump.run_once()) is True
+    assert receiver.received[2].headers["flatpeak-key-id"] == rotated

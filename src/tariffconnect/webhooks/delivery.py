@@ -57,6 +57,10 @@ RETRY_DELAYS = [5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800]  # seconds, the
 BATCH = 64
 PER_ENDPOINT = 8
 DELIVERY_TIMEOUT = 10.0  # seconds; shortened when the lease is short (see Worker)
+# How long a worker signs with the key it read before it looks for a newer one: a rotation
+# (`tariffconnect webhook-key rotate`) signs every worker's deliveries within a second, for at
+# most one read a second while deliveries flow.
+KEY_REFRESH_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,17 +198,19 @@ class DeliveryPump:
         # A send must end well within its lease, or a second worker would send it meanwhile.
         self.timeout = min(DELIVERY_TIMEOUT, runtime.settings.webhook_lease_seconds / 2)
         self._key: SigningKey | None = None
+        self._key_read_at = 0.0  # time.monotonic() of the read that gave `_key`
 
     async def aclose(self) -> None:
         await close_clients()
 
     async def run_once(self) -> bool:
         """One round: claim, send concurrently, record. True if anything was due."""
-        if self._key is None:
-            self._key = await to_thread.run_sync(self._signing_key)
         jobs = await to_thread.run_sync(lambda: claim(self.runtime, now=utcnow()))
         if not jobs:
             return False
+        if self._key is None or time.monotonic() - self._key_read_at >= KEY_REFRESH_SECONDS:
+            self._key = await to_thread.run_sync(self._signing_key)
+            self._key_read_at = time.monotonic()
         # At most PER_ENDPOINT sends to one endpoint at a time: a receiver is not a load test.
         limits = {job.endpoint_id: asyncio.Semaphore(PER_ENDPOINT) for job in jobs}
 

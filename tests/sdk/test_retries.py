@@ -68,7 +68,7 @@ def test_429_waits_what_retry_after_says_and_resends_the_same_idempotency_key(sc
 
 
 def test_retry_after_as_an_http_date_is_honoured(scripted):
-    later = email.utils.formatdate(time.time() + 2, usegmt=True)
+    later = email.utils.formatdate(time.time() + 3, usegmt=True)
     server = serve(
         scripted,
         Answer(503, error_object("database_unavailable", 503), {"Retry-After": later}),
@@ -76,8 +76,8 @@ def test_retry_after_as_an_http_date_is_honoured(scripted):
     )
     assert sdk(server).customers.retrieve(CUSTOMER["id"]).id == CUSTOMER["id"]
     first, second = server.calls()
-    # Whole seconds in the date: at least one second of the two is left when it is read.
-    assert second.at - first.at >= 1.0
+    # The date has whole seconds: of the three, at least two are left when it is read.
+    assert second.at - first.at >= 1.9
 
 
 def test_503_without_retry_after_backs_off_then_succeeds(scripted):

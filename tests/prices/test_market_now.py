@@ -80,11 +80,13 @@ def test_next_update_is_the_next_expected_publication(client, tenant, database, 
     publish_days(database, source, date(2040, 1, 1), date(2040, 1, 1))
     today = datetime.now(BRUSSELS).date()
     publish_days(database, source, today, today)
-    now = datetime.now(UTC).replace(microsecond=0)
+    # The window is the last hour of today's published day, whatever the time: the next update
+    # does not depend on the window, and an hour from now leaves today after 23:00 Brussels.
+    end = datetime.combine(today + timedelta(days=1), time(), BRUSSELS).astimezone(UTC)
     body = {
         "location_id": location["id"],
-        "start_time": now.isoformat(),
-        "end_time": (now + timedelta(hours=1)).isoformat(),
+        "start_time": (end - timedelta(hours=1)).isoformat(),
+        "end_time": end.isoformat(),
     }
     answer = prices(client, tenant, body)
     created = datetime.fromisoformat(answer["time_created"])

@@ -191,13 +191,38 @@ def _document_rules(spec: dict[str, Any]) -> None:
             }
 
 
+def _link_created_objects(spec: dict[str, Any]) -> None:
+    """OpenAPI links from each create (POST answering 201) to the operations on the object it
+    made (`/devices` to `/devices/{device_id}`), through the answer's `id`. Clients and test
+    tools then follow the id the API names, rather than guess which `*_id` field of the answer
+    fills the path (a guess once sent a device's `account_id` to PATCH /devices/{device_id})."""
+    paths = spec.get("paths", {})
+    for path, path_item in paths.items():
+        created = path_item.get("post", {}).get("responses", {}).get("201")
+        if created is None:
+            continue
+        for object_path, object_item in paths.items():
+            parameter = object_path.removeprefix(path + "/")
+            if parameter == object_path or not (parameter.startswith("{") and "/" not in parameter):
+                continue  # not the object path /devices/{device_id}
+            created["links"] = {
+                operation["operationId"]: {
+                    "operationId": operation["operationId"],
+                    "parameters": {parameter[1:-1]: "$response.body#/id"},
+                }
+                for operation in object_item.values()
+            }
+
+
 def install(app: FastAPI) -> None:
     """Serve FastAPI's schema with the rules between fields documented (built once)."""
     derive = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            _document_rules(derive())  # FastAPI's, which it keeps in app.openapi_schema
+            spec = derive()  # FastAPI's, which it keeps in app.openapi_schema
+            _document_rules(spec)
+            _link_created_objects(spec)
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]

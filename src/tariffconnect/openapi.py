@@ -212,6 +212,7 @@ def _link_created_objects(spec: dict[str, Any]) -> None:
                 }
                 for operation in object_item.values()
             }
+            break  # a create has one object path
 
 
 def install(app: FastAPI) -> None:

@@ -9,7 +9,6 @@ of whether its location exists.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from collections.abc import Hashable
@@ -18,11 +17,13 @@ from dataclasses import dataclass
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
+from tariffconnect.accounts.service import hash_key
 from tariffconnect.core.errors import ApiError, not_found
 from tariffconnect.core.ids import is_valid_id, new_id
 from tariffconnect.core.scoping import Scope, scoped
 from tariffconnect.core.timeutil import as_utc, utcnow
 from tariffconnect.feeds.models import FeedToken
+from tariffconnect.locations import service as locations
 from tariffconnect.locations.models import Location
 from tariffconnect.market.models import MarketSourceVersion
 from tariffconnect.tariffs.models import CONNECTED, Tariff
@@ -106,10 +107,6 @@ class Feed:
     has_tariff: bool
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def feed_not_found() -> ApiError:
     """The one answer for every token that opens nothing."""
     return not_found("feed_not_found", "No such feed.")
@@ -127,7 +124,7 @@ def is_token_shaped(value: str) -> bool:
 def create(session: Session, *, location_id: str) -> IssuedToken:
     """A new token for the location (any account's: the operator names it by its id, which is
     unique across accounts); 404 `location_not_found` when there is none."""
-    scope = _scope_of_location(session, location_id)
+    scope = locations.scope_of(session, location_id=location_id)
     token = TOKEN_PREFIX + secrets.token_hex(_TOKEN_HEX // 2)
     row = FeedToken(
         id=new_id(ID_PREFIX),
@@ -135,7 +132,7 @@ def create(session: Session, *, location_id: str) -> IssuedToken:
         live_mode=scope.live_mode,
         time_created=utcnow(),
         location_id=location_id,
-        token_hash=hash_token(token),
+        token_hash=hash_key(token),
         token_hint=f"{TOKEN_PREFIX}…{token[-4:]}",
         time_revoked=None,
     )
@@ -146,7 +143,7 @@ def create(session: Session, *, location_id: str) -> IssuedToken:
 
 def list_(session: Session, *, location_id: str) -> list[FeedToken]:
     """The location's tokens, newest first, revoked ones included."""
-    scope = _scope_of_location(session, location_id)
+    scope = locations.scope_of(session, location_id=location_id)
     query = scoped(select(FeedToken), FeedToken, scope).where(FeedToken.location_id == location_id)
     return list(session.scalars(query.order_by(FeedToken.id.desc())))
 
@@ -155,7 +152,7 @@ def revoke(session: Session, *, token_id_or_token: str) -> FeedToken:
     """Revoke a token, named by its id (`fdt_…`) or by the token itself; its feeds answer 404
     from the next request on."""
     if is_token_shaped(token_id_or_token):
-        query = select(FeedToken).where(FeedToken.token_hash == hash_token(token_id_or_token))
+        query = select(FeedToken).where(FeedToken.token_hash == hash_key(token_id_or_token))
     elif is_valid_id(token_id_or_token, ID_PREFIX):
         query = select(FeedToken).where(FeedToken.id == token_id_or_token)
     else:
@@ -172,7 +169,7 @@ def resolve(session: Session, *, token: str) -> Feed:
     """The feed a token opens; 404 `feed_not_found` for any token that opens none."""
     if not is_token_shaped(token):
         raise feed_not_found()  # junk never reaches the database
-    digest = hash_token(token)
+    digest = hash_key(token)
     rows = session.connection().execute(_BY_HASH, {"token_hash": digest}).all()
     # The lookup is by hash; comparing the hashes again in constant time keeps an index's
     # timing from saying how much of a guess matched.
@@ -192,13 +189,3 @@ def resolve(session: Session, *, token: str) -> Feed:
         follows=(first.timezone, first.country_code, first.state, first.currency_code, tariffs),
         has_tariff=bool(tariffs),
     )
-
-
-def _scope_of_location(session: Session, location_id: str) -> Scope:
-    found = None
-    if is_valid_id(location_id, "loc"):
-        query = select(Location.account_id, Location.live_mode).where(Location.id == location_id)
-        found = session.execute(query).one_or_none()
-    if found is None:
-        raise not_found("location_not_found", f"No location {location_id}.")
-    return Scope(account_id=found.account_id, live_mode=found.live_mode)

@@ -67,6 +67,18 @@ def check_exists(session: Session, *, scope: Scope, location_id: str) -> None:
         raise _not_found(location_id)
 
 
+def scope_of(session: Session, *, location_id: str) -> Scope:
+    """The account and mode of a location named by its id alone, as the operator's commands
+    name it (ids are unique across accounts); 404 `location_not_found`."""
+    found = None
+    if is_valid_id(location_id, "loc"):
+        query = select(Location.account_id, Location.live_mode).where(Location.id == location_id)
+        found = session.execute(query).one_or_none()
+    if found is None:
+        raise _not_found(location_id)
+    return Scope(account_id=found.account_id, live_mode=found.live_mode)
+
+
 def _not_found(location_id: str) -> ApiError:
     return not_found("location_not_found", f"No location {location_id}.")
 

@@ -16,7 +16,7 @@ from tariffconnect.core.errors import not_found
 from tariffconnect.core.ids import is_valid_id, new_id
 from tariffconnect.core.scoping import Scope
 from tariffconnect.core.timeutil import utcnow
-from tariffconnect.locations.models import Location
+from tariffconnect.locations import service as locations
 from tariffconnect.openadr.models import OpenAdrClient
 
 PREFIX = "oac"
@@ -52,23 +52,20 @@ _ACTIVE = select(
 def create(session: Session, *, location_id: str) -> IssuedClient:
     """A client for the location (in its own account and mode); the secret is only in the
     returned value. 404 `location_not_found` for an unknown location."""
-    # Location ids are unique across accounts: the operator names the location alone.
-    location = session.get(Location, location_id) if is_valid_id(location_id, "loc") else None
-    if location is None:
-        raise not_found("location_not_found", f"No location {location_id}.")
+    scope = locations.scope_of(session, location_id=location_id)
     secret = SECRET_PREFIX + secrets.token_hex(24)
     client = OpenAdrClient(
         id=new_id(PREFIX),
-        account_id=location.account_id,
-        live_mode=location.live_mode,
+        account_id=scope.account_id,
+        live_mode=scope.live_mode,
         time_created=utcnow(),
-        location_id=location.id,
+        location_id=location_id,
         secret_hash=hash_key(secret),
         time_revoked=None,
     )
     session.add(client)
     session.flush()
-    return IssuedClient(client_id=client.id, client_secret=secret, location_id=location.id)
+    return IssuedClient(client_id=client.id, client_secret=secret, location_id=location_id)
 
 
 def list_(session: Session, *, location_id: str | None = None) -> list[OpenAdrClient]:

@@ -30,7 +30,9 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader
 from tariffconnect.connect.web import forms, numbers
 from tariffconnect.connect.web.forms import N_
 
-LANGUAGES = ("en", "de")
+# The languages of the catalogues under locale/: English and those of the countries we list
+# providers for. A new one is added here and in locale/ (docs/connect-hosted-pages.md).
+LANGUAGES = ("en", "de", "fr", "es", "nl", "it")
 DEFAULT_LANGUAGE = "en"
 DOMAIN = "messages"
 MAX_ACCEPT_LANGUAGE_ITEMS = 20
@@ -39,8 +41,8 @@ NO_VALUE = "\u2013"  # an en dash where a value is missing
 
 @dataclass(frozen=True, slots=True)
 class Lang:
-    """The language of the texts (`code`, en or de) and the locale numbers and dates are
-    formatted for (`locale`: en_GB for `Accept-Language: en-GB`, de_CH for de-CH)."""
+    """The language of the texts (`code`, one of LANGUAGES) and the locale numbers and dates
+    are formatted for (`locale`: en_GB for `Accept-Language: en-GB`, fr_BE for fr-BE)."""
 
     code: str
     locale: Any  # babel.core.Locale
@@ -48,7 +50,7 @@ class Lang:
 
 
 def choose(accept_language: str | None, override: str | None) -> Lang:
-    """`?lang=en|de` if given, else the best of Accept-Language, else English."""
+    """`?lang=` one of LANGUAGES if given, else the best of Accept-Language, else English."""
     preferred = _preferred(accept_language or "")
     if override in LANGUAGES:
         code = str(override)

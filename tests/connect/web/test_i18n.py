@@ -221,3 +221,34 @@ def test_a_page_in_each_language(client, tenant, code, address, heading, chosen_
     assert f'<html lang="{code}">' in response.text
     assert response.headers["content-language"] == code
     assert page.forms[-1].action == action
+
+
+def test_every_code_the_pages_answer_with_has_a_text_of_their_own():
+    """The error pages' own codes (not the machine's) are shown in the page's language."""
+    codes = set()
+    for module in ("router.py", "responses.py"):
+        source = PACKAGE.joinpath(module).read_text()
+        codes |= set(re.findall(r'error_page\(\s*visit,\s*\d+,\s*"([a-z_]+)"', source))
+    assert codes == {
+        "connect_token_invalid",
+        "form_invalid",
+        "csrf_invalid",
+        "internal_error",
+        "redirect_invalid",
+    }
+    assert codes <= set(i18n.ERROR_MESSAGES)
+
+
+def test_a_form_that_cannot_be_read_answers_in_the_page_language(client, tenant):
+    token = create_session(client, tenant, address={"city": "Lyon", "country_code": "FR"})
+    fields = {f"field{n}": "x" for n in range(60)}  # more than the pages read
+    response = client.post(
+        f"/connect/web?fp_cot={token}", data=fields, headers={"Accept-Language": "fr-FR"}
+    )
+    page = Page.of(response)
+    assert response.status_code == 400
+    assert page.h1 == ["Un problème est survenu"]
+    assert (
+        '<p class="lead">Ce formulaire n&#39;a pas pu être lu. Rechargez la page et réessayez.</p>'
+        in response.text
+    )

@@ -172,6 +172,10 @@ ERROR_MESSAGES: dict[str, str] = {
     "connect_token_expired": N_("This link has expired. Go back to the app and start again."),
     "connect_session_ended": N_("This tariff connection is complete. Return to the app."),
     "csrf_invalid": N_("This form expired. Reload the page."),
+    "form_invalid": N_("This form could not be read. Reload the page and try again."),
+    "redirect_invalid": N_(
+        "We cannot take you back to the app from here. Return to the app yourself."
+    ),
     "internal_error": N_("Something went wrong on our side. Try again in a moment."),
     "database_unavailable": N_("Something went wrong on our side. Try again in a moment."),
 }

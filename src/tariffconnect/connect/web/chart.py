@@ -118,9 +118,11 @@ def svg(
     title: str,
     description: str,
     bar_title: Callable[[Period], str],
+    hour_label: Callable[[datetime], str] = lambda moment: f"{moment.hour:02d}:00",
 ) -> Markup:
     """The bar chart as inline SVG (`role="img"`, named by its `<title>`). Colours come from
-    the stylesheet's classes (`bar-low`, ...): the page's CSP allows no inline styles."""
+    the stylesheet's classes (`bar-low`, ...): the page's CSP allows no inline styles.
+    `hour_label` writes the axis's hours (every sixth), as the page writes times."""
     title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
@@ -151,7 +153,7 @@ def svg(
             if bar.start.minute == 0 and bar.start.hour % 6 == 0:
                 parts.append(
                     f'<text class="axis-label" x="{index * step:.2f}" '
-                    f'y="{HEIGHT - 4}">{bar.start.hour:02d}:00</text>'
+                    f'y="{HEIGHT - 4}">{escape(hour_label(bar.start))}</text>'
                 )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every dynamic part is escaped above)

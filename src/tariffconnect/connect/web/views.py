@@ -206,6 +206,7 @@ def _summary(visit: Visit, data: Mapping[str, Any], fmt: i18n.Formatter) -> dict
                 description=gettext("From %(low)s to %(high)s per hour.")
                 % {"low": fmt.rate(low, currency), "high": fmt.rate(high, currency)},
                 bar_title=bar_title,
+                hour_label=fmt.time,
             )
         days.append(
             {

@@ -14,28 +14,16 @@ import httpx
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, PHONE, Phone
-from tests.connect.flow.flow import make_location, make_session
+from tests.connect.flow.flow import LONDON, make_location, make_session
+from tests.connect.flow.test_rough_edges import SAN_FRANCISCO
 
 pytestmark = pytest.mark.e2e
 
-LONDON = {
-    "address_line1": "10 Downing Street",
-    "city": "London",
-    "post_code": "SW1A 2AA",
-    "country_code": "GB",
-}
 BERLIN = {
     "address_line1": "Unter den Linden 1",
     "city": "Berlin",
     "post_code": "10117",
     "country_code": "DE",
-}
-SAN_FRANCISCO = {
-    "address_line1": "1 Market Street",
-    "city": "San Francisco",
-    "state": "CA",
-    "post_code": "94105",
-    "country_code": "US",
 }
 NIGHT_AND_DAY = [
     {"valid_from": "07:00:00", "valid_to": "23:00:00", "rate": [{"fixed": 0.3}]},

@@ -4,6 +4,12 @@ listed with their rates and hours."""
 
 from __future__ import annotations
 
+from datetime import time
+
+import babel.core
+
+from tariffconnect.connect.web import describe
+from tariffconnect.tariffs import library
 from tests.connect.flow.flow import (
     LONDON,
     OCTOPUS,
@@ -158,3 +164,60 @@ def test_library_tariffs_are_listed_with_their_rates_and_hours(client, tenant):
             "20.11\u00a0p 02:00\u201305:00, 46.93\u00a0p 16:00\u201319:00, 33.52\u00a0p otherwise"
         ),
     }
+
+
+def market_tariff(rate):
+    """A market-linked library entry (the shipped library has none yet)."""
+    schedule = [
+        {
+            "months": ["All"],
+            "days_and_hours": [
+                {
+                    "days": ["All"],
+                    "hours": [{"valid_from": "00:00:00", "valid_to": "00:00:00", "rate": [rate]}],
+                }
+            ],
+        }
+    ]
+    return library.LibraryTariff.model_validate(
+        {
+            "id": "trl_" + "0" * 24,
+            "provider_id": OCTOPUS,
+            "display_name": "Agile",
+            "country_code": "GB",
+            "currency_code": "GBP",
+            "tariff_direction": "IMPORT",
+            "tariff_type": "COMMODITY",
+            "market_rates": True,
+            "timezone": "Europe/London",
+            "schedule": schedule,
+            "source_url": "https://octopus.energy/agile/",
+            "published_date": "2024-07-17",
+        }
+    )
+
+
+def test_a_market_library_tariff_is_described_by_its_surcharge():
+    def described(rate, locale="en_GB"):
+        return describe.library_tariff(
+            market_tariff(rate),
+            locale=babel.core.Locale.parse(locale),
+            country_code="GB",
+            gettext=str,
+        )
+
+    assert described({"surcharge_fixed": 0.02}) == "follows the market + 2.00\u00a0p"
+    both = {"surcharge_fixed": 0.0125, "surcharge_percentage": 0.05}
+    assert described(both) == "follows the market + 1.25\u00a0p + 5%"
+    assert described(both, "de_DE") == "follows the market + 1,25\u00a0p + 5\u00a0%"
+    assert described({"surcharge_percentage": 0.055}) == "follows the market + 5.5%"
+    assert described({"surcharge_fixed": 0}) == "follows the market"
+
+
+def test_times_follow_the_country_and_else_the_locale():
+    night = time(23, 0)
+    en_gb, en_us = babel.core.Locale.parse("en_GB"), babel.core.Locale.parse("en_US")
+    assert describe.clock(night, en_gb, "GB") == "23:00"
+    assert describe.clock(night, en_gb, "US") == "11:00 pm"
+    assert describe.clock(night, en_us, "DE") == "23:00"
+    assert describe.clock(night, en_us, None) == "11:00\u202fPM"

@@ -102,7 +102,10 @@ def _market(rate: dict[str, Any], currency_code: str, locale: Any, gettext: Gett
         parts.append(_rate(rate["surcharge_fixed"], currency_code, locale, per_kwh=False))
     if rate.get("surcharge_percentage"):
         percent = Decimal(str(rate["surcharge_percentage"]))
-        parts.append(babel.numbers.format_percent(percent, format="#,##0.##%", locale=locale))
+        # The locale's own pattern (5 % in German), keeping a fraction of a percent.
+        parts.append(
+            babel.numbers.format_percent(percent, locale=locale, decimal_quantization=False)
+        )
     if not parts:
         return gettext(MARKET)
     return gettext(MARKET_PLUS) % {"surcharge": " + ".join(parts)}

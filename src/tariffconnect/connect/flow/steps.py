@@ -20,6 +20,7 @@ from tariffconnect.connect.flow.context import Flow, pending_location
 from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS, STRUCTURE_ALIASES
 from tariffconnect.connect.flow.state import Draft
 from tariffconnect.connect.tokens import prefilled_address
+from tariffconnect.connect.web import describe
 from tariffconnect.core.errors import from_validation_errors, invalid
 from tariffconnect.locations import address as addresses
 from tariffconnect.locations import service as locations
@@ -162,9 +163,12 @@ def _library(flow: Flow) -> list[library.LibraryTariff]:
     ]
 
 
-def _describe(tariff: library.LibraryTariff) -> str:
-    structure = "Market-linked" if tariff.market_rates else "Published"
-    return f"{structure} tariff, {tariff.currency_code}, published {tariff.published_date}"
+def _describe(flow: Flow, tariff: library.LibraryTariff) -> str:
+    """Its rates and hours, so a customer recognises their tariff: in English, with the
+    numbers and clock of the location's country (the hosted pages say it in theirs)."""
+    country = flow.location.country_code
+    locale = describe.english(country)
+    return describe.library_tariff(tariff, locale=locale, country_code=country, gettext=str)
 
 
 def _render_tariff_select(flow: Flow) -> dict[str, Any]:
@@ -172,7 +176,7 @@ def _render_tariff_select(flow: Flow) -> dict[str, Any]:
         "provider": flow.provider(),
         "postal_address": flow.postal_address(),
         "tariffs": [
-            {"id": t.id, "name": t.display_name, "description": _describe(t)}
+            {"id": t.id, "name": t.display_name, "description": _describe(flow, t)}
             for t in _library(flow)
         ],
     }
@@ -309,7 +313,13 @@ def _submit_surcharge(flow: Flow, data: dict[str, Any] | None) -> str:
 
 # -- name, contract, connection --------------------------------------------------------------
 
-STRUCTURE_NAMES = {"FIXED": "fixed rate", "TIME_OF_DAY": "day & night", "MARKET": "market-linked"}
+# By summary.structure_kind: a peak window is not "day & night".
+STRUCTURE_NAMES = {
+    summary.FIXED: "fixed rate",
+    summary.DAY_NIGHT: "day & night",
+    summary.TIME_OF_USE: "time of use",
+    summary.MARKET: "market-linked",
+}
 
 
 def _shown(flow: Flow, page: str) -> bool:
@@ -326,8 +336,11 @@ def _after_rates(flow: Flow) -> str:
 
 
 def _after_name(flow: Flow) -> str:
-    """The contract term page; or, turned off, the tariff connected until terminated."""
-    if _shown(flow, "contract_term_capture"):
+    """The contract term page; or, turned off or the provider a regulated utility (whose
+    tariffs have no contract to end), the tariff connected until terminated."""
+    provider = catalogue.get(flow.state.draft.provider_id or "")
+    regulated = provider is not None and provider.regulated
+    if _shown(flow, "contract_term_capture") and not regulated:
         return "contract_term_capture"
     connecting.connect(flow, contract_end=None)
     return "tariff_summary"
@@ -335,7 +348,12 @@ def _after_name(flow: Flow) -> str:
 
 def _suggested_name(flow: Flow) -> str:
     provider = flow.provider()["display_name"]
-    kind = STRUCTURE_NAMES.get(flow.state.draft.structure or "", "")
+    draft = flow.state.draft
+    structure = draft.structure or ""
+    if structure == "TIME_OF_DAY":
+        typed = [(h["valid_from"], h["valid_to"], h["cost"]) for h in draft.hours or ()]
+        structure = summary.kind_of_days([typed])
+    kind = STRUCTURE_NAMES.get(structure, "")
     return f"{provider} {kind}".strip()
 
 
@@ -370,8 +388,9 @@ def render_summary(flow: Flow) -> dict[str, Any]:
     tariff = flow.connected_tariff()
     assert tariff is not None
     return {
-        "provider": flow.provider(tariff.provider_id),
+        "provider": flow.provider(tariff.provider_id, typed_name=tariff.provider_name),
         "currency_code": flow.location.currency_code,
+        "country_code": flow.location.country_code,
         "timezone": flow.location.timezone,
         "market_rates_source": tariff.market_rates,
         "connection_type": tariff.connection_type,

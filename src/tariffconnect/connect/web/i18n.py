@@ -27,7 +27,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from jinja2 import ChainableUndefined, Environment, PackageLoader
 
-from tariffconnect.connect.web import forms, numbers
+from tariffconnect.connect.web import describe, forms, numbers
 from tariffconnect.connect.web.forms import N_
 
 # The languages of the catalogues under locale/: English and those of the countries we list
@@ -194,11 +194,14 @@ def field_error_text(lang: Lang, error: forms.FieldError) -> str:
 
 
 class Formatter:
-    """Numbers, money, dates and times for one locale; handed to the templates as `fmt`."""
+    """Numbers, money, dates and times for one locale; handed to the templates as `fmt`.
+    Times also follow the location's country (`country_code`): 24-hour for GB and the EU,
+    12-hour where the country writes it so (US), whatever the page's language."""
 
-    def __init__(self, lang: Lang) -> None:
+    def __init__(self, lang: Lang, country_code: str | None = None) -> None:
         self.lang = lang
         self.locale = lang.locale
+        self.country_code = country_code
 
     def input_number(self, value: Decimal) -> str:
         """A number for an input field: the locale's decimal separator, no grouping."""
@@ -240,7 +243,7 @@ class Formatter:
         return str(babel.dates.format_date(day, format="long", locale=self.locale))
 
     def time(self, value: datetime | time) -> str:
-        return str(babel.dates.format_time(value, format="short", locale=self.locale))
+        return describe.clock(value, self.locale, self.country_code)
 
     def country(self, code: str | None) -> str:
         if not code:

@@ -82,6 +82,9 @@ class Auditor:
         if found:
             self.problems[name] = found
 
+    def focused_id(self) -> str:
+        return str(self.page.evaluate("() => document.activeElement.id"))
+
     def answer(
         self,
         name: str,
@@ -131,10 +134,12 @@ def test_every_manual_page_has_no_serious_violation(auditor, live):
     empty = {"Address line 1": "", "Town or city": ""}
     ask("postal_address_capture", "Your address", fill=empty)
     again = {"Address line 1": LONDON["address_line1"], "Town or city": LONDON["city"]}
+    assert auditor.focused_id() == "address_line1"
     ask("postal_address_capture-errors", "Your address", fill=again)
     ask("", "Choose your energy provider", press="My provider is not listed")
     ask("provider_name_capture", "Your energy provider")
     name = {"Name of your energy provider": PLAIN_PROVIDER}
+    assert auditor.focused_id() == "provider_name"
     ask("provider_name_capture-errors", "Your energy provider", fill=name)
     ask("tariff_structure_select", "How is your tariff priced?", choose="Fixed rate")
     ask("rate_fixed_capture", "Your electricity price", press="Back")
@@ -142,6 +147,7 @@ def test_every_manual_page_has_no_serious_violation(auditor, live):
     # 23:30 leaves 23:00-23:30 uncovered.
     rates = {"Day rate (p/kWh)": "30", "Night starts": "23:30", "Night rate (p/kWh)": "8.5"}
     ask("rate_tod_capture", "Your day and night rates", fill=rates)
+    assert auditor.focused_id() == "day_to"  # the period before the gap
     ask("rate_tod_capture-errors", "Your day and night rates", fill={"Night starts": "23:00"})
     ask("tariff_name_capture", "Name your tariff", fill={"Tariff name": "Day and night"})
     end = {"Contract end date": f"{NEXT_YEAR}-09-30"}
@@ -171,11 +177,13 @@ def test_library_and_market_pages_have_no_serious_violation(auditor, live):
     ask("", "How is your tariff priced?", choose="Market price")
     ask("region_select", "Choose your region")
     ask("region_select-errors", "Choose your region", press="")
+    assert auditor.focused_id() == "region-0"
     auditor.page.locator("input[name=region]").first.check()
     ask("", "Choose your region")
     percentage = "Percentage surcharge (%) (optional)"
     ask("surcharge_capture", "Surcharges on the market price", fill={percentage: "five"})
     surcharges = {percentage: "5"}
+    assert auditor.focused_id() == "surcharge_percentage"
     ask("surcharge_capture-errors", "Surcharges on the market price", fill=surcharges)
     ask("", "Name your tariff", fill={"Tariff name": "Market"})
     ask("", "When does your contract end?", press=SKIP)

@@ -29,7 +29,7 @@ router = APIRouter(include_in_schema=False)
 
 DONE_PATH = f"{PAGE_PATH}/done"
 CSS_MAX_AGE = 86400
-MAX_FIELDS = 50
+MAX_FIELDS = 300  # advanced_tariff_capture's grid has 248 fields
 TOKEN_ERROR_STATUSES = frozenset({404, 410})  # connect_token_invalid, connect_token_expired
 # The machine's answers to a form for a page that is not the current one.
 STALE_CODES = frozenset({"route_not_current", "route_invalid"})
@@ -141,7 +141,9 @@ def _submit(visit: Visit, form: Mapping[str, str]) -> Response:
 
     def request_for(currency_code: str | None) -> FlowRequest | None:
         # The one thing a form needs from the session: the currency its rates are in.
-        return forms.to_request(route, visit.token, form, {"currency_code": currency_code})
+        # (And the page's language, which the schedule page's located messages are put in.)
+        data = {"currency_code": currency_code, "lang": visit.lang}
+        return forms.to_request(route, visit.token, form, data)
 
     try:
         answer = runner.submit_form(

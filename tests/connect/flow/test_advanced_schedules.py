@@ -364,5 +364,5 @@ def test_months_read_as_ranges_around_the_year():
     assert advanced.label(advanced.Where(("Nov", "Dec", "Jan"), ("Sat",), "07:00-09:00")) == (
         "Nov-Jan, Sat, 07:00-09:00"
     )
-    assert advanced.label(advanced.Where(("Jan", "Mar", "Apr", "Jun"))) == "Jan, Mar-Apr, Jun"
+    assert advanced.label(advanced.Where(("Jan", "Mar", "Apr", "Jun"))) == "Jan/Mar-Apr/Jun"
     assert advanced.label(advanced.Where(("All",), ("All",))) == "All months, All days"

@@ -79,7 +79,8 @@ class ScheduleInvalid(ApiError):
         first = problems[0]
         super().__init__(400, first.code, first.message)
         self.field: str | None = first.field
-        self.problems = tuple(problems)
+        # All of them, for the error object's `errors` list (issue 14's "every error at once").
+        self.schedule_problems = tuple(problems)
 
 
 def label(
@@ -88,7 +89,8 @@ def label(
     day: Callable[[str], str] = lambda name: DAY_LABELS.get(name, name),
     all_months: str = "All months",
 ) -> str:
-    """`Jun-Aug, Weekend, 16:00-19:00`; months as ranges, around the year's end too (Oct-Mar)."""
+    """`Jun-Aug, Weekend, 16:00-19:00`; months as ranges, around the year's end too (Oct-Mar),
+    several joined by a slash (`Jan/Mar-Apr`)."""
     parts = []
     if where.months:
         parts.append(_month_ranges(where.months, month, all_months))
@@ -111,7 +113,7 @@ def _month_ranges(months: tuple[str, ...], month: Callable[[str], str], every: s
             last = (last + 1) % 12
         ends = (month(MONTHS[first]), month(MONTHS[last]))
         runs.append(ends[0] if first == last else f"{ends[0]}-{ends[1]}")
-    return ", ".join(runs)
+    return "/".join(runs)
 
 
 def _hhmm(minutes: int) -> str:

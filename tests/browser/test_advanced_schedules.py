@@ -92,6 +92,10 @@ def test_two_seasons_with_a_weekend_rule_and_a_mistake_corrected(phone, live):
     assert page.locator("#s0_weekend_0_rate").input_value() == "15"
     assert page.locator("#s1_all_0_kwh").input_value() == "10"
     assert page.locator("#s1_all_1_rate").is_visible()
+    # At 390 px: nothing wider than the screen, a window's start and end side by side.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    starts, ends = (page.locator(f"#s1_all_1_{part}").bounding_box() for part in ("from", "to"))
+    assert starts["y"] == ends["y"] and starts["x"] + starts["width"] <= ends["x"]
     phone.shot("advanced_tariff_capture-error")
 
     page.locator("#s1_all_1_rate").fill("35")

@@ -142,3 +142,21 @@ def test_a_mistake_is_named_in_german_too(phone, live):
     message = "Mär-Okt, Wochenende, 16:00-19:00: Für diese Zeit ist kein Preis angegeben."
     assert page.get_by_role("alert").locator("li").all_inner_texts() == [message]
     assert page.locator("#s0_weekend_0_from-error").text_content() == f"Fehler: {message}"
+
+
+def test_a_season_without_its_months_is_named_at_its_month_field(phone, live):
+    open_advanced_flow(phone, live)
+    page = phone.page
+    choose_provider(phone, PLAIN_PROVIDER)
+    page.get_by_label("Seasons, weekdays and tiers", exact=True).check()
+    next_page(phone, "tariff_structure_select")
+    season(page, 0, "Jan", "Dec", "All days")
+    fill_window(page, "s0_all_0", "00:00", "00:00", "25")
+    page.locator("details.season").nth(1).locator("summary").first.click()
+    page.locator("details.season").nth(1).get_by_text("Weekend", exact=True).click()
+    fill_window(page, "s1_weekend_0", "00:00", "00:00", "12,5")
+    next_page(phone, "advanced_tariff_capture-months")
+    message = "Choose the first and last month of season 2."
+    assert page.get_by_role("alert").locator("li").all_inner_texts() == [message]
+    assert page.locator("#s1_from-error").text_content() == f"Error: {message}"
+    assert page.locator("#s1_weekend_0_rate").input_value() == "12,5"

@@ -17,7 +17,7 @@ from tests.browser.test_hosted_flow import (
     name_and_contract,
     next_page,
 )
-from tests.connect.flow.flow import make_location
+from tests.connect.flow.flow import make_location, make_session
 
 pytestmark = pytest.mark.e2e
 
@@ -160,3 +160,16 @@ def test_a_season_without_its_months_is_named_at_its_month_field(phone, live):
     assert page.get_by_role("alert").locator("li").all_inner_texts() == [message]
     assert page.locator("#s1_from-error").text_content() == f"Error: {message}"
     assert page.locator("#s1_weekend_0_rate").input_value() == "12,5"
+
+
+def test_only_the_grid_may_post_more_than_fifty_fields(live):
+    with httpx.Client(base_url=live.base) as client:
+        token = make_session(client, live.headers, LONDON, callback_url=live.callback)
+        fields = {f"field{n}": "x" for n in range(60)}
+        other = {**fields, forms.ROUTE_FIELD: "tariff_structure_select"}
+        refused = client.post(f"/connect/web?fp_cot={token}", data=other)
+        assert refused.status_code == 400
+        assert "The form could not be read." in refused.text
+        # The grid's route gets as far as the CSRF check (this post has no token).
+        grid = {**fields, forms.ROUTE_FIELD: forms.ADVANCED_ROUTE}
+        assert client.post(f"/connect/web?fp_cot={token}", data=grid).status_code == 403

@@ -92,6 +92,8 @@ def _create_body(
                 for h in draft.hours
             ]
         )
+    elif draft.structure == "ADVANCED" and draft.schedule:
+        schedule = draft.schedule  # checked by the page as the tariff's schedule
     else:  # the state machine only reaches the contract page with rates captured
         raise invalid(
             "tariff_incomplete", "The tariff's rates are missing; go back and enter them."

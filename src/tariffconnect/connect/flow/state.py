@@ -17,9 +17,10 @@ class Draft:
     provider_id: str | None = None
     provider_name: str | None = None  # typed by the customer when their provider is not listed
     library_tariff_id: str | None = None
-    structure: str | None = None  # FIXED, TIME_OF_DAY or MARKET
+    structure: str | None = None  # FIXED, TIME_OF_DAY, MARKET or ADVANCED
     cost: float | None = None
     hours: list[dict[str, Any]] | None = None
+    schedule: list[dict[str, Any]] | None = None  # ADVANCED: in the tariff's schedule shape
     region: str | None = None
     surcharge_fixed: float | None = None
     surcharge_percentage: float | None = None

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from tariffconnect.connect import service as sessions
 from tariffconnect.connect import tokens
-from tariffconnect.connect.flow import connecting, inputs, summary
+from tariffconnect.connect.flow import advanced, connecting, inputs, summary
 from tariffconnect.connect.flow.context import Flow, pending_location
 from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS, STRUCTURE_ALIASES
 from tariffconnect.connect.flow.state import Draft
@@ -32,7 +32,7 @@ from tariffconnect.tariffs import library
 END = "session_redirect"
 # What Connect needs of an address: enough to find providers and a market region.
 ADDRESS_REQUIRED = ("address_line1", "city", "post_code", "country_code")
-STRUCTURES = ("FIXED", "TIME_OF_DAY", "MARKET")
+STRUCTURES = ("FIXED", "TIME_OF_DAY", "MARKET", "ADVANCED")
 
 Handler = Callable[[Flow], str]
 
@@ -198,7 +198,12 @@ def _submit_tariff_select(flow: Flow, data: dict[str, Any] | None) -> str:
 
 def _options(flow: Flow) -> list[str]:
     country = flow.location.country_code
-    return [s for s in STRUCTURES if s != "MARKET" or market.has_market(country)]
+    advanced_on = tokens.option(flow.connect_session, "route_options", "advanced_tariff_capture")
+    return [
+        s
+        for s in STRUCTURES
+        if (s != "MARKET" or market.has_market(country)) and (s != "ADVANCED" or advanced_on)
+    ]
 
 
 def _render_structure(flow: Flow) -> dict[str, Any]:
@@ -215,6 +220,8 @@ def _choose_structure(flow: Flow, choice: Any) -> str:
         return "rate_fixed_capture"
     if structure == "TIME_OF_DAY":
         return "rate_tod_capture"
+    if structure == "ADVANCED":
+        return "advanced_tariff_capture"
     loc = flow.location
     if market.regions(loc.country_code):
         draft.region = draft.region or market.region_for(loc.country_code, loc.post_code, loc.state)
@@ -263,6 +270,11 @@ def _render_tod(flow: Flow) -> dict[str, Any]:
 
 def _submit_tod(flow: Flow, data: dict[str, Any] | None) -> str:
     flow.state.draft.hours = inputs.periods((data or {}).get("hours"))
+    return _after_rates(flow)
+
+
+def _submit_advanced(flow: Flow, data: dict[str, Any] | None) -> str:
+    advanced.capture(flow, data)
     return _after_rates(flow)
 
 
@@ -319,6 +331,7 @@ STRUCTURE_NAMES = {
     summary.DAY_NIGHT: "day & night",
     summary.TIME_OF_USE: "time of use",
     summary.MARKET: "market-linked",
+    "ADVANCED": "seasonal",
 }
 
 
@@ -453,6 +466,7 @@ STEPS: dict[str, Step] = {
         ),
         Step("rate_fixed_capture", _render_fixed, _submit_fixed),
         Step("rate_tod_capture", _render_tod, _submit_tod),
+        Step("advanced_tariff_capture", advanced.render, _submit_advanced),
         Step("region_select", _render_region, _submit_region),
         Step("surcharge_capture", _render_surcharge, _submit_surcharge),
         Step("tariff_name_capture", _render_name, _submit_name),
@@ -468,7 +482,7 @@ STEPS: dict[str, Step] = {
 
 
 def offered_actions(flow: Flow, step: Step) -> list[str]:
-    """The actions the page lists: its own (MARKET only where there is a market), then BACK
-    and CLOSE."""
+    """The actions the page lists: its own (MARKET only where there is a market, ADVANCED only
+    when the session asks for it), then BACK and CLOSE."""
     own = [a for a in step.actions if a not in STRUCTURES or a in _options(flow)]
     return [*own, "BACK", "CLOSE"]

@@ -17,7 +17,8 @@ PLACEHOLDER = r"%\(\w+\)s|%%"
 # Messages that are rightly written the same as in English in that language. Any other
 # translation equal to its English msgid is a message left in English.
 SAME_AS_ENGLISH = {
-    "de": {"(optional)", "Region"},
+    # German abbreviates these months as English does.
+    "de": {"(optional)", "Region", "Jan", "Feb", "Apr", "Jun", "Jul", "Aug", "Sep", "Nov"},
     "fr": set(),
     "es": {"Error:"},
     "nl": {"Postcode"},

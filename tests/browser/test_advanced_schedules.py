@@ -169,7 +169,7 @@ def test_only_the_grid_may_post_more_than_fifty_fields(live):
         other = {**fields, forms.ROUTE_FIELD: "tariff_structure_select"}
         refused = client.post(f"/connect/web?fp_cot={token}", data=other)
         assert refused.status_code == 400
-        assert "The form could not be read." in refused.text
+        assert "This form could not be read. Reload the page and try again." in refused.text
         # The grid's route gets as far as the CSRF check (this post has no token).
         grid = {**fields, forms.ROUTE_FIELD: forms.ADVANCED_ROUTE}
         assert client.post(f"/connect/web?fp_cot={token}", data=grid).status_code == 403

@@ -24,6 +24,7 @@ import pytest
 
 from tariffconnect.providers import catalogue
 from tests.browser.conftest import PHONE, Phone
+from tests.browser.test_advanced_schedules import fill_window, open_advanced_flow, season
 from tests.browser.test_hosted_flow import LONDON, OCTOPUS, PLAIN_PROVIDER, open_flow
 from tests.connect.flow.flow import make_session, plain_provider
 
@@ -340,3 +341,20 @@ def test_a_whole_flow_with_the_keyboard_alone(phone, live):
         ("07:00:00", "23:00:00", 0.3),
         ("23:00:00", "07:00:00", 0.085),
     ]
+
+
+def test_the_advanced_schedule_page_has_no_serious_violation(auditor, live):
+    open_advanced_flow(auditor, live)
+    ask = auditor.answer
+    ask("", "Choose your energy provider", choose=PLAIN_PROVIDER)
+    ask("", "How is your tariff priced?", choose="Seasons, weekdays and tiers")
+    heading = "Your tariff's seasons and times"
+    season(auditor.page, 0, "Jan", "Dec", "All days")
+    fill_window(auditor.page, "s0_all_0", "00:00", "00:00", "")  # the rate forgotten
+    ask("advanced_tariff_capture", heading)
+    assert auditor.focused_id() == "s0_all_0_rate"
+    auditor.page.locator("#s0_all_0_rate").fill("25")
+    ask("advanced_tariff_capture-errors", heading)
+    ask("", "Name your tariff", fill={"Tariff name": "Seasonal"})
+    assert auditor.audited == ["advanced_tariff_capture", "advanced_tariff_capture-errors"]
+    assert auditor.problems == {}

@@ -25,6 +25,11 @@ on each database, --warmup flows first, then --flows timed ones:
    HTTP: flows/s, where SQLite's single writer (every flow request is a write transaction)
    meets PostgreSQL's row locks.
 
+5. Each tariff element (issue 14): the same whole flow on sessions made with POST /connect's
+   element options, import (the default), export (`tariff_direction: EXPORT`) and grid fees
+   (`tariff_type: NON_COMMODITY`), in process, one flow of each in turn so the three share the
+   machine's conditions: server time per element.
+
 Every answer must be 200 with the expected next page, and the summary must show the captured
 rates; anything else stops the run. Afterwards the SQL statements of one flow are counted per
 step, and --profile-flows flows run in process under cProfile (raw stats in bench/out/), whose
@@ -82,7 +87,9 @@ from tariffconnect.config import Settings
 from tariffconnect.connect.flow import connecting, machine, router, summary
 from tariffconnect.connect.flow import steps as steps_module
 from tariffconnect.connect.flow.context import Flow
-from tariffconnect.connect.flow.router import _answer
+from tariffconnect.connect.flow.protocol import parse
+from tariffconnect.connect.flow.router import _answer, _error
+from tariffconnect.core.errors import ApiError
 from tariffconnect.db import Database
 from tariffconnect.events import service as events_service
 from tariffconnect.prices import service as prices_service
@@ -105,6 +112,12 @@ HOURS = [
 ]
 TARIFF_NAME = "Day and night"
 TARGET_MS = 100.0
+# Issue 14's tariff elements: the POST /connect options of each one's sessions.
+ELEMENTS: dict[str, dict[str, str]] = {
+    "import": {},
+    "export": {"tariff_direction": "EXPORT"},
+    "grid fees": {"tariff_type": "NON_COMMODITY"},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +178,11 @@ def flow_steps(provider_id: str) -> list[Step]:
 # --- sessions, made through the REST API before any flow -----------------------------------------
 
 
-def make_sessions(client: httpx.Client, count: int) -> list[str]:
+def make_sessions(
+    client: httpx.Client, count: int, options: dict[str, str] | None = None
+) -> list[str]:
     """`count` fresh Connect sessions, each on its own new location (with no tariff, so
-    session_start opens the provider page)."""
+    session_start opens the provider page); `options`: the element's POST /connect fields."""
     tokens = []
     for _ in range(count):
         location = post_json(client, "/locations", {"postal_address": ADDRESS}, expect=201)
@@ -175,6 +190,7 @@ def make_sessions(client: httpx.Client, count: int) -> list[str]:
             "location_id": location["id"],
             "connect_url": "https://app.example.com/connect",
             "callback_url": CALLBACK,
+            **(options or {}),
         }
         tokens.append(post_json(client, "/connect", body, expect=200)["id"])
     return tokens
@@ -215,7 +231,14 @@ def serve(runtime: Runtime, body: bytes) -> tuple[int, dict[str, Any]]:
     """One request body through the route's own code, as `POST /connect/flow` hands it to its
     worker thread (`base_url` as the route derives it: the public base URL, which `bench` sets
     to the server's address)."""
-    return _answer(runtime, body, "", runtime.settings.base_url)
+    # As the route does since it parses on the event loop: parse, then `_answer` in the
+    # thread; a refusal is answered as its error object.
+    parsed = None
+    try:
+        parsed = parse(body)
+        return 200, _answer(runtime, parsed, runtime.settings.base_url)
+    except ApiError as refused:
+        return _error(refused, parsed, "")
 
 
 def in_process_flow(runtime: Runtime, steps: Sequence[Step], token: str) -> list[float]:
@@ -264,6 +287,18 @@ def run_flows(run: FlowRunner, steps: Sequence[Step], tokens: Sequence[str]) -> 
     timings = Timings(len(steps))
     for token in tokens:
         timings.flows.append(run(steps, token))
+    return timings
+
+
+def side_by_side(
+    run: FlowRunner, steps: Sequence[Step], tokens: dict[str, list[str]]
+) -> dict[str, Timings]:
+    """Each element's flows, one of each element in turn (so a noisy moment on the shared
+    machine falls on all of them alike)."""
+    timings = {element: Timings(len(steps)) for element in tokens}
+    for turn in zip(*tokens.values(), strict=True):
+        for element, token in zip(tokens, turn, strict=True):
+            timings[element].flows.append(run(steps, token))
     return timings
 
 
@@ -623,6 +658,7 @@ class Measured:
     statements: list[Counter[str]]
     pieces: Pieces | None
     profile: Profile | None
+    elements: dict[str, Timings]  # server time of each tariff element's flow
 
 
 def say(message: str) -> None:
@@ -647,7 +683,12 @@ def bench(work: Path, database: str, args: argparse.Namespace) -> Measured:
             needed += args.concurrent_flows + 2 * args.concurrency * args.concurrent_warmup
             began = time.perf_counter()
             tokens = iter(make_sessions(client, needed))
-            say(f"  {needed} sessions made in {time.perf_counter() - began:.1f} s")
+            by_element = {
+                element: make_sessions(client, per_run, options)
+                for element, options in ELEMENTS.items()
+            }
+            made = needed + per_run * len(ELEMENTS)
+            say(f"  {made} sessions made in {time.perf_counter() - began:.1f} s")
 
         def take(count: int) -> list[str]:
             return [next(tokens) for _ in range(count)]
@@ -667,6 +708,17 @@ def bench(work: Path, database: str, args: argparse.Namespace) -> Measured:
             with cpu_per_flow(os.getpid(), server, args.flows, cpu):
                 in_process = run_flows(lambda s, t: in_process_flow(runtime, s, t), steps, flows)
             say(summary_line("server time (in process)", in_process))
+
+            # 5. each tariff element's flow, side by side, in process
+            def in_process_run(s: Sequence[Step], t: str) -> list[float]:
+                return in_process_flow(runtime, s, t)
+
+            warm = {element: found[: args.warmup] for element, found in by_element.items()}
+            side_by_side(in_process_run, steps, warm)
+            timed = {element: found[args.warmup :] for element, found in by_element.items()}
+            elements = side_by_side(in_process_run, steps, timed)
+            for element, timings in elements.items():
+                say(summary_line(f"server time, {element}", timings))
 
             # 2. and 3. HTTP, then the GET /health baseline, from one kept-alive client
             with httpx.Client(base_url=server.base_url, timeout=60) as client:
@@ -735,6 +787,7 @@ def bench(work: Path, database: str, args: argparse.Namespace) -> Measured:
         statements,
         pieces,
         profiled,
+        elements,
     )
 
 
@@ -830,6 +883,24 @@ def render_verdict(results: Sequence[Measured]) -> str:
     return "\n".join(lines)
 
 
+def render_elements(results: Sequence[Measured]) -> str:
+    """Issue 14: the whole manual flow's server time per tariff element."""
+    lines = [
+        "| database | tariff element | flows | p50 ms | p99 ms | mean ms | target p50 <= 100 ms |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        for element, timings in r.elements.items():
+            totals = timings.totals
+            p50 = statistics.median(totals)
+            lines.append(
+                f"| {r.database} | {element} | {len(totals)} | {p50:.1f} "
+                f"| {percentile(totals, 99):.1f} | {statistics.fmean(totals):.1f} "
+                f"| {'met' if p50 <= TARGET_MS else 'NOT met'} |"
+            )
+    return "\n".join(lines)
+
+
 def render_pieces(r: Measured) -> str:
     p = r.pieces
     if p is None:
@@ -910,6 +981,8 @@ def main() -> int:
         "## Whole manual TOD flow (7 requests)",
         render_flows(results),
         render_verdict(results),
+        "## Whole manual TOD flow per tariff element (issue 14), in process, side by side",
+        render_elements(results),
         "## Per step (p50 / p99 ms)",
         render_steps(results),
         f"## {args.concurrency} flows at once",

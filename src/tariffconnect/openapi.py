@@ -27,15 +27,18 @@ _ADDRESS = {
 }
 _SESSION = {
     "location_id_conflict": "both location_id and location_reference_id were given.",
-    "tariff_direction_not_supported": "tariff_direction LOCAL, which Connect does not capture.",
+    "tariff_direction_not_supported": "tariff_direction LOCAL, which Connect does not capture, "
+    "or NON_COMMODITY with EXPORT.",
     "tariff_id_invalid": "a tariff_id whose tariff is at another location than location_id.",
-    "tariff_type_invalid": "tariff_type NON_COMMODITY with tariff_direction EXPORT.",
     "location_id_missing": "actions.disconnect_tariff without location_id.",
     # A prefill with city and country_code skips the address page, so it is checked whole.
     "city_missing": "a prefill postal_address whose city is blank.",
     "country_code_invalid": "a prefill postal_address whose country_code ISO 3166-1 lacks.",
     "country_code_not_supported": "a prefill postal_address in a country without a currency.",
     **_ADDRESS,
+}
+_ELEMENT = {
+    "tariff_direction_not_supported": "tariff_type NON_COMMODITY with tariff_direction EXPORT.",
 }
 # The redirect URL rules core.urls.REDIRECT_URL_PATTERN leaves out.
 _REDIRECT = {
@@ -92,8 +95,15 @@ CROSS_FIELD_CODES: dict[str, dict[str, str]] = {
     "connect_token_create_zero": {**_SESSION, **_REDIRECT},
     "connect_token_create": {**_SESSION, **_REDIRECT},
     "connect_session_create_token": {**_SESSION, **_REDIRECT},
-    "connect_session_create": _REDIRECT,
-    "connect_session_update": _REDIRECT,
+    "connect_session_create": {**_ELEMENT, **_REDIRECT},
+    "connect_session_update": {
+        **_ELEMENT,
+        **_REDIRECT,
+        **{
+            f"{name}_invalid": f"{name}: null."
+            for name in ("tariff_type", "tariff_direction", "route_options")
+        },
+    },
     "location_create": _ADDRESS,
     "location_update": _ADDRESS,
     "tariff_create": _TARIFF,

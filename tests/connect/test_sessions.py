@@ -29,6 +29,17 @@ SEED_KEYS = [
     "callback_url",
     "status",
 ]
+# Issue 14: the session's tariff element and route options, after the seed's fields.
+ELEMENT_KEYS = ["tariff_type", "tariff_direction", "route_options"]
+DEFAULT_ELEMENT = {
+    "tariff_type": "COMMODITY",
+    "tariff_direction": "IMPORT",
+    "route_options": {
+        "tariff_name_capture": True,
+        "contract_term_capture": True,
+        "advanced_tariff_capture": False,
+    },
+}
 A_PROVIDER = "prv_" + "0" * 24
 
 
@@ -74,7 +85,7 @@ def test_the_seed_example_body_gets_the_seed_answer(
     response = client.post("/connect", json=seed_body, headers=tenant.test)
     assert response.status_code == 200
     body = response.json()
-    assert list(body) == SEED_KEYS
+    assert list(body) == SEED_KEYS + ELEMENT_KEYS
     assert re.fullmatch(r"cot_[0-9a-f]{24}", body["id"])
     assert body == {
         "id": body["id"],
@@ -89,6 +100,7 @@ def test_the_seed_example_body_gets_the_seed_answer(
         "connect_url": "myapp://nova/flatpeak/connect",
         "callback_url": "myapp://nova/flatpeak/complete",
         "status": "CREATED",
+        **DEFAULT_ELEMENT,
     }
     created = datetime.strptime(body["time_created"], "%Y-%m-%dT%H:%M:%SZ")
     expiry = datetime.strptime(body["time_expiry"], "%Y-%m-%dT%H:%M:%SZ")

@@ -120,7 +120,7 @@ def test_token_creation_matrix(client, database, tenant, other_tenant, release):
         (
             body | {"tariff_direction": "EXPORT", "tariff_type": "NON_COMMODITY"},
             400,
-            "tariff_type_invalid",
+            "tariff_direction_not_supported",
         ),
         (body | {"actions": {"disconnect_tariff": True}}, 400, "location_id_missing"),
         (body | {"customer_id": "cus_" + "0" * 24}, 404, "customer_not_found"),
@@ -130,7 +130,8 @@ def test_token_creation_matrix(client, database, tenant, other_tenant, release):
             400,
             "country_code_invalid",
         ),
-        (body | {"route_options": {"colour": True}}, 400, "colour_unknown"),
+        (body | {"route_options": {"colour": True}}, 400, "route_options_invalid"),
+        (body | {"route_options": {"tariff_name_capture": "no"}}, 400, "route_options_invalid"),
     ]
     for given, status, code in cases:
         response = client.post(path, json=given, headers=tenant.test)

@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+from pydantic_core import PydanticCustomError
 
 from tariffconnect.core.urls import MAX_LENGTH, REDIRECT_URL_PATTERN, validate_redirect_url
 from tariffconnect.core.wire import Text
@@ -45,6 +56,45 @@ CallbackUrl = Annotated[
 ]
 
 
+TariffType = Literal["COMMODITY", "NON_COMMODITY"]
+# The directions a session captures (a token also names LOCAL, to refuse it with a clear code).
+SessionDirection = Literal["IMPORT", "EXPORT"]
+TARIFF_TYPE_DOC = "COMMODITY (the energy price) or NON_COMMODITY (grid fees, network charges)."
+DIRECTION_DOC = "IMPORT (what the customer pays) or EXPORT (what they are paid for feed-in)."
+
+
+class RouteOptions(BaseModel):
+    """Which optional pages Connect shows (busbar's names)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tariff_name_capture: StrictBool = Field(
+        default=True, description="False skips the tariff name page."
+    )
+    contract_term_capture: StrictBool = Field(
+        default=True, description="False skips the contract term page."
+    )
+    advanced_tariff_capture: StrictBool = Field(
+        default=False, description="True captures seasons, day types and tiers."
+    )
+
+
+def _route_options_whole(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+    """One code for anything wrong inside `route_options` (an unknown key, a value that is
+    not true or false): `route_options_invalid`, not a code per key."""
+    try:
+        return handler(value)
+    except ValidationError:
+        raise PydanticCustomError(
+            "route_options_invalid",
+            "route_options takes tariff_name_capture, contract_term_capture and "
+            "advanced_tariff_capture, each true or false.",
+        ) from None
+
+
+RouteOptionsIn = Annotated[RouteOptions | None, WrapValidator(_route_options_whole)]
+
+
 class ConnectSessionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -53,10 +103,14 @@ class ConnectSessionCreate(BaseModel):
     callback_url: CallbackUrl
     device_id: str | None = Field(default=None, examples=["dev_63a6087272941ef077a8fd3e"])
     provider_id: str | None = Field(default=None, examples=["prv_6a2be12ecf43cb7e3d6cefcd"])
+    tariff_type: TariffType = Field(default="COMMODITY", description=TARIFF_TYPE_DOC)
+    tariff_direction: SessionDirection = Field(default="IMPORT", description=DIRECTION_DOC)
+    route_options: RouteOptionsIn = None
 
 
 class ConnectSessionUpdate(BaseModel):
-    """Every field optional; `device_id` and `provider_id` may be set to null to clear them."""
+    """Every field optional; `device_id` and `provider_id` may be set to null to clear them.
+    `route_options` changes the options it names and keeps the others."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -69,6 +123,9 @@ class ConnectSessionUpdate(BaseModel):
     )
     device_id: str | None = None
     provider_id: str | None = None
+    tariff_type: TariffType | None = Field(default=None, description=TARIFF_TYPE_DOC)
+    tariff_direction: SessionDirection | None = Field(default=None, description=DIRECTION_DOC)
+    route_options: RouteOptionsIn = None
 
 
 class ConnectSessionOut(BaseModel):
@@ -86,6 +143,9 @@ class ConnectSessionOut(BaseModel):
     connect_url: str
     callback_url: str
     status: str = Field(description="CREATED, IN_PROGRESS, COMPLETED or EXPIRED.")
+    tariff_type: str = Field(description=TARIFF_TYPE_DOC, examples=["COMMODITY"])
+    tariff_direction: str = Field(description=DIRECTION_DOC, examples=["IMPORT"])
+    route_options: RouteOptions
 
 
 class TokenActions(BaseModel):
@@ -97,18 +157,6 @@ class TokenActions(BaseModel):
     )
     edit_tariff: bool = Field(
         default=False, description="Start at provider selection, not at the tariff's summary."
-    )
-
-
-class RouteOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    advanced_tariff_capture: bool = False
-    tariff_name_capture: bool | None = Field(
-        default=None, description="False skips the tariff name page (shown by default)."
-    )
-    contract_term_capture: bool | None = Field(
-        default=None, description="False skips the contract term page (shown by default)."
     )
 
 
@@ -134,7 +182,7 @@ class ConnectTokenCreate(BaseModel):
     tariff_direction: Literal["IMPORT", "EXPORT", "LOCAL"] = Field(
         default="IMPORT", validation_alias=AliasChoices("tariff_direction", "direction")
     )
-    tariff_type: Literal["COMMODITY", "NON_COMMODITY"] = Field(
+    tariff_type: TariffType = Field(
         default="COMMODITY", validation_alias=AliasChoices("tariff_type", "type")
     )
     connect_url: ConnectUrl
@@ -143,7 +191,7 @@ class ConnectTokenCreate(BaseModel):
     device_id: str | None = Field(default=None, max_length=64)
     provider_id: str | None = Field(default=None, max_length=64)
     actions: TokenActions | None = None
-    route_options: RouteOptions | None = None
+    route_options: RouteOptionsIn = None
     postal_address: PostalAddressPrefill | None = Field(
         default=None,
         description="Prefills the address of a new location; with city and country_code given "

@@ -16,6 +16,7 @@ from tariffconnect.connect.schemas import (
     ConnectSessionCreate,
     ConnectSessionOut,
     ConnectSessionUpdate,
+    RouteOptions,
 )
 from tariffconnect.core.errors import ApiError, invalid, not_found
 from tariffconnect.core.ids import is_valid_id, new_id
@@ -31,6 +32,24 @@ from tariffconnect.tariffs.models import CONNECTED, Tariff
 
 CREATED, IN_PROGRESS, COMPLETED, EXPIRED = "CREATED", "IN_PROGRESS", "COMPLETED", "EXPIRED"
 REFERENCES = {"location_id", "device_id", "provider_id"}
+ELEMENT = ("tariff_type", "tariff_direction")
+
+
+def check_element(tariff_type: str, tariff_direction: str) -> None:
+    """400 `tariff_direction_not_supported` for an element no tariff has (grid fees are
+    paid, never earned: there is no NON_COMMODITY EXPORT)."""
+    if (tariff_type, tariff_direction) == ("NON_COMMODITY", "EXPORT"):
+        raise invalid(
+            "tariff_direction_not_supported",
+            "NON_COMMODITY tariffs (grid fees) are IMPORT only: there is no NON_COMMODITY EXPORT.",
+        )
+
+
+def route_options_of(options: dict[str, Any] | None) -> RouteOptions:
+    """The session's `route_options` as stored in its options, each unset one at its default
+    (a token stored null for "not given")."""
+    stored = (options or {}).get("route_options") or {}
+    return RouteOptions.model_validate({k: v for k, v in stored.items() if v is not None})
 
 
 def get(session: Session, *, scope: Scope, session_id: str) -> ConnectSession | None:
@@ -129,12 +148,14 @@ def _availability(location_id: Any, tariff_type: Any, tariff_direction: Any) -> 
 # GET /connect/{id} in one statement: the session's answer and what decides data_available.
 # Built once with bound parameters: SQLAlchemy then reuses its compiled form and result map as
 # they are (a statement built per request cost more CPU than the database took to answer it).
-# The flow's state and the token's options (JSON documents the answer does not show) stay out.
+# The flow's state and the token's other options (JSON documents the answer does not show)
+# stay out: of the options only `route_options` is read.
 _READ = owned_read(
     ConnectSession,
     *_availability(
         ConnectSession.location_id, ConnectSession.tariff_type, ConnectSession.tariff_direction
     ),
+    ConnectSession.options["route_options"].label("route_options"),
     leave_out=("flow", "options"),
 )
 
@@ -203,16 +224,24 @@ def read(session: Session, *, scope: Scope, session_id: str) -> ConnectSessionOu
         market_tariff_id=row.market_tariff_id,
     )
     status = _status(row.status, row.time_expiry, now=utcnow())
-    return _wire(row, data_available=available, status=status)
+    options = {"route_options": row.route_options}
+    return _wire(row, data_available=available, status=status, options=options)
 
 
 def render(session: Session, connect_session: ConnectSession) -> ConnectSessionOut:
     """The wire form of a session loaded (and maybe changed) in this transaction."""
     available = data_available(session, connect_session)
-    return _wire(connect_session, data_available=available, status=status_of(connect_session))
+    return _wire(
+        connect_session,
+        data_available=available,
+        status=status_of(connect_session),
+        options=connect_session.options,
+    )
 
 
-def _wire(source: Any, *, data_available: bool, status: str) -> ConnectSessionOut:
+def _wire(
+    source: Any, *, data_available: bool, status: str, options: dict[str, Any] | None
+) -> ConnectSessionOut:
     """The wire form of a session, from its row or its ORM object (the same attributes)."""
     return ConnectSessionOut(
         id=source.id,
@@ -226,19 +255,26 @@ def _wire(source: Any, *, data_available: bool, status: str) -> ConnectSessionOu
         connect_url=source.connect_url,
         callback_url=source.callback_url,
         status=status,
+        tariff_type=source.tariff_type,
+        tariff_direction=source.tariff_direction,
+        route_options=route_options_of(options),
     )
 
 
 def create(
     session: Session, *, scope: Scope, data: ConnectSessionCreate, ttl_seconds: int
 ) -> ConnectSessionOut:
-    """Create a session for one of the caller's locations and record `connect_session.create`."""
+    """Create a session for one of the caller's locations and record `connect_session.create`.
+    Its element and `route_options` are kept where a Connect token keeps them."""
+    check_element(data.tariff_type, data.tariff_direction)
     check_references(session, scope, data.model_dump(include=REFERENCES))
+    route_options = (data.route_options or RouteOptions()).model_dump()
     _created, out = add(
         session,
         scope=scope,
         ttl_seconds=ttl_seconds,
-        **data.model_dump(include=REFERENCES | {"connect_url", "callback_url"}),
+        options={"route_options": route_options},
+        **data.model_dump(include=REFERENCES | set(ELEMENT) | {"connect_url", "callback_url"}),
     )
     return out
 
@@ -270,7 +306,9 @@ def add(
 def update(
     session: Session, *, scope: Scope, session_id: str, data: ConnectSessionUpdate
 ) -> ConnectSessionOut:
-    """Change a session that has not completed or expired; record `connect_session.update`."""
+    """Change a session that has not completed or expired; record `connect_session.update`.
+    Its element (tariff_type, tariff_direction) cannot change once the customer started the
+    flow (IN_PROGRESS): the pages they answered spoke of the element they began with."""
     connect_session = get_or_raise(session, scope=scope, session_id=session_id)
     status = status_of(connect_session)
     if status == COMPLETED:
@@ -278,12 +316,27 @@ def update(
     if status == EXPIRED:
         raise ApiError(422, "connect_session_expired", "An expired session cannot change.")
     changes = data.model_dump(exclude_unset=True)
-    for field in ("location_id", "connect_url", "callback_url"):
+    for field in ("location_id", "connect_url", "callback_url", *ELEMENT, "route_options"):
         if field in changes and changes[field] is None:
             raise invalid(f"{field}_invalid", f"{field} cannot be null.")
+    element = {name: changes.get(name, getattr(connect_session, name)) for name in ELEMENT}
+    check_element(element["tariff_type"], element["tariff_direction"])
+    moved = any(element[name] != getattr(connect_session, name) for name in ELEMENT)
+    if moved and status == IN_PROGRESS:
+        raise ApiError(
+            422,
+            "connect_session_in_progress",
+            "The customer has started this session: its tariff_type and tariff_direction "
+            "cannot change. Create a new session for another tariff element.",
+        )
     check_references(session, scope, {k: v for k, v in changes.items() if k in REFERENCES})
+    if data.route_options is not None:
+        given = data.route_options.model_dump(exclude_unset=True)
+        merged = route_options_of(connect_session.options).model_dump() | given
+        connect_session.options = {**(connect_session.options or {}), "route_options": merged}
     for field, value in changes.items():
-        setattr(connect_session, field, value)
+        if field != "route_options":
+            setattr(connect_session, field, value)
     session.flush()
     out = render(session, connect_session)
     events.record(session, scope=scope, type="connect_session.update", object_id=out.id, data=out)

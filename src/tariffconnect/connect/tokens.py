@@ -63,8 +63,7 @@ def create(
             tariff.tariff_direction,
             tariff.tariff_type,
         )
-    if (tariff_type, direction) == ("NON_COMMODITY", "EXPORT"):
-        raise invalid("tariff_type_invalid", "There is no NON_COMMODITY EXPORT tariff.")
+    sessions.check_element(tariff_type, direction)
     actions = data.actions.model_dump() if data.actions else {}
     if actions.get("disconnect_tariff") and location_id is None:
         raise invalid("location_id_missing", "disconnect_tariff needs the location_id.")

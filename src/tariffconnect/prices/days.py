@@ -18,16 +18,22 @@ DAYS = (("yesterday", -1), ("today", 0), ("tomorrow", 1))
 
 
 def around(
-    session: Session, *, location: Location, now: datetime, direction: str = "IMPORT"
+    session: Session,
+    *,
+    location: Location,
+    now: datetime,
+    direction: str = "IMPORT",
+    tariff_type: str | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Each local day's prices of the location's connected tariffs of `direction` (summed, as
-    `/prices` gives them), as `{valid_from, valid_to, value, confidence}` in the location's
-    offsets; a day without prices yet (a market day not published) is an empty list."""
+    `/prices` gives them; only those of `tariff_type` when given), as `{valid_from, valid_to,
+    value, confidence}` in the location's offsets; a day without prices yet (a market day not
+    published) is an empty list."""
     zone = ZoneInfo(location.timezone)
     priced = [
         t
         for t in tariffs.connected(session, location_ids=[location.id])
-        if t.tariff_direction == direction
+        if t.tariff_direction == direction and tariff_type in (None, t.tariff_type)
     ]
     if not priced:
         return {key: [] for key, _ in DAYS}

@@ -42,12 +42,16 @@ def make_session(
     *,
     location_id: str | None = None,
     callback_url: str = CALLBACK,
+    options: dict[str, Any] | None = None,
 ) -> str:
+    """A session for a new location at `address` (or for `location_id`); `options` adds
+    POST /connect fields such as `tariff_direction`."""
     location_id = location_id or make_location(client, headers, address or LONDON)
     body = {
         "location_id": location_id,
         "connect_url": "https://app.example.com/connect",
         "callback_url": callback_url,
+        **(options or {}),
     }
     response = client.post("/connect", json=body, headers=headers)
     assert response.status_code == 200, response.text

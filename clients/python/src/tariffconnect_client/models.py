@@ -148,6 +148,9 @@ class ConnectSession(ApiModel):
     connect_url: str
     callback_url: str
     status: str
+    tariff_type: str
+    tariff_direction: str
+    route_options: RouteOptions
 
 
 class ConnectSessionCreate(ApiModel):
@@ -158,6 +161,9 @@ class ConnectSessionCreate(ApiModel):
     callback_url: str
     device_id: str | None = None
     provider_id: str | None = None
+    tariff_type: Literal['COMMODITY', 'NON_COMMODITY'] = 'COMMODITY'
+    tariff_direction: Literal['IMPORT', 'EXPORT'] = 'IMPORT'
+    route_options: RouteOptions | None = None
 
 
 class ConnectSessionUpdate(ApiModel):
@@ -168,6 +174,9 @@ class ConnectSessionUpdate(ApiModel):
     callback_url: str | None = None
     device_id: str | None = None
     provider_id: str | None = None
+    tariff_type: Literal['COMMODITY', 'NON_COMMODITY'] | None = None
+    tariff_direction: Literal['IMPORT', 'EXPORT'] | None = None
+    route_options: RouteOptions | None = None
 
 
 class ConnectToken(ApiModel):
@@ -989,11 +998,11 @@ class Redelivery(ApiModel):
 
 
 class RouteOptions(ApiModel):
-    """`RouteOptions` in /openapi.json."""
+    """Which optional pages Connect shows (busbar's names)."""
 
+    tariff_name_capture: bool = True
+    contract_term_capture: bool = True
     advanced_tariff_capture: bool = False
-    tariff_name_capture: bool | None = None
-    contract_term_capture: bool | None = None
 
 
 class Run(ApiModel):

@@ -43,6 +43,17 @@ class Flow:
         return self.connect_session.tariff_type
 
     @property
+    def grid_fees(self) -> bool:
+        """The session captures grid fees (NON_COMMODITY): per-kWh rates, never a market."""
+        return self.tariff_type == "NON_COMMODITY"
+
+    @property
+    def market_export(self) -> bool:
+        """A market-linked export tariff being captured: the one element whose price may be
+        below zero (feed-in at negative market prices), so its fixed surcharge may be too."""
+        return self.direction == "EXPORT" and self.state.draft.structure == "MARKET"
+
+    @property
     def has_location(self) -> bool:
         """False until a session created without a location completes."""
         return self.connect_session.location_id is not None

@@ -128,13 +128,17 @@ def _hms(seconds: int) -> str:
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def surcharge(data: dict[str, Any]) -> tuple[Decimal, Decimal]:
-    """(fixed, percentage): a fixed amount per kWh, then a percentage on top (5 means 5%)."""
+def surcharge(data: dict[str, Any], *, negative_fixed: bool = False) -> tuple[Decimal, Decimal]:
+    """(fixed, percentage): a fixed amount per kWh, then a percentage on top (5 means 5%).
+    The fixed amount may be below zero only with `negative_fixed` (a market export tariff:
+    `cost_value_negative` otherwise, as for any rate)."""
     given = section(data, "surcharge")
     fixed = number(given.get("fixed") if given.get("fixed") != "" else 0, "surcharge_fixed")
     percentage = number(
         given.get("percentage") if given.get("percentage") != "" else 0, "surcharge_percentage"
     )
+    if fixed < 0 and not negative_fixed:
+        raise invalid("cost_value_negative", "A surcharge cannot be negative here.")
     if not Decimal(-10) < fixed < MAX_RATE:
         raise invalid("surcharge_fixed_invalid", "The fixed surcharge is out of range.")
     exponent = percentage.normalize().as_tuple().exponent

@@ -197,12 +197,16 @@ def _submit_tariff_select(flow: Flow, data: dict[str, Any] | None) -> str:
 
 
 def _options(flow: Flow) -> list[str]:
+    """FIXED and TIME_OF_DAY always; MARKET for energy (import or export) where a market is
+    known, never for grid fees (a network charge does not follow the market); ADVANCED when
+    the session's route_options enable it."""
     country = flow.location.country_code
+    market_offered = not flow.grid_fees and market.has_market(country)
     advanced_on = tokens.option(flow.connect_session, "route_options", "advanced_tariff_capture")
     return [
         s
         for s in STRUCTURES
-        if (s != "MARKET" or market.has_market(country)) and (s != "ADVANCED" or advanced_on)
+        if (s != "MARKET" or market_offered) and (s != "ADVANCED" or advanced_on)
     ]
 
 
@@ -313,7 +317,7 @@ def _render_surcharge(flow: Flow) -> dict[str, Any]:
 
 def _submit_surcharge(flow: Flow, data: dict[str, Any] | None) -> str:
     given = data or {}
-    fixed, percentage = inputs.surcharge(given)
+    fixed, percentage = inputs.surcharge(given, negative_fixed=flow.market_export)
     draft = flow.state.draft
     if given.get("region") is not None:
         draft.region = _region(flow, given["region"])
@@ -409,7 +413,11 @@ def render_summary(flow: Flow) -> dict[str, Any]:
         "connection_type": tariff.connection_type,
         "tariff": summary.tariff_part(tariff),
         "rates": summary.rates(
-            flow.db, location=flow.location, now=flow.now, direction=flow.direction
+            flow.db,
+            location=flow.location,
+            now=flow.now,
+            direction=flow.direction,
+            tariff_type=flow.tariff_type,
         ),
     }
 

@@ -17,10 +17,19 @@ from tariffconnect.tariffs.service import is_tiered, structure_of
 
 
 def rates(
-    session: Session, *, location: Location, now: datetime, direction: str = "IMPORT"
+    session: Session,
+    *,
+    location: Location,
+    now: datetime,
+    direction: str = "IMPORT",
+    tariff_type: str | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Each local day's prices of the location's tariffs of `direction`, as RateEntry."""
-    found = days.around(session, location=location, now=now, direction=direction)
+    """Each local day's prices of the location's tariffs of `direction` (and `tariff_type`:
+    a session's summary shows its own element alone, a grid fee without the energy price),
+    as RateEntry."""
+    found = days.around(
+        session, location=location, now=now, direction=direction, tariff_type=tariff_type
+    )
     return {
         key: [
             {

@@ -67,6 +67,7 @@ def step(
         "address": _address_text(data.get("postal_address"), fmt),
         "unit": fmt.rate_unit(data.get("currency_code")),
         "example": fmt.example(data.get("currency_code")),
+        "element": element_of(page),
     }
     if route == "postal_address_capture":
         context["countries"] = i18n.countries(visit.lang.code)
@@ -94,6 +95,14 @@ def step(
         context["code"] = code
     template = f"{route}.html" if route in TEMPLATES else "step.html"
     return template, context
+
+
+def element_of(page: Mapping[str, Any]) -> str:
+    """The tariff element the page speaks of, for its wording: EXPORT (what the customer is
+    paid), GRID_FEES (NON_COMMODITY: network charges) or IMPORT (the energy price)."""
+    if page.get("tariff_type") == "NON_COMMODITY":
+        return "GRID_FEES"
+    return "EXPORT" if page.get("direction") == "EXPORT" else "IMPORT"
 
 
 def _list(value: Any) -> list[Any]:

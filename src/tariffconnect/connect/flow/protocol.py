@@ -20,7 +20,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tariffconnect.core import versions
-from tariffconnect.core.errors import ApiError, error_object, invalid
+from tariffconnect.core.errors import ApiError, Problem, error_object, invalid
 
 # Route names of earlier protocol generations, accepted on input.
 ROUTE_ALIASES = {
@@ -131,11 +131,14 @@ def error_body(
     error: ApiError, *, route: str | None, connect_token: str | None, request_id: str
 ) -> dict[str, Any]:
     """The error object for `error`; `route` is the page answered, for an error that does
-    not know it (the machine's errors carry their context and the session's mode)."""
+    not know it (the machine's errors carry their context and the session's mode). Every
+    flow error lists `errors`: the problems of the submit's data, or the error itself (its
+    `field` null) when it is not about one field."""
     return error_object(
         error,
         context=error.context or context_of(route),
         live_mode=bool(error.live_mode),
         request_id=request_id,
         extra={"connect_token": connect_token},
+        problems=[Problem(error.code, error.message)],
     )

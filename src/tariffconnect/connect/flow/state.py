@@ -20,6 +20,7 @@ class Draft:
     structure: str | None = None  # FIXED, TIME_OF_DAY or MARKET
     cost: float | None = None
     hours: list[dict[str, Any]] | None = None
+    standing_charge: float | None = None  # per day, major units; None: none was entered
     region: str | None = None
     surcharge_fixed: float | None = None
     surcharge_percentage: float | None = None

@@ -35,6 +35,7 @@ def rates(
 
 def tariff_part(tariff: Tariff) -> dict[str, Any]:
     end = tariff.contract_end_date
+    charge = tariff.standing_charge
     return {
         "id": tariff.id,
         "name": tariff.display_name or "",
@@ -43,4 +44,6 @@ def tariff_part(tariff: Tariff) -> dict[str, Any]:
         "structure_type": structure_of(tariff),
         "tiered": is_tiered(tariff),
         "connection_type": tariff.connection_type,
+        # As the tariff object and POST /prices report it: per day, in major units.
+        "standing_charge": None if charge is None else {"value": float(charge), "unit": "per_day"},
     }

@@ -93,9 +93,9 @@ class Problems:
     def __init__(self) -> None:
         self.found: list[Problem] = []
 
-    def add(self, error: ApiError, field: str | None = None) -> None:
-        """Keep `error`: its own problems, or the error itself as a problem of `field`."""
-        self.found.extend(error.problems or [Problem(error.code, error.message, field)])
+    def add(self, error: ApiError) -> None:
+        """Keep `error`: its own problems, or the error itself (about no one field)."""
+        self.found.extend(error.problems or [Problem(error.code, error.message)])
 
     def attempt(self, check: Callable[[], T]) -> T | None:
         """What `check()` answers; None when it raised ApiError, which is kept."""

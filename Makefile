@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 LINTED := src tests $(wildcard bench) clients/python/src scripts/generate-sdk-models
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run test lint typecheck chromium clean
+.PHONY: run test lint typecheck chromium axe clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,12 @@ typecheck: $(VENV)/.test-installed
 chromium:
 	scripts/install-chromium
 
-test: lint typecheck chromium
+# The accessibility test injects axe-core (tests/browser/axe/package.json pins it) into the
+# pages; scripts/install-axe runs `npm ci` there when it is missing or another version.
+axe:
+	scripts/install-axe
+
+test: lint typecheck chromium axe
 	$(BIN)/pytest
 
 clean:

@@ -154,11 +154,13 @@ class Phone:
 
 @pytest.fixture
 def phone(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Phone]:
+    """A phone set to British English, or to the locale a test gives it
+    (`@pytest.mark.parametrize("phone", ["fr-FR"], indirect=True)`): its Accept-Language."""
     folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.png"):
         old.unlink()
-    context = chromium.new_context(locale="en-GB", **PHONE)
+    context = chromium.new_context(locale=getattr(request, "param", "en-GB"), **PHONE)
     context.set_default_timeout(15_000)
     try:
         yield Phone(context.new_page(), folder)

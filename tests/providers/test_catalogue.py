@@ -12,6 +12,19 @@ from tariffconnect.providers import catalogue
 from tariffconnect.providers.schemas import Provider
 
 KEYS = {"id", "slug", "display_name", "country_code", "states", "integration_type", "website_url"}
+# Only where true: the regulated and public US utilities (Connect asks them for no contract).
+REGULATED_US = {
+    "Central Hudson",
+    "Con Edison",
+    "Los Angeles Department of Water and Power",
+    "National Grid",
+    "NYSEG",
+    "Pacific Gas and Electric Company",
+    "PSEG Long Island",
+    "Sacramento Municipal Utility District",
+    "San Diego Gas & Electric",
+    "Southern California Edison",
+}
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +34,12 @@ def entries():
 
 def test_every_entry_has_exactly_the_documented_fields(entries):
     assert len(entries) == 100
-    assert all(set(e) == KEYS for e in entries)
+    assert all(set(e) - {"regulated"} == KEYS for e in entries)
+    regulated = {e["display_name"] for e in entries if "regulated" in e}
+    assert regulated == REGULATED_US
+    assert all(
+        e["regulated"] is True and e["country_code"] == "US" for e in entries if "regulated" in e
+    )
 
 
 def test_ids_are_well_formed_unique_and_derived_from_the_slug(entries):

@@ -33,6 +33,10 @@ class Provider(BaseModel):
     states: tuple[StateCode, ...] = ()
     integration_type: IntegrationType
     website_url: str = Field(pattern=r"^https://[^\s]+$", max_length=2048)
+    # A regulated (or public) utility: its tariffs are set by a regulator or board and have
+    # no contract to end, so Connect does not ask for one. Internal: Flatpeak's provider
+    # object has no such field.
+    regulated: bool = False
 
     def serves(self, state: str) -> bool:
         """An empty `states` means the whole country, so every state of it."""

@@ -33,6 +33,9 @@ class Tariff(OwnedMixin, Base):
     status: Mapped[str] = mapped_column(String(16))
     display_name: Mapped[str | None] = mapped_column(String(255))
     provider_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    # The provider a customer typed in Connect ("my provider is not listed"), shown on the
+    # Connect summary; internal, as Flatpeak's tariff object has no such field.
+    provider_name: Mapped[str | None] = mapped_column(String(255))
     market_rates: Mapped[bool]
     market_source_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     timezone: Mapped[str] = mapped_column(String(64))

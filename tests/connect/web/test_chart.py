@@ -14,10 +14,10 @@ def test_one_price_is_medium():
     assert chart.levels([0.25, 0.25, 0.25]) == [MEDIUM, MEDIUM, MEDIUM]
 
 
-def test_two_prices_the_higher_is_high_the_other_medium():
-    assert chart.levels([0.10, 0.30]) == [MEDIUM, HIGH]
+def test_two_prices_the_lower_is_low_the_higher_high():
+    assert chart.levels([0.10, 0.30]) == [LOW, HIGH]
     # Distinct prices count, not periods: a night split at midnight is still two prices.
-    assert chart.levels([0.10, 0.30, 0.10]) == [MEDIUM, HIGH, MEDIUM]
+    assert chart.levels([0.10, 0.30, 0.10]) == [LOW, HIGH, LOW]
 
 
 def test_more_prices_the_nearest_of_lowest_highest_and_mean():
@@ -58,19 +58,19 @@ def test_periods_are_split_into_hourly_bars_at_clock_hours():
         ]
     )
     assert [(p.start.hour, p.start.minute, p.level) for p in day] == [
-        (0, 0, MEDIUM),
+        (0, 0, LOW),
         (7, 30, HIGH),
     ]
     bars = chart.hourly(day)
     assert [(b.start.strftime("%H:%M"), b.end.strftime("%H:%M"), b.level) for b in bars] == [
-        ("00:00", "01:00", MEDIUM),
-        ("01:00", "02:00", MEDIUM),
-        ("02:00", "03:00", MEDIUM),
-        ("03:00", "04:00", MEDIUM),
-        ("04:00", "05:00", MEDIUM),
-        ("05:00", "06:00", MEDIUM),
-        ("06:00", "07:00", MEDIUM),
-        ("07:00", "07:30", MEDIUM),
+        ("00:00", "01:00", LOW),
+        ("01:00", "02:00", LOW),
+        ("02:00", "03:00", LOW),
+        ("03:00", "04:00", LOW),
+        ("04:00", "05:00", LOW),
+        ("05:00", "06:00", LOW),
+        ("06:00", "07:00", LOW),
+        ("07:00", "07:30", LOW),
         ("07:30", "08:00", HIGH),
         ("08:00", "09:00", HIGH),
     ]
@@ -99,7 +99,7 @@ def test_the_svg_is_an_image_with_a_title_and_classes_not_styles():
     assert 'role="img"' in svg
     assert 'aria-labelledby="chart-today-title chart-today-desc"' in svg
     assert '<title id="chart-today-title">Prices &lt;today&gt;</title>' in svg
-    assert svg.count('<rect class="bar bar-medium"') == 7
+    assert svg.count('<rect class="bar bar-low"') == 7
     assert svg.count('<rect class="bar bar-high"') == 17
     assert "<title>07:00 HIGH</title>" in svg
     assert "style=" not in svg

@@ -110,12 +110,12 @@ def test_day_and_night_rates_show_a_chart_with_levels(client, tenant):
     assert "Day and night rates" in page.html
     assert page.html.count('role="img"') == 2  # today and tomorrow
     assert '<title id="chart-today-title">Prices today, ' in page.html
-    # Two distinct prices: the higher is High, the other Medium (never colour alone).
+    # Two distinct prices: the lower is Low, the higher High (never colour alone).
     assert "30\u00a0p/kWh" in page.html
     assert "10.5\u00a0p/kWh" in page.html
     assert 'class="level level-high">High<' in page.html
-    assert 'class="level level-medium">Medium<' in page.html
-    assert "level-low" not in page.html
+    assert 'class="level level-low">Low<' in page.html
+    assert "level-medium" not in page.html
     assert 'class="bar bar-high"' in page.html
 
 

@@ -140,7 +140,7 @@ def test_a_database_outage_is_a_503_page_for_a_get_and_a_post(client, app, tenan
 
 def test_german_from_accept_language(client, tenant):
     token = create_session(client, tenant)
-    headers = {"Accept-Language": "fr-CH, de-CH;q=0.9, en;q=0.5"}
+    headers = {"Accept-Language": "pt-BR, de-CH;q=0.9, en;q=0.5"}
     response = client.get("/connect/web", params={"fp_cot": token}, headers=headers)
     page = Page.of(response)
     assert '<html lang="de">' in response.text

@@ -92,6 +92,8 @@ def _create_body(
                 for h in draft.hours
             ]
         )
+    elif draft.structure == "ADVANCED" and draft.schedule:
+        schedule = draft.schedule  # checked by the page as the tariff's schedule
     else:  # the state machine only reaches the contract page with rates captured
         raise invalid(
             "tariff_incomplete", "The tariff's rates are missing; go back and enter them."
@@ -127,6 +129,10 @@ def connect(
         flow.location = found
     body, connection_type = _create_body(flow, contract_end, contract_start)
     created = tariffs.create(flow.db, scope=flow.scope, data=body, connection_type=connection_type)
+    if created.provider_id is None:  # a provider the customer typed: the summary names it
+        tariffs.get_or_raise(
+            flow.db, scope=flow.scope, tariff_id=created.id
+        ).provider_name = flow.state.draft.provider_name
     earlier = flow.state.tariff_id
     if earlier is not None:
         own = tariffs.get(flow.db, scope=flow.scope, tariff_id=earlier)

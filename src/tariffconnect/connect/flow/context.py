@@ -70,15 +70,18 @@ class Flow:
             return {name: str(prefill.get(name) or "") for name in ADDRESS_FIELDS}
         return {name: getattr(self.location, name) or "" for name in ADDRESS_FIELDS}
 
-    def provider(self, provider_id: str | None = None) -> dict[str, Any]:
+    def provider(
+        self, provider_id: str | None = None, *, typed_name: str | None = None
+    ) -> dict[str, Any]:
         """`{id, display_name, logo_url}` of the chosen (or given) provider; a provider the
-        customer typed has no id or logo."""
+        customer typed has no id or logo. `typed_name`: the name a connected tariff keeps
+        of it (Tariff.provider_name), for a summary shown after this session's draft."""
         chosen = provider_id or self.state.draft.provider_id
         found = catalogue.get(chosen) if chosen else None
         if found is None:
             return {
                 "id": None,
-                "display_name": self.state.draft.provider_name or "",
+                "display_name": typed_name or self.state.draft.provider_name or "",
                 "logo_url": None,
             }
         return {

@@ -54,9 +54,10 @@ def section(data: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
-def number(value: Any, code: str, field: str) -> Decimal:
+def number(value: Any, code: str, field: str | None = None) -> Decimal:
     """A JSON number (or a numeric string, comma or dot) with at most 5 decimals; `code` is
-    the prefix of its error codes, `field` its path."""
+    the prefix of its error codes, `field` its path (`code` when not given)."""
+    field = field or code
     if value is None or value == "":
         raise _invalid(f"{code}_missing", f"{code} is required.", field)
     if isinstance(value, bool) or not isinstance(value, int | float | str):
@@ -74,15 +75,17 @@ def number(value: Any, code: str, field: str) -> Decimal:
     return parsed
 
 
-def cost(value: Any, field: str = "cost") -> Decimal:
-    """A rate per kWh in major units: above zero and below 1000."""
-    parsed = number(value, "cost", field)
+def cost(value: Any, code: str = "cost", field: str | None = None) -> Decimal:
+    """A rate per kWh in major units: above zero and below 1000. `code` prefixes the codes
+    of a value that is no number or too large, `field` is its path (`code` when not given)."""
+    field = field or code
+    parsed = number(value, code, field)
     if parsed < 0:
         raise _invalid("cost_value_negative", "A rate cannot be negative.", field)
     if parsed == 0:
         raise _invalid("cost_value_zero", "A rate cannot be zero.", field)
     if parsed >= MAX_RATE:
-        raise _invalid("cost_invalid", f"A rate must be below {MAX_RATE} per kWh.", field)
+        raise _invalid(f"{code}_invalid", f"A rate must be below {MAX_RATE} per kWh.", field)
     return parsed
 
 
@@ -196,7 +199,7 @@ def _period(problems: Problems, entry: dict[str, Any], at: str) -> tuple[int, in
         lambda: clock(entry.get("valid_from"), "valid_from", f"{at}.valid_from")
     )
     end = problems.attempt(lambda: clock(entry.get("valid_to"), "valid_to", f"{at}.valid_to"))
-    rate = problems.attempt(lambda: cost(entry.get("cost"), f"{at}.cost"))
+    rate = problems.attempt(lambda: cost(entry.get("cost"), field=f"{at}.cost"))
     if start is None or end is None or rate is None:
         return None
     return start, end, rate

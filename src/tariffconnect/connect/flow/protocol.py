@@ -139,6 +139,12 @@ def error_body(
         context=error.context or context_of(route),
         live_mode=bool(error.live_mode),
         request_id=request_id,
-        extra={"connect_token": connect_token},
+        # An error about one field of `data` names its path (the schedule page's do).
+        extra={"connect_token": connect_token, **_field(error)},
         problems=[Problem(error.code, error.message)],
     )
+
+
+def _field(error: ApiError) -> dict[str, Any]:
+    field = getattr(error, "field", None)
+    return {"field": field} if field else {}

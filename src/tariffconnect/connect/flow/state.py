@@ -17,10 +17,11 @@ class Draft:
     provider_id: str | None = None
     provider_name: str | None = None  # typed by the customer when their provider is not listed
     library_tariff_id: str | None = None
-    structure: str | None = None  # FIXED, TIME_OF_DAY or MARKET
+    structure: str | None = None  # FIXED, TIME_OF_DAY, MARKET or ADVANCED
     cost: float | None = None
     hours: list[dict[str, Any]] | None = None
     standing_charge: float | None = None  # per day, major units; None: none was entered
+    schedule: list[dict[str, Any]] | None = None  # ADVANCED: in the tariff's schedule shape
     region: str | None = None
     surcharge_fixed: float | None = None
     surcharge_percentage: float | None = None

@@ -13,11 +13,12 @@ from typing import Any
 
 from tariffconnect.connect import service as sessions
 from tariffconnect.connect import tokens
-from tariffconnect.connect.flow import connecting, inputs, summary
+from tariffconnect.connect.flow import advanced, connecting, inputs, summary
 from tariffconnect.connect.flow.context import Flow, pending_location
 from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS, STRUCTURE_ALIASES
 from tariffconnect.connect.flow.state import Draft
 from tariffconnect.connect.tokens import prefilled_address
+from tariffconnect.connect.web import describe
 from tariffconnect.core.errors import invalid
 from tariffconnect.locations import address as addresses
 from tariffconnect.locations import service as locations
@@ -28,7 +29,7 @@ from tariffconnect.tariffs import library
 
 END = "session_redirect"
 ADDRESS_REQUIRED = inputs.ADDRESS_REQUIRED
-STRUCTURES = ("FIXED", "TIME_OF_DAY", "MARKET")
+STRUCTURES = ("FIXED", "TIME_OF_DAY", "MARKET", "ADVANCED")
 
 Handler = Callable[[Flow], str]
 
@@ -148,9 +149,12 @@ def _library(flow: Flow) -> list[library.LibraryTariff]:
     ]
 
 
-def _describe(tariff: library.LibraryTariff) -> str:
-    structure = "Market-linked" if tariff.market_rates else "Published"
-    return f"{structure} tariff, {tariff.currency_code}, published {tariff.published_date}"
+def _describe(flow: Flow, tariff: library.LibraryTariff) -> str:
+    """Its rates and hours, so a customer recognises their tariff: in English, with the
+    numbers and clock of the location's country (the hosted pages say it in theirs)."""
+    country = flow.location.country_code
+    locale = describe.english(country)
+    return describe.library_tariff(tariff, locale=locale, country_code=country, gettext=str)
 
 
 def _render_tariff_select(flow: Flow) -> dict[str, Any]:
@@ -158,7 +162,7 @@ def _render_tariff_select(flow: Flow) -> dict[str, Any]:
         "provider": flow.provider(),
         "postal_address": flow.postal_address(),
         "tariffs": [
-            {"id": t.id, "name": t.display_name, "description": _describe(t)}
+            {"id": t.id, "name": t.display_name, "description": _describe(flow, t)}
             for t in _library(flow)
         ],
     }
@@ -180,7 +184,12 @@ def _submit_tariff_select(flow: Flow, data: dict[str, Any] | None) -> str:
 
 def _options(flow: Flow) -> list[str]:
     country = flow.location.country_code
-    return [s for s in STRUCTURES if s != "MARKET" or market.has_market(country)]
+    advanced_on = tokens.option(flow.connect_session, "route_options", "advanced_tariff_capture")
+    return [
+        s
+        for s in STRUCTURES
+        if (s != "MARKET" or market.has_market(country)) and (s != "ADVANCED" or advanced_on)
+    ]
 
 
 def _render_structure(flow: Flow) -> dict[str, Any]:
@@ -197,6 +206,8 @@ def _choose_structure(flow: Flow, choice: Any) -> str:
         return "rate_fixed_capture"
     if structure == "TIME_OF_DAY":
         return "rate_tod_capture"
+    if structure == "ADVANCED":
+        return "advanced_tariff_capture"
     loc = flow.location
     if market.regions(loc.country_code):
         draft.region = draft.region or market.region_for(loc.country_code, loc.post_code, loc.state)
@@ -254,6 +265,11 @@ def _submit_tod(flow: Flow, data: dict[str, Any] | None) -> str:
     return _after_rates(flow)
 
 
+def _submit_advanced(flow: Flow, data: dict[str, Any] | None) -> str:
+    advanced.capture(flow, data)
+    return _after_rates(flow)
+
+
 def _render_region(flow: Flow) -> dict[str, Any]:
     return {
         "provider": flow.provider(),
@@ -301,7 +317,14 @@ def _submit_surcharge(flow: Flow, data: dict[str, Any] | None) -> str:
 
 # -- name, contract, connection --------------------------------------------------------------
 
-STRUCTURE_NAMES = {"FIXED": "fixed rate", "TIME_OF_DAY": "day & night", "MARKET": "market-linked"}
+# By summary.structure_kind: a peak window is not "day & night".
+STRUCTURE_NAMES = {
+    summary.FIXED: "fixed rate",
+    summary.DAY_NIGHT: "day & night",
+    summary.TIME_OF_USE: "time of use",
+    summary.MARKET: "market-linked",
+    "ADVANCED": "seasonal",
+}
 
 
 def _shown(flow: Flow, page: str) -> bool:
@@ -318,8 +341,11 @@ def _after_rates(flow: Flow) -> str:
 
 
 def _after_name(flow: Flow) -> str:
-    """The contract term page; or, turned off, the tariff connected until terminated."""
-    if _shown(flow, "contract_term_capture"):
+    """The contract term page; or, turned off or the provider a regulated utility (whose
+    tariffs have no contract to end), the tariff connected until terminated."""
+    provider = catalogue.get(flow.state.draft.provider_id or "")
+    regulated = provider is not None and provider.regulated
+    if _shown(flow, "contract_term_capture") and not regulated:
         return "contract_term_capture"
     connecting.connect(flow, contract_end=None)
     return "tariff_summary"
@@ -327,7 +353,12 @@ def _after_name(flow: Flow) -> str:
 
 def _suggested_name(flow: Flow) -> str:
     provider = flow.provider()["display_name"]
-    kind = STRUCTURE_NAMES.get(flow.state.draft.structure or "", "")
+    draft = flow.state.draft
+    structure = draft.structure or ""
+    if structure == "TIME_OF_DAY":
+        typed = [(h["valid_from"], h["valid_to"], h["cost"]) for h in draft.hours or ()]
+        structure = summary.kind_of_days([typed])
+    kind = STRUCTURE_NAMES.get(structure, "")
     return f"{provider} {kind}".strip()
 
 
@@ -361,8 +392,9 @@ def render_summary(flow: Flow) -> dict[str, Any]:
     tariff = flow.connected_tariff()
     assert tariff is not None
     return {
-        "provider": flow.provider(tariff.provider_id),
+        "provider": flow.provider(tariff.provider_id, typed_name=tariff.provider_name),
         "currency_code": flow.location.currency_code,
+        "country_code": flow.location.country_code,
         "timezone": flow.location.timezone,
         "market_rates_source": tariff.market_rates,
         "connection_type": tariff.connection_type,
@@ -425,6 +457,7 @@ STEPS: dict[str, Step] = {
         ),
         Step("rate_fixed_capture", _render_fixed, _submit_fixed),
         Step("rate_tod_capture", _render_tod, _submit_tod),
+        Step("advanced_tariff_capture", advanced.render, _submit_advanced),
         Step("region_select", _render_region, _submit_region),
         Step("surcharge_capture", _render_surcharge, _submit_surcharge),
         Step("tariff_name_capture", _render_name, _submit_name),
@@ -440,7 +473,7 @@ STEPS: dict[str, Step] = {
 
 
 def offered_actions(flow: Flow, step: Step) -> list[str]:
-    """The actions the page lists: its own (MARKET only where there is a market), then BACK
-    and CLOSE."""
+    """The actions the page lists: its own (MARKET only where there is a market, ADVANCED only
+    when the session asks for it), then BACK and CLOSE."""
     own = [a for a in step.actions if a not in STRUCTURES or a in _options(flow)]
     return [*own, "BACK", "CLOSE"]

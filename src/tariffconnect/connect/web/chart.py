@@ -1,13 +1,14 @@
 """The summary page's price chart: an inline SVG drawn on the server, no script.
 
 Each rate period is split into hourly bars (cut at the clock hours), and each bar is marked
-Low, Medium or High by the rule of Flatpeak's reference front end, over the distinct prices
-of that day:
+Low, Medium or High over the tariff's own price levels, the distinct prices of that day:
 
-- one distinct price: Medium;
-- two: the higher is High, the other Medium;
+- one distinct price: Medium (there is nothing to compare it with);
+- two: the lower is Low, the higher High (Flatpeak's reference front end says Medium for the
+  lower, which tells a customer on a day/night tariff their cheap night is not cheap);
 - more: the squared distance of the price to the lowest, the highest and the mean of the
-  distinct prices; the nearest wins (Low, High, Medium), and the mean wins a tie.
+  distinct prices; the nearest wins (Low, High, Medium), and the mean wins a tie (the
+  reference front end's rule; the lowest is always Low, as its distance to itself is 0).
 
 Arithmetic is exact (fractions of the decimal prices), so ties are real ties.
 """
@@ -45,7 +46,7 @@ def levels(costs: Sequence[float | int | str]) -> list[str]:
         return [MEDIUM] * len(exact)
     lowest, highest = distinct[0], distinct[-1]
     if len(distinct) == 2:
-        return [HIGH if cost == highest else MEDIUM for cost in exact]
+        return [HIGH if cost == highest else LOW for cost in exact]
     mean = sum(distinct, Fraction(0)) / len(distinct)
     found = []
     for cost in exact:
@@ -117,9 +118,11 @@ def svg(
     title: str,
     description: str,
     bar_title: Callable[[Period], str],
+    hour_label: Callable[[datetime], str] = lambda moment: f"{moment.hour:02d}:00",
 ) -> Markup:
     """The bar chart as inline SVG (`role="img"`, named by its `<title>`). Colours come from
-    the stylesheet's classes (`bar-low`, ...): the page's CSP allows no inline styles."""
+    the stylesheet's classes (`bar-low`, ...): the page's CSP allows no inline styles.
+    `hour_label` writes the axis's hours (every sixth), as the page writes times."""
     title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
@@ -150,7 +153,7 @@ def svg(
             if bar.start.minute == 0 and bar.start.hour % 6 == 0:
                 parts.append(
                     f'<text class="axis-label" x="{index * step:.2f}" '
-                    f'y="{HEIGHT - 4}">{bar.start.hour:02d}:00</text>'
+                    f'y="{HEIGHT - 4}">{escape(hour_label(bar.start))}</text>'
                 )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every dynamic part is escaped above)

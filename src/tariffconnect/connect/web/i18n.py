@@ -27,10 +27,12 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from jinja2 import ChainableUndefined, Environment, PackageLoader
 
-from tariffconnect.connect.web import forms, numbers
+from tariffconnect.connect.web import describe, forms, numbers
 from tariffconnect.connect.web.forms import N_
 
-LANGUAGES = ("en", "de")
+# The languages of the catalogues under locale/: English and those of the countries we list
+# providers for. A new one is added here and in locale/ (docs/connect-hosted-pages.md).
+LANGUAGES = ("en", "de", "fr", "es", "nl", "it")
 DEFAULT_LANGUAGE = "en"
 DOMAIN = "messages"
 MAX_ACCEPT_LANGUAGE_ITEMS = 20
@@ -39,8 +41,8 @@ NO_VALUE = "\u2013"  # an en dash where a value is missing
 
 @dataclass(frozen=True, slots=True)
 class Lang:
-    """The language of the texts (`code`, en or de) and the locale numbers and dates are
-    formatted for (`locale`: en_GB for `Accept-Language: en-GB`, de_CH for de-CH)."""
+    """The language of the texts (`code`, one of LANGUAGES) and the locale numbers and dates
+    are formatted for (`locale`: en_GB for `Accept-Language: en-GB`, fr_BE for fr-BE)."""
 
     code: str
     locale: Any  # babel.core.Locale
@@ -48,7 +50,7 @@ class Lang:
 
 
 def choose(accept_language: str | None, override: str | None) -> Lang:
-    """`?lang=en|de` if given, else the best of Accept-Language, else English."""
+    """`?lang=` one of LANGUAGES if given, else the best of Accept-Language, else English."""
     preferred = _preferred(accept_language or "")
     if override in LANGUAGES:
         code = str(override)
@@ -172,6 +174,10 @@ ERROR_MESSAGES: dict[str, str] = {
     "connect_token_expired": N_("This link has expired. Go back to the app and start again."),
     "connect_session_ended": N_("This tariff connection is complete. Return to the app."),
     "csrf_invalid": N_("This form expired. Reload the page."),
+    "form_invalid": N_("This form could not be read. Reload the page and try again."),
+    "redirect_invalid": N_(
+        "We cannot take you back to the app from here. Return to the app yourself."
+    ),
     "internal_error": N_("Something went wrong on our side. Try again in a moment."),
     "database_unavailable": N_("Something went wrong on our side. Try again in a moment."),
 }
@@ -190,11 +196,14 @@ def field_error_text(lang: Lang, error: forms.FieldError) -> str:
 
 
 class Formatter:
-    """Numbers, money, dates and times for one locale; handed to the templates as `fmt`."""
+    """Numbers, money, dates and times for one locale; handed to the templates as `fmt`.
+    Times also follow the location's country (`country_code`): 24-hour for GB and the EU,
+    12-hour where the country writes it so (US), whatever the page's language."""
 
-    def __init__(self, lang: Lang) -> None:
+    def __init__(self, lang: Lang, country_code: str | None = None) -> None:
         self.lang = lang
         self.locale = lang.locale
+        self.country_code = country_code
 
     def input_number(self, value: Decimal) -> str:
         """A number for an input field: the locale's decimal separator, no grouping."""
@@ -236,7 +245,7 @@ class Formatter:
         return str(babel.dates.format_date(day, format="long", locale=self.locale))
 
     def time(self, value: datetime | time) -> str:
-        return str(babel.dates.format_time(value, format="short", locale=self.locale))
+        return describe.clock(value, self.locale, self.country_code)
 
     def country(self, code: str | None) -> str:
         if not code:

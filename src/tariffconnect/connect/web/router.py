@@ -30,6 +30,8 @@ router = APIRouter(include_in_schema=False)
 DONE_PATH = f"{PAGE_PATH}/done"
 CSS_MAX_AGE = 86400
 MAX_FIELDS = 50
+# The one larger form: advanced_tariff_capture's grid, with the hidden fields and a button.
+MAX_GRID_FIELDS = len(forms.ADVANCED_FIELDS) + 10
 TOKEN_ERROR_STATUSES = frozenset({404, 410})  # connect_token_invalid, connect_token_expired
 # The machine's answers to a form for a page that is not the current one.
 STALE_CODES = frozenset({"route_not_current", "route_invalid"})
@@ -73,11 +75,14 @@ async def submit(request: Request) -> Response:
         return error_page(visit, 404, "connect_token_invalid", "No such Connect session.")
     form: dict[str, str] = {}
     try:
-        async with request.form(max_files=0, max_fields=MAX_FIELDS) as parsed:
-            for key, value in parsed.multi_items():
+        async with request.form(max_files=0, max_fields=MAX_GRID_FIELDS) as parsed:
+            items = parsed.multi_items()
+            for key, value in items:
                 if isinstance(value, str):
                     form.setdefault(key, value)  # the first of repeated fields
     except HTTPException:
+        return error_page(visit, 400, "form_invalid", "The form could not be read.")
+    if len(items) > MAX_FIELDS and form.get(forms.ROUTE_FIELD) != forms.ADVANCED_ROUTE:
         return error_page(visit, 400, "form_invalid", "The form could not be read.")
     secret = visit.runtime.settings.signing_secret
     if not csrf.verify(secret, visit.cookie_sent, visit.token, form.get(forms.CSRF_FIELD)):
@@ -141,7 +146,9 @@ def _submit(visit: Visit, form: Mapping[str, str]) -> Response:
 
     def request_for(currency_code: str | None) -> FlowRequest | None:
         # The one thing a form needs from the session: the currency its rates are in.
-        return forms.to_request(route, visit.token, form, {"currency_code": currency_code})
+        # (And the page's language, which the schedule page's located messages are put in.)
+        data = {"currency_code": currency_code, "lang": visit.lang}
+        return forms.to_request(route, visit.token, form, data)
 
     try:
         answer = runner.submit_form(

@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from markupsafe import Markup
 
-from tariffconnect.connect.web import chart, forms, i18n, numbers
+from tariffconnect.connect.web import chart, describe, forms, i18n, numbers
 from tariffconnect.connect.web.forms import N_
 from tariffconnect.connect.web.visit import Visit
+from tariffconnect.tariffs import library
 
 TEMPLATES = frozenset(forms.FIELDS) | {"tariff_summary", "error", "session_redirect"}
 LEVEL_NAMES = {chart.LOW: N_("Low"), chart.MEDIUM: N_("Medium"), chart.HIGH: N_("High")}
@@ -41,7 +42,7 @@ def step(
     customer `entered`, when shown again), `errors`, the options and the summary."""
     route = str(page.get("route") or "")
     data = data_of(page)
-    fmt = i18n.Formatter(visit.lang)
+    fmt = i18n.Formatter(visit.lang, _country(data))
     values = forms.values(route, data, fmt.input_number)
     values.update(entered or {})
     shown: list[dict[str, str | None]] = []
@@ -78,7 +79,7 @@ def step(
         ]
     elif route == "tariff_select":
         context["options"] = [
-            {"value": t.get("id"), "label": t.get("name"), "hint": t.get("description")}
+            {"value": t.get("id"), "label": t.get("name"), "hint": _library_text(visit, t, fmt)}
             for t in _list(data.get("tariffs"))
             if isinstance(t, Mapping) and isinstance(t.get("id"), str)
         ]
@@ -118,6 +119,27 @@ def _standing_charge(
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def _country(data: Mapping[str, Any]) -> str | None:
+    """The location's country (the summary's `country_code`, else the address's): times
+    are written as there."""
+    address = data.get("postal_address")
+    found = address.get("country_code") if isinstance(address, Mapping) else None
+    found = data.get("country_code", found)
+    return found if isinstance(found, str) and found else None
+
+
+def _library_text(visit: Visit, listed: Mapping[str, Any], fmt: i18n.Formatter) -> Any:
+    """A library tariff's rates and hours in the page's language (the machine's English
+    description for a tariff this release's library does not hold)."""
+    tariff = library.get(str(listed["id"]))
+    if tariff is None:
+        return listed.get("description")
+    gettext = i18n.TRANSLATIONS[visit.lang.code].gettext
+    return describe.library_tariff(
+        tariff, locale=fmt.locale, country_code=fmt.country_code, gettext=gettext
+    )
 
 
 def _provider(visit: Visit, provider: Any) -> dict[str, Any] | None:
@@ -205,6 +227,7 @@ def _summary(visit: Visit, data: Mapping[str, Any], fmt: i18n.Formatter) -> dict
                 description=gettext("From %(low)s to %(high)s per hour.")
                 % {"low": fmt.rate(low, currency), "high": fmt.rate(high, currency)},
                 bar_title=bar_title,
+                hour_label=fmt.time,
             )
         days.append(
             {
@@ -219,6 +242,7 @@ def _summary(visit: Visit, data: Mapping[str, Any], fmt: i18n.Formatter) -> dict
     return {
         "name": tariff.get("name") if isinstance(tariff.get("name"), str) else "",
         "structure": structure,
+        "kind": str(tariff.get("structure_kind") or structure),
         "tiered": tariff.get("tiered") is True,
         "contract_end": fmt.date(tariff.get("contract_end_date")),
         "currency": currency or "",

@@ -4,9 +4,11 @@ hosted pages each is shown beside its field. REST schema validation lists its pr
 
 from __future__ import annotations
 
+import copy
 import re
 
 from tests.connect.flow.flow import make_session, plain_provider, post, start, submit
+from tests.connect.flow.test_advanced_schedules import SCHEDULE, to_advanced
 from tests.connect.web import LONDON, Page, follow, press, show
 from tests.connect.web import create_session as web_session
 from tests.contract_schema import component
@@ -425,3 +427,24 @@ def test_hosted_standing_charge_messages_are_translated(client, tenant):
     response = press(client, page, "Continue", fill=fill, headers={"Accept-Language": "de"})
     again = Page.of(response)
     assert "Die Grundgebühr darf nicht negativ sein." in again.html
+
+
+def test_the_advanced_page_lists_every_schedule_problem(client, tenant):
+    token, _ = to_advanced(client, tenant)
+    schedule = copy.deepcopy(SCHEDULE)
+    schedule[0]["days_and_hours"][1]["hours"][0]["rate"][0]["fixed"] = 0
+    schedule[1]["months"] = ["Oct", "Oct"]
+    answer = submit(
+        client, token, "advanced_tariff_capture", data={"schedule": schedule}, status=400
+    )
+    fields = [(p["code"], p["field"]) for p in answer["errors"]]
+    assert fields == [
+        ("cost_value_zero", "schedule[0].days_and_hours[1].hours[0].rate[0].fixed"),
+        ("months_invalid", "schedule[1].months"),
+    ]
+    first = answer["errors"][0]
+    assert (answer["code"], answer["message"], answer["field"]) == (
+        first["code"],
+        first["message"],
+        first["field"],
+    )

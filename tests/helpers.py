@@ -24,7 +24,11 @@ def assert_error(response: Any, status: int, code: str, *, context: str | None =
     """The response is the error object with this status and code (and context, if given)."""
     assert response.status_code == status, response.text
     body = response.json()
-    assert set(body) == ERROR_KEYS, body
+    # Field validation also lists every problem, the first being the error's code and message.
+    assert set(body) - {"errors"} == ERROR_KEYS, body
+    if "errors" in body:
+        assert body["errors"][0]["code"] == body["code"], body
+        assert body["errors"][0]["message"] == body["message"], body
     assert body["object"] == "error"
     assert body["code"] == code, body
     assert body["type"] == ("api_error" if status >= 500 else "invalid_request")

@@ -201,11 +201,13 @@ def test_schema_documents_the_error_object_and_auth(client):
         "type",
         "code",
         "message",
+        "errors",
         "context",
         "live_mode",
         "request_id",
         "time_created",
     }
+    assert "errors" not in error["required"]
     schemes = spec["components"]["securitySchemes"]
     assert schemes["BasicAuth"]["scheme"] == "basic"
     assert schemes["BearerAuth"]["scheme"] == "bearer"

@@ -19,6 +19,7 @@ ERROR_KEYS = [
     "type",
     "code",
     "message",
+    "errors",
     "context",
     "connect_token",
     "live_mode",

@@ -128,10 +128,13 @@ def test_a_button_is_an_action_and_sends_no_data():
 def test_values_shown_in_the_locales_format():
     english = i18n.Formatter(i18n.choose("en-GB", None)).input_number
     german = i18n.Formatter(i18n.choose("de-DE", None)).input_number
-    data = {"currency_code": "GBP", "cost": 0.245}
-    assert forms.values("rate_fixed_capture", data, english) == {"cost": "24.5"}
-    assert forms.values("rate_fixed_capture", data, german) == {"cost": "24,5"}
-    assert forms.values("rate_fixed_capture", data | {"cost": 0}, german) == {"cost": ""}
+    data = {"currency_code": "GBP", "cost": 0.245, "standing_charge": 0.535}
+    shown = forms.values("rate_fixed_capture", data, english)
+    assert shown == {"cost": "24.5", "standing_charge": "53.5"}
+    shown = forms.values("rate_fixed_capture", data, german)
+    assert shown == {"cost": "24,5", "standing_charge": "53,5"}
+    none = data | {"cost": 0, "standing_charge": None}
+    assert forms.values("rate_fixed_capture", none, german) == {"cost": "", "standing_charge": ""}
     hours = [
         {"cost": 0, "valid_from": "00:00:00", "valid_to": "00:00:00"},
         {"cost": 0.1, "valid_from": "22:00:00", "valid_to": "06:30:00"},
@@ -144,6 +147,7 @@ def test_values_shown_in_the_locales_format():
         "night_from": "22:00",
         "night_to": "06:30",
         "night_cost": "10",
+        "standing_charge": "",
     }
 
 

@@ -488,6 +488,7 @@ class ErrorObject(ApiModel):
     type: str
     code: str
     message: str
+    errors: list[Problem] | None = None
     context: str
     live_mode: bool
     request_id: str
@@ -881,6 +882,14 @@ class PriceWindow(ApiModel):
     start_time: str | None = None
     end_time: str
     tariff_direction: Literal['IMPORT', 'EXPORT'] = 'IMPORT'
+
+
+class Problem(ApiModel):
+    """One problem in an error object's `errors`."""
+
+    code: str
+    message: str
+    field: str | None
 
 
 class Provider(ApiModel):
@@ -1456,6 +1465,7 @@ PriceInterval.model_rebuild()
 PriceRequest.model_rebuild()
 PriceValue.model_rebuild()
 PriceWindow.model_rebuild()
+Problem.model_rebuild()
 Provider.model_rebuild()
 ProviderList.model_rebuild()
 ProviderSummary.model_rebuild()

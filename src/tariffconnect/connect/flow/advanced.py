@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from tariffconnect.connect.flow import inputs
 from tariffconnect.connect.flow.context import Flow
+from tariffconnect.core import errors
 from tariffconnect.core.errors import ApiError
 from tariffconnect.tariffs.schedule import MONTHS, ScheduleEntry, ScheduleError, validate_schedule
 
@@ -77,9 +78,10 @@ class ScheduleInvalid(ApiError):
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         first = problems[0]
-        super().__init__(400, first.code, first.message)
-        self.field: str | None = first.field
         # All of them, for the error object's `errors` list (issue 14's "every error at once").
+        listed = [errors.Problem(p.code, p.message, p.field) for p in problems]
+        super().__init__(400, first.code, first.message, problems=listed)
+        self.field: str | None = first.field
         self.schedule_problems = tuple(problems)
 
 

@@ -98,8 +98,14 @@ def _create_body(
         raise invalid(
             "tariff_incomplete", "The tariff's rates are missing; go back and enter them."
         )
+    charge = None if draft.standing_charge is None else {"value": draft.standing_charge}
     body = TariffCreate.model_validate(
-        {**common, "display_name": draft.tariff_name, "schedule": schedule}
+        {
+            **common,
+            "display_name": draft.tariff_name,
+            "schedule": schedule,
+            "standing_charge": charge,
+        }
     )
     return body, "MANUAL"
 

@@ -20,7 +20,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tariffconnect.core import versions
-from tariffconnect.core.errors import ApiError, error_object, invalid
+from tariffconnect.core.errors import ApiError, Problem, error_object, invalid
 
 # Route names of earlier protocol generations, accepted on input.
 ROUTE_ALIASES = {
@@ -131,7 +131,9 @@ def error_body(
     error: ApiError, *, route: str | None, connect_token: str | None, request_id: str
 ) -> dict[str, Any]:
     """The error object for `error`; `route` is the page answered, for an error that does
-    not know it (the machine's errors carry their context and the session's mode)."""
+    not know it (the machine's errors carry their context and the session's mode). Every
+    flow error lists `errors`: the problems of the submit's data, or the error itself (its
+    `field` null) when it is not about one field."""
     return error_object(
         error,
         context=error.context or context_of(route),
@@ -139,6 +141,7 @@ def error_body(
         request_id=request_id,
         # An error about one field of `data` names its path (the schedule page's do).
         extra={"connect_token": connect_token, **_field(error)},
+        problems=[Problem(error.code, error.message)],
     )
 
 

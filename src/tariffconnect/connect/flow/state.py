@@ -20,6 +20,7 @@ class Draft:
     structure: str | None = None  # FIXED, TIME_OF_DAY, MARKET or ADVANCED
     cost: float | None = None
     hours: list[dict[str, Any]] | None = None
+    standing_charge: float | None = None  # per day, major units; None: none was entered
     schedule: list[dict[str, Any]] | None = None  # ADVANCED: in the tariff's schedule shape
     region: str | None = None
     surcharge_fixed: float | None = None

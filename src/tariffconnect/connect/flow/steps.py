@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from tariffconnect.connect import service as sessions
 from tariffconnect.connect import tokens
 from tariffconnect.connect.flow import advanced, connecting, inputs, summary
@@ -21,17 +19,16 @@ from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS, STRUCTURE_ALIASE
 from tariffconnect.connect.flow.state import Draft
 from tariffconnect.connect.tokens import prefilled_address
 from tariffconnect.connect.web import describe
-from tariffconnect.core.errors import from_validation_errors, invalid
+from tariffconnect.core.errors import invalid
 from tariffconnect.locations import address as addresses
 from tariffconnect.locations import service as locations
-from tariffconnect.locations.schemas import LocationUpdate, PostalAddressIn
+from tariffconnect.locations.schemas import LocationUpdate
 from tariffconnect.market import sources as market
 from tariffconnect.providers import catalogue
 from tariffconnect.tariffs import library
 
 END = "session_redirect"
-# What Connect needs of an address: enough to find providers and a market region.
-ADDRESS_REQUIRED = ("address_line1", "city", "post_code", "country_code")
+ADDRESS_REQUIRED = inputs.ADDRESS_REQUIRED
 STRUCTURES = ("FIXED", "TIME_OF_DAY", "MARKET", "ADVANCED")
 
 Handler = Callable[[Flow], str]
@@ -72,26 +69,15 @@ def _render_address(flow: Flow) -> dict[str, Any]:
 
 
 def _submit_address(flow: Flow, data: dict[str, Any] | None) -> str:
-    given = inputs.section(data or {}, "postal_address")
-    address = {name: given.get(name) for name in ADDRESS_FIELDS}
-    for name in ADDRESS_REQUIRED:
-        value = address[name]
-        if not isinstance(value, str) or not value.strip():
-            raise invalid(f"{name}_missing", f"postal_address.{name} is required.")
-    if any(value is not None and not isinstance(value, str) for value in address.values()):
-        raise invalid("postal_address_invalid", "Every address field must be text.")
-    try:
-        checked = PostalAddressIn.model_validate({k: v or None for k, v in address.items()})
-    except ValidationError as error:  # too long, or a control character
-        raise from_validation_errors(error.errors()) from None
+    given, checked = inputs.postal_address(data or {})
     if not flow.has_location:
-        _capture(flow, addresses.validate(**checked.model_dump()))
+        _capture(flow, checked)
         return after_address(flow)
     locations.update(
         flow.db,
         scope=flow.scope,
         location_id=flow.location.id,
-        data=LocationUpdate(postal_address=checked),
+        data=LocationUpdate(postal_address=given),
     )
     return after_address(flow)
 
@@ -250,11 +236,14 @@ def _render_fixed(flow: Flow) -> dict[str, Any]:
         "provider": flow.provider(),
         "currency_code": flow.location.currency_code,
         "cost": flow.state.draft.cost or 0,
+        "standing_charge": flow.state.draft.standing_charge,
     }
 
 
 def _submit_fixed(flow: Flow, data: dict[str, Any] | None) -> str:
-    flow.state.draft.cost = float(inputs.cost((data or {}).get("cost")))
+    rate, charge = inputs.fixed_rate(data or {})
+    draft = flow.state.draft
+    draft.cost, draft.standing_charge = float(rate), None if charge is None else float(charge)
     return _after_rates(flow)
 
 
@@ -269,11 +258,14 @@ def _render_tod(flow: Flow) -> dict[str, Any]:
         "provider": flow.provider(),
         "currency_code": flow.location.currency_code,
         "hours": flow.state.draft.hours or DEFAULT_HOURS,
+        "standing_charge": flow.state.draft.standing_charge,
     }
 
 
 def _submit_tod(flow: Flow, data: dict[str, Any] | None) -> str:
-    flow.state.draft.hours = inputs.periods((data or {}).get("hours"))
+    hours, charge = inputs.tod_rates(data or {})
+    draft = flow.state.draft
+    draft.hours, draft.standing_charge = hours, None if charge is None else float(charge)
     return _after_rates(flow)
 
 
@@ -390,8 +382,7 @@ def _render_contract(flow: Flow) -> dict[str, Any]:
 
 
 def _submit_contract(flow: Flow, data: dict[str, Any] | None) -> str:
-    end = inputs.contract_end(data, now=flow.now)
-    start = inputs.contract_start(data)
+    end, start = inputs.contract(data, now=flow.now)
     flow.state.draft.contract_end_date = None if end is None else end.isoformat()
     connecting.connect(flow, contract_end=end, contract_start=start)
     return "tariff_summary"

@@ -45,6 +45,7 @@ def rates(
 
 def tariff_part(tariff: Tariff) -> dict[str, Any]:
     end = tariff.contract_end_date
+    charge = tariff.standing_charge
     return {
         "id": tariff.id,
         "name": tariff.display_name or "",
@@ -54,6 +55,8 @@ def tariff_part(tariff: Tariff) -> dict[str, Any]:
         "structure_kind": structure_kind(tariff.schedule, market_rates=tariff.market_rates),
         "tiered": is_tiered(tariff),
         "connection_type": tariff.connection_type,
+        # As the tariff object and POST /prices report it: per day, in major units.
+        "standing_charge": None if charge is None else {"value": float(charge), "unit": "per_day"},
     }
 
 

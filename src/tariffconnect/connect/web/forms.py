@@ -39,14 +39,15 @@ ACTION_FIELD = "action"
 SKIP_FIELD = "skip"  # contract_term_capture's "until terminated" button
 
 TOD_FIELDS = ("day_from", "day_to", "day_cost", "night_from", "night_to", "night_cost")
+CHARGE_FIELD = "standing_charge"  # optional on both rate pages, per day in the minor unit
 FIELDS: dict[str, tuple[str, ...]] = {
     "postal_address_capture": ADDRESS_FIELDS,
     "provider_select": ("provider_id",),
     "provider_name_capture": ("provider_name",),
     "tariff_select": ("tariff_id",),
     "tariff_structure_select": ("structure",),
-    "rate_fixed_capture": ("cost",),
-    "rate_tod_capture": TOD_FIELDS,
+    "rate_fixed_capture": ("cost", CHARGE_FIELD),
+    "rate_tod_capture": (*TOD_FIELDS, CHARGE_FIELD),
     "region_select": ("region",),
     "surcharge_capture": ("surcharge_fixed", "surcharge_percentage", "region"),
     "tariff_name_capture": ("tariff_name",),
@@ -198,8 +199,29 @@ def _structure_select(form: Mapping[str, str], _data: Mapping[str, Any]) -> dict
 
 def _rate_fixed(form: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
     unit = rate_unit(data.get("currency_code"))
-    cost = _amount(form, "cost", unit.factor, required=N_("Enter your price per kWh."))
-    return {"cost": cost}
+    errors: list[FieldError] = []
+    payload: dict[str, Any] = {}
+    try:
+        payload["cost"] = _amount(
+            form, "cost", unit.factor, required=N_("Enter your price per kWh.")
+        )
+    except FormInvalid as invalid:
+        errors.extend(invalid.errors)
+    try:
+        payload.update(_standing_charge(form, unit))
+    except FormInvalid as invalid:
+        errors.extend(invalid.errors)
+    if errors:
+        raise FormInvalid(errors)
+    return payload
+
+
+def _standing_charge(form: Mapping[str, str], unit: RateUnit) -> dict[str, Any]:
+    """`standing_charge` for the request when one was entered (none when the field is empty:
+    the tariff then has no standing charge)."""
+    if not form.get(CHARGE_FIELD, "").strip():
+        return {}
+    return {CHARGE_FIELD: _amount(form, CHARGE_FIELD, unit.factor, required=None)}
 
 
 def _rate_tod(form: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
@@ -228,11 +250,17 @@ def _rate_tod(form: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any
             costs[name] = _amount(form, name, unit.factor, required=message)
         except FormInvalid as invalid:
             errors.extend(invalid.errors)
+    charge: dict[str, Any] = {}
+    try:
+        charge = _standing_charge(form, unit)
+    except FormInvalid as invalid:
+        errors.extend(invalid.errors)
     if errors:
-        order = list(TOD_FIELDS)
+        order = list(FIELDS["rate_tod_capture"])
         errors.sort(key=lambda error: order.index(error.field) if error.field in order else 99)
         raise FormInvalid(errors)
     return {
+        **charge,
         "hours": [
             {
                 "valid_from": times["day_from"],
@@ -244,7 +272,7 @@ def _rate_tod(form: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any
                 "valid_to": times["night_to"],
                 "cost": costs["night_cost"],
             },
-        ]
+        ],
     }
 
 
@@ -379,8 +407,10 @@ def values(route: str, data: Mapping[str, Any], number: NumberText) -> dict[str,
         shown["tariff_id"] = _str(_mapping(data.get("tariff")).get("id"))
     elif route == "rate_fixed_capture":
         shown["cost"] = amount_text(data.get("cost"), unit.factor, number)
+        shown[CHARGE_FIELD] = amount_text(data.get(CHARGE_FIELD), unit.factor, number)
     elif route == "rate_tod_capture":
         shown.update(_tod_values(data, unit, number))
+        shown[CHARGE_FIELD] = amount_text(data.get(CHARGE_FIELD), unit.factor, number)
     elif route == "region_select":
         shown["region"] = _str(data.get("region"))
     elif route == "surcharge_capture":
@@ -427,8 +457,34 @@ def _str(value: Any) -> str:
 _ADDRESS_CODE = re.compile(r"(?:.*\.)?(" + "|".join(ADDRESS_FIELDS) + r")_[a-z_]+")
 
 
-def field_of(route: str, code: str, form: Mapping[str, str]) -> str | None:
-    """The field a machine error code is about on this route (None: the page as a whole)."""
+# The machine names a problem's field by its path in the request's data (inputs.py).
+_PATH_FIELDS: dict[str, dict[str, str]] = {
+    "postal_address_capture": {f"postal_address.{name}": name for name in ADDRESS_FIELDS},
+    "provider_name_capture": {"provider.name": "provider_name"},
+    "rate_fixed_capture": {"cost": "cost", CHARGE_FIELD: CHARGE_FIELD},
+    "rate_tod_capture": {
+        CHARGE_FIELD: CHARGE_FIELD,
+        **{
+            f"hours[{index}].{key}": f"{period}_{name}"
+            for index, period in enumerate(("day", "night"))  # the order _rate_tod sends
+            for key, name in (("valid_from", "from"), ("valid_to", "to"), ("cost", "cost"))
+        },
+    },
+    "surcharge_capture": {
+        "surcharge.fixed": "surcharge_fixed",
+        "surcharge.percentage": "surcharge_percentage",
+    },
+    "tariff_name_capture": {"tariff.name": "tariff_name"},
+    "contract_term_capture": {"contract_end_date": "contract_end_date"},
+}
+
+
+def field_of(route: str, code: str, form: Mapping[str, str], path: str | None = None) -> str | None:
+    """The field a machine error is about on this route (None: the page as a whole): the
+    one at `path` in the request's data, when the machine names it; else the code's."""
+    named = _PATH_FIELDS.get(route, {}).get(path or "")
+    if named is not None:
+        return named
     if route == "postal_address_capture":
         match = _ADDRESS_CODE.fullmatch(code)
         return match.group(1) if match else None

@@ -158,6 +158,8 @@ ERROR_MESSAGES: dict[str, str] = {
     "cost_invalid": N_("Enter the price as a number, like 24.5."),
     "cost_value_zero": N_("The price must be more than 0."),
     "cost_value_negative": N_("The price cannot be negative."),
+    "standing_charge_invalid": N_("Enter the standing charge as a number, like 53.5."),
+    "standing_charge_value_negative": N_("The standing charge cannot be negative."),
     "valid_from_invalid": N_("Enter a valid start time, like 07:00."),
     "valid_to_invalid": N_("Enter a valid end time, like 23:00."),
     "gap_in_time_period": N_("The periods must meet: the night starts when the day ends."),

@@ -21,7 +21,7 @@ from tariffconnect.connect.flow.protocol import ROUTE_ALIASES, FlowRequest
 from tariffconnect.connect.web import csrf, forms, i18n, responses
 from tariffconnect.connect.web.responses import error_page, see_other
 from tariffconnect.connect.web.visit import PAGE_PATH, Visit, visit_of
-from tariffconnect.core.errors import ApiError
+from tariffconnect.core.errors import ApiError, Problem
 from tariffconnect.core.threads import in_thread
 
 log = logging.getLogger("tariffconnect.connect.web")
@@ -162,15 +162,28 @@ def _submit(visit: Visit, form: Mapping[str, str]) -> Response:
             return see_other(visit, visit.page_url)
         if error.status in TOKEN_ERROR_STATUSES or error.status >= 500:
             return responses.api_error_page(visit, error)
-        message = i18n.error_text(visit.lang, error.code, error.message)
-        field = forms.field_of(route, error.code, form)
-        problem = forms.FieldError(field, error.code, message, translated=False)
-        return _refused(visit, route, form, [problem])
+        return _refused(visit, route, form, _field_errors(visit, route, form, error))
     if answer is None:  # nothing asked (a page without fields, sent without a button)
         return see_other(visit, visit.page_url)
     if answer.route == "session_redirect":
         return responses.leave(visit, answer)
     return see_other(visit, visit.page_url)
+
+
+def _field_errors(
+    visit: Visit, route: str, form: Mapping[str, str], error: ApiError
+) -> list[forms.FieldError]:
+    """Each problem the machine found in the submit, by the field it is about."""
+    problems = error.problems or (Problem(error.code, error.message),)
+    return [
+        forms.FieldError(
+            forms.field_of(route, problem.code, form, problem.field),
+            problem.code,
+            i18n.error_text(visit.lang, problem.code, problem.message),
+            translated=False,
+        )
+        for problem in problems
+    ]
 
 
 def _refused(

@@ -7,14 +7,14 @@ and everything shown is formatted for the visit's language.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from markupsafe import Markup
 
-from tariffconnect.connect.web import chart, describe, forms, i18n
+from tariffconnect.connect.web import chart, describe, forms, i18n, numbers
 from tariffconnect.connect.web.forms import N_
 from tariffconnect.connect.web.visit import Visit
 from tariffconnect.tariffs import library
@@ -52,8 +52,9 @@ def step(
         shown.append(
             {"anchor": forms.anchor(error.field) if error.field else None, "message": message}
         )
-        if error.field:
-            field_errors.setdefault(error.field, message)
+        if error.field:  # two problems of one field are both shown beside it
+            earlier = field_errors.get(error.field)
+            field_errors[error.field] = f"{earlier} {message}" if earlier else message
     actions = [a for a in page.get("actions") or () if isinstance(a, str)]
     context: dict[str, Any] = {
         "route": route,
@@ -66,6 +67,7 @@ def step(
         "provider": _provider(visit, data.get("provider")),
         "address": _address_text(data.get("postal_address"), fmt),
         "unit": fmt.rate_unit(data.get("currency_code")),
+        "charge_unit": _charge_unit(fmt, data.get("currency_code")),
         "example": fmt.example(data.get("currency_code")),
         "element": element_of(page),
     }
@@ -103,6 +105,25 @@ def element_of(page: Mapping[str, Any]) -> str:
     if page.get("tariff_type") == "NON_COMMODITY":
         return "GRID_FEES"
     return "EXPORT" if page.get("direction") == "EXPORT" else "IMPORT"
+
+
+def _charge_unit(fmt: i18n.Formatter, currency_code: Any) -> str:
+    """How a standing charge is entered and shown: in the unit rates are (p, ct, or e.g. ¥)."""
+    code = currency_code if isinstance(currency_code, str) else None
+    return numbers.rate_unit(code).minor_symbol or fmt.currency_symbol(code)
+
+
+def _standing_charge(
+    fmt: i18n.Formatter, gettext: Callable[[str], str], charge: Any, currency: str | None
+) -> str | None:
+    """`53.5 p per day` for the tariff's standing charge (major units per day); None for none."""
+    value = numbers.to_decimal(charge.get("value")) if isinstance(charge, Mapping) else None
+    if value is None:
+        return None
+    amount = fmt.number(value * numbers.rate_unit(currency).factor)
+    return gettext("%(amount)s per day") % {
+        "amount": f"{amount}\u00a0{_charge_unit(fmt, currency)}"
+    }
 
 
 def _list(value: Any) -> list[Any]:
@@ -235,6 +256,7 @@ def _summary(visit: Visit, data: Mapping[str, Any], fmt: i18n.Formatter) -> dict
         "contract_end": fmt.date(tariff.get("contract_end_date")),
         "currency": currency or "",
         "fixed_rate": today[0]["price"] if today else None,
+        "standing_charge": _standing_charge(fmt, gettext, tariff.get("standing_charge"), currency),
         "market": data.get("market_rates_source") is True,
         "days": days,
     }

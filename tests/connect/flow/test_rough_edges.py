@@ -8,7 +8,7 @@ from datetime import time
 
 import babel.core
 
-from tariffconnect.connect.web import describe
+from tariffconnect.connect.flow import describe
 from tariffconnect.tariffs import library
 from tests.connect.flow.flow import (
     LONDON,

@@ -6,13 +6,14 @@ from importlib import resources
 from pprint import pformat
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract_from_dir, extract_python
 from babel.messages.pofile import read_po
 
 from tariffconnect.connect.web import forms, i18n, views
 from tests.connect.web import Page, create_session
 
 PACKAGE = resources.files("tariffconnect.connect.web")
+DESCRIBE = resources.files("tariffconnect.connect.flow").joinpath("describe.py")
 PLACEHOLDER = r"%\(\w+\)s|%%"
 # Messages that are rightly written the same as in English in that language. Any other
 # translation equal to its English msgid is a message left in English.
@@ -72,7 +73,11 @@ def extracted() -> set[str]:
         method_map=[("**.py", "python"), ("templates/**.html", "jinja2.ext:babel_extract")],
         options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}},
     )
-    return {message for _, _, message, _, _ in found}
+    # The flow's descriptions of tariffs are the pages' words too (the flow API says them in
+    # English, the pages in their language).
+    with DESCRIBE.open("rb") as handle:
+        described = [message for _, _, message, _ in extract_python(handle, ["N_"], [], {})]
+    return {message for _, _, message, _, _ in found} | set(described)
 
 
 def catalogue(code: str):

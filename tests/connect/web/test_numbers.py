@@ -4,14 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from tariffconnect.connect.web.numbers import (
-    RateUnit,
-    amount_text,
-    decimals_for,
-    parse_number,
-    rate_unit,
-    to_decimal,
-)
+from tariffconnect.connect.flow.money import RateUnit, rate_unit, to_decimal
+from tariffconnect.connect.web.numbers import amount_text, decimals_for, parse_number
 
 
 @pytest.mark.parametrize(

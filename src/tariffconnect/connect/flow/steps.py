@@ -13,12 +13,11 @@ from typing import Any
 
 from tariffconnect.connect import service as sessions
 from tariffconnect.connect import tokens
-from tariffconnect.connect.flow import advanced, connecting, inputs, summary
+from tariffconnect.connect.flow import advanced, connecting, describe, inputs, summary
 from tariffconnect.connect.flow.context import Flow, pending_location
 from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS, STRUCTURE_ALIASES
 from tariffconnect.connect.flow.state import Draft
 from tariffconnect.connect.tokens import prefilled_address
-from tariffconnect.connect.web import describe
 from tariffconnect.core.errors import invalid
 from tariffconnect.locations import address as addresses
 from tariffconnect.locations import service as locations

@@ -20,15 +20,15 @@ from typing import Any
 
 from tariffconnect.connect.flow import advanced as machine_advanced
 from tariffconnect.connect.flow import inputs as machine_inputs
+from tariffconnect.connect.flow.describe import N_
+from tariffconnect.connect.flow.money import RateUnit, rate_unit
 from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS, FlowRequest
 from tariffconnect.connect.web.numbers import (
     PERCENT_DECIMALS,
     NumberText,
-    RateUnit,
     amount_text,
     decimals_for,
     parse_number,
-    rate_unit,
 )
 from tariffconnect.tariffs.schedule import MONTHS
 
@@ -73,11 +73,6 @@ DEFAULT_NIGHT = ("23:00", "07:00")
 
 _ACTION = re.compile(r"[A-Za-z_]{1,64}")
 _DATE_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
-
-
-def N_(message: str) -> str:
-    """Marks a message for extraction; it is translated when the page is rendered."""
-    return message
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,8 +27,9 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from jinja2 import ChainableUndefined, Environment, PackageLoader
 
-from tariffconnect.connect.web import describe, forms, numbers
-from tariffconnect.connect.web.forms import N_
+from tariffconnect.connect.flow import describe, money
+from tariffconnect.connect.flow.describe import N_
+from tariffconnect.connect.web import forms
 
 # The languages of the catalogues under locale/: English and those of the countries we list
 # providers for. A new one is added here and in locale/ (docs/connect-hosted-pages.md).
@@ -214,7 +215,7 @@ class Formatter:
 
     def rate_unit(self, currency_code: str | None) -> str:
         """How rates are entered and shown: p/kWh, ct/kWh, or e.g. ¥/kWh."""
-        unit = numbers.rate_unit(currency_code)
+        unit = money.rate_unit(currency_code)
         if unit.minor_symbol is not None:
             return f"{unit.minor_symbol}/kWh"
         return f"{self.currency_symbol(currency_code)}/kWh"
@@ -227,15 +228,15 @@ class Formatter:
 
     def rate(self, major: Any, currency_code: str | None) -> str:
         """A machine amount in major units per kWh, as shown: `24.5 p/kWh`."""
-        value = numbers.to_decimal(major)
+        value = money.to_decimal(major)
         if value is None:
             return NO_VALUE
-        factor = numbers.rate_unit(currency_code).factor
+        factor = money.rate_unit(currency_code).factor
         return f"{self.number(value * factor)}\u00a0{self.rate_unit(currency_code)}"
 
     def example(self, currency_code: str | None) -> str:
         """An example rate for hints, in the units entered: 24.5 (p) or 0.245 (major)."""
-        factor = numbers.rate_unit(currency_code).factor
+        factor = money.rate_unit(currency_code).factor
         return self.input_number(Decimal("24.5") if factor == 100 else Decimal("0.245"))
 
     def date(self, value: Any) -> str:

@@ -7,52 +7,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import babel.numbers
-
 from tariffconnect.connect.flow import inputs as machine_inputs
+from tariffconnect.connect.flow.money import to_decimal
 
 MAX_DECIMALS = 4  # what a person may type, at most; never more than the machine takes:
 MACHINE_DECIMALS = machine_inputs.MAX_DECIMALS  # amounts in major units
 PERCENT_DECIMALS = 3  # the machine's limit for a surcharge percentage
 
-# Minor units shown for rates, where the currency has one of two decimals.
-MINOR_UNITS = {
-    "GBP": "p",
-    "EUR": "ct",
-    "USD": "¢",
-    "CAD": "¢",
-    "AUD": "c",
-    "NZD": "c",
-    "SEK": "öre",
-    "NOK": "øre",
-    "DKK": "øre",
-    "CHF": "Rp.",
-}
-
 _NUMBER = re.compile(r"([+-]?)(\d{0,9})(?:[.,](\d*))?")
 
 # Formats a number for an input in the page's locale (its decimal separator, no grouping).
 NumberText = Callable[[Decimal], str]
-
-
-@dataclass(frozen=True, slots=True)
-class RateUnit:
-    """How a currency's rates are entered: the entered number ÷ `factor` = major units."""
-
-    minor_symbol: str | None
-    factor: int
-
-
-def rate_unit(currency_code: str | None) -> RateUnit:
-    code = (currency_code or "").upper()
-    symbol = MINOR_UNITS.get(code)
-    if symbol is not None and babel.numbers.get_currency_precision(code) == 2:
-        return RateUnit(symbol, 100)
-    return RateUnit(None, 1)
 
 
 def decimals_for(factor: int) -> int:
@@ -79,18 +47,6 @@ def parse_number(text: str, places: int = MAX_DECIMALS) -> Decimal | None:
         return Decimal(f"{sign}{whole}.{fraction or '0'}")
     except InvalidOperation:  # pragma: no cover - the pattern admits only digits
         raise ValueError("not a number") from None
-
-
-def to_decimal(value: Any) -> Decimal | None:
-    """A number from the machine's render data (int, float, numeric text); None for anything
-    else, or for infinity and NaN."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        return None
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError:
-        return None
-    return number if number.is_finite() else None
 
 
 def amount_text(value: Any, factor: int, number: NumberText) -> str:

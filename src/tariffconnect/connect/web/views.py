@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from markupsafe import Markup
 
-from tariffconnect.connect.web import chart, describe, forms, i18n, numbers
-from tariffconnect.connect.web.forms import N_
+from tariffconnect.connect.flow import describe, money
+from tariffconnect.connect.flow.describe import N_
+from tariffconnect.connect.web import chart, forms, i18n
 from tariffconnect.connect.web.visit import Visit
 from tariffconnect.tariffs import library
 
@@ -110,17 +111,17 @@ def element_of(page: Mapping[str, Any]) -> str:
 def _charge_unit(fmt: i18n.Formatter, currency_code: Any) -> str:
     """How a standing charge is entered and shown: in the unit rates are (p, ct, or e.g. ¥)."""
     code = currency_code if isinstance(currency_code, str) else None
-    return numbers.rate_unit(code).minor_symbol or fmt.currency_symbol(code)
+    return money.rate_unit(code).minor_symbol or fmt.currency_symbol(code)
 
 
 def _standing_charge(
     fmt: i18n.Formatter, gettext: Callable[[str], str], charge: Any, currency: str | None
 ) -> str | None:
     """`53.5 p per day` for the tariff's standing charge (major units per day); None for none."""
-    value = numbers.to_decimal(charge.get("value")) if isinstance(charge, Mapping) else None
+    value = money.to_decimal(charge.get("value")) if isinstance(charge, Mapping) else None
     if value is None:
         return None
-    amount = fmt.number(value * numbers.rate_unit(currency).factor)
+    amount = fmt.number(value * money.rate_unit(currency).factor)
     return gettext("%(amount)s per day") % {
         "amount": f"{amount}\u00a0{_charge_unit(fmt, currency)}"
     }

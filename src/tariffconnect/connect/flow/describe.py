@@ -17,12 +17,18 @@ import babel.core
 import babel.dates
 import babel.numbers
 
-from tariffconnect.connect.flow import summary
-from tariffconnect.connect.web import numbers
-from tariffconnect.connect.web.forms import N_
+from tariffconnect.connect.flow import money, summary
 from tariffconnect.tariffs.library import LibraryTariff
 
 Gettext = Callable[[str], str]
+
+
+def N_(message: str) -> str:
+    """Marks a message for the hosted pages' catalogue (babel extracts `N_`); it is
+    translated where it is shown."""
+    return message
+
+
 RATE_FORMAT = "#,##0.00##"  # 7.50, 17.181: two decimals at least, as tariffs are published
 
 ALL_DAY = N_("%(rate)s all day")
@@ -70,8 +76,8 @@ def english(country_code: str | None) -> Any:
 
 def _rate(major: Any, currency_code: str, locale: Any, per_kwh: bool) -> str:
     """7.50 p (or 24.50 p/kWh): the rate in the unit the pages take rates in."""
-    value = numbers.to_decimal(major) or Decimal(0)
-    unit = numbers.rate_unit(currency_code)
+    value = money.to_decimal(major) or Decimal(0)
+    unit = money.rate_unit(currency_code)
     symbol = unit.minor_symbol or babel.numbers.get_currency_symbol(currency_code, locale=locale)
     text = babel.numbers.format_decimal(value * unit.factor, format=RATE_FORMAT, locale=locale)
     return f"{text}\u00a0{symbol}{'/kWh' if per_kwh else ''}"

@@ -26,7 +26,8 @@ from tariffconnect.providers import catalogue
 from tests.browser.conftest import PHONE, Phone
 from tests.browser.test_advanced_schedules import fill_window, open_advanced_flow, season
 from tests.browser.test_hosted_flow import LONDON, OCTOPUS, PLAIN_PROVIDER, open_flow
-from tests.connect.flow.flow import make_session, plain_provider
+from tests.browser.test_tariff_elements import open_session
+from tests.connect.flow.flow import make_location, make_session, plain_provider
 
 pytestmark = pytest.mark.e2e
 
@@ -357,4 +358,32 @@ def test_the_advanced_schedule_page_has_no_serious_violation(auditor, live):
     ask("advanced_tariff_capture-errors", heading)
     ask("", "Name your tariff", fill={"Tariff name": "Seasonal"})
     assert auditor.audited == ["advanced_tariff_capture", "advanced_tariff_capture-errors"]
+    assert auditor.problems == {}
+
+
+def test_export_and_grid_fee_pages_have_no_serious_violation(auditor, live):
+    with httpx.Client(base_url=live.base) as client:
+        location_id = make_location(client, live.headers, LONDON)
+    ask = auditor.answer
+    export = {"tariff_type": "COMMODITY", "tariff_direction": "EXPORT"}
+    open_session(auditor, live, location_id, **export)
+    ask("", "Choose your energy provider", choose=PLAIN_PROVIDER)
+    ask("tariff_structure_select-export", "How is your export tariff paid?", choose="Fixed rate")
+    paid = {"What you are paid per kWh (p/kWh)": "15"}
+    ask("rate_fixed_capture-export", "What you are paid for exported energy", fill=paid)
+    ask("", "Name your tariff", fill={"Tariff name": "Solar export"})
+    ask("", "When does your contract end?", press=SKIP)
+    auditor.check("tariff_summary-export", "Export tariff summary")
+
+    grid_fees = {"tariff_type": "NON_COMMODITY", "tariff_direction": "IMPORT"}
+    open_session(auditor, live, location_id, **grid_fees)
+    ask("", "Choose your energy provider", choose=PLAIN_PROVIDER)
+    day_and_night = "Day and night rates"
+    ask("tariff_structure_select-grid", "How are your grid fees charged?", choose=day_and_night)
+    rates = {"Day rate (p/kWh)": "8", "Night rate (p/kWh)": "3"}
+    ask("rate_tod_capture-grid", "Your day and night grid fees", fill=rates)
+    ask("", "Name your tariff", fill={"Tariff name": "Network charges"})
+    ask("", "When does your contract end?", press=SKIP)
+    auditor.check("tariff_summary-grid", "Grid fees summary")
+    assert len(auditor.audited) == 6
     assert auditor.problems == {}

@@ -32,7 +32,6 @@ BAD = [
     ({"route_options": {"colour": True}}, "route_options_invalid"),
     ({"route_options": {"tariff_name_capture": "false"}}, "route_options_invalid"),
     ({"route_options": {"contract_term_capture": 0}}, "route_options_invalid"),
-    ({"route_options": {"advanced_tariff_capture": None}}, "route_options_invalid"),
     ({"route_options": ["tariff_name_capture"]}, "route_options_invalid"),
     (
         {"tariff_type": "NON_COMMODITY", "tariff_direction": "EXPORT"},
@@ -74,6 +73,17 @@ def test_omitted_route_options_take_their_defaults(client, tenant, location_id):
             "contract_term_capture": True,
             "advanced_tariff_capture": False,
         },
+    }
+
+
+def test_an_option_sent_as_null_takes_its_default(client, tenant, location_id):
+    # As the token endpoints always took it: their clients send options they leave as null.
+    options = {"tariff_name_capture": False, "advanced_tariff_capture": None}
+    created = create(client, tenant, body_for(location_id, route_options=options))
+    assert created["route_options"] == {
+        "tariff_name_capture": False,
+        "contract_term_capture": True,
+        "advanced_tariff_capture": False,
     }
 
 

@@ -281,6 +281,23 @@ def test_route_options_can_skip_the_name_and_contract_pages(client, tenant):
     assert summary["data"]["tariff"]["name"].endswith("fixed rate")
 
 
+@pytest.mark.parametrize(
+    "switch",
+    [
+        {"actions": {"advanced_tariff_capture": True}},  # anode's
+        {"route_options": {"advanced_tariff_capture": True}},  # busbar's
+        {"route_options": {"advanced_tariff_capture": None}},  # null: the default, off
+    ],
+)
+def test_the_advanced_page_is_switched_on_as_each_release_names_it(client, tenant, switch):
+    token = create_token(client, tenant.test, "anode", postal_address=LONDON, **switch)
+    start(client, token)
+    page = submit(client, token, "provider_select", data={"provider": {"id": plain_provider()}})
+    on = True in {*switch.get("actions", {}).values(), *switch.get("route_options", {}).values()}
+    expected = ["FIXED", "TIME_OF_DAY", "MARKET", *(["ADVANCED"] if on else [])]
+    assert page["data"]["options"] == expected
+
+
 def test_an_export_token_captures_an_export_tariff(client, tenant):
     token = create_token(client, tenant.test, "anode", tariff_direction="EXPORT")
     summary = fixed_tariff_through(client, token)

@@ -4,7 +4,7 @@ Connect tokens of zero (`/connect/tariff/token`), anode (`/connect/token`) and b
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -16,6 +16,7 @@ from pydantic import (
     ValidationError,
     ValidatorFunctionWrapHandler,
     WrapValidator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -77,6 +78,15 @@ class RouteOptions(BaseModel):
     advanced_tariff_capture: StrictBool = Field(
         default=False, description="True captures seasons, day types and tiers."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_default(cls, value: Any) -> Any:
+        """An option sent as null takes its default, as the token endpoints always took it
+        (their clients serialise options they do not set as null)."""
+        if isinstance(value, dict):
+            return {key: option for key, option in value.items() if option is not None}
+        return value
 
 
 def _route_options_whole(value: object, handler: ValidatorFunctionWrapHandler) -> object:
@@ -157,6 +167,10 @@ class TokenActions(BaseModel):
     )
     edit_tariff: bool = Field(
         default=False, description="Start at provider selection, not at the tariff's summary."
+    )
+    advanced_tariff_capture: bool = Field(
+        default=False,
+        description="anode's switch: as route_options.advanced_tariff_capture.",
     )
 
 

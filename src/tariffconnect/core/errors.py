@@ -37,6 +37,10 @@ class Problem:
         return {"code": self.code, "message": self.message, "field": self.field}
 
 
+# At most this many problems are listed in an error object's `errors`.
+MAX_PROBLEMS = 50
+
+
 class ApiError(Exception):
     """An error answered to the caller: HTTP status, a stable code and a readable message.
 
@@ -44,7 +48,8 @@ class ApiError(Exception):
     answers `connect.<route>` and the mode of the session its token names (it has no bearer
     token). Left None, the error object takes the route's name and the token's mode.
     `problems` lists every problem of the input when it was checked as a whole (the first is
-    `code` and `message`); the error object then carries them as `errors`.
+    `code` and `message`); the error object then carries them as `errors`, the first
+    MAX_PROBLEMS of them (a small request must not buy a huge answer).
     """
 
     def __init__(
@@ -65,7 +70,7 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
         self.context = context
         self.live_mode = live_mode
-        self.problems = tuple(problems)
+        self.problems = tuple(problems[:MAX_PROBLEMS])
 
     @property
     def type(self) -> str:

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from tariffconnect.connect.flow import advanced
+from tariffconnect.tariffs.schedule import MONTHS
 from tests.connect.flow.flow import (
     CALLBACK,
     LONDON,
@@ -366,3 +367,34 @@ def test_months_read_as_ranges_around_the_year():
     )
     assert advanced.label(advanced.Where(("Jan", "Mar", "Apr", "Jun"))) == "Jan/Mar-Apr/Jun"
     assert advanced.label(advanced.Where(("All",), ("All",))) == "All months, All days"
+
+
+@pytest.mark.parametrize("key", ["%d", "%(where)s", "%"])
+def test_an_unknown_key_is_named_as_sent(client, tenant, key):
+    # The client's key is a parameter of the message, never part of its %-template.
+    token, _ = to_advanced(client, tenant)
+    schedule = copy.deepcopy(SCHEDULE)
+    schedule[0][key] = 1
+    answer = submit(
+        client, token, "advanced_tariff_capture", data={"schedule": schedule}, status=400
+    )
+    message = f"schedule[0].{key} is not a known field."
+    assert (answer["code"], answer["message"], answer["field"]) == (
+        "schedule_invalid",
+        message,
+        "schedule[0]",
+    )
+
+
+def test_the_errors_list_stops_at_fifty(client, tenant):
+    token, _ = to_advanced(client, tenant)
+    zero = {"valid_from": "00:00", "valid_to": "00:00", "rate": [{"fixed": 0}]}
+    rules = [{"days": [day], "hours": [dict(zero)]} for day in ("Mon", "Tue", "Wed", "Thu")]
+    schedule = [{"months": [month], "days_and_hours": rules} for month in MONTHS]
+    schedule += [dict(entry, dates=[1]) for entry in schedule[:4]]  # 16 seasons, 64 problems
+    answer = submit(
+        client, token, "advanced_tariff_capture", data={"schedule": schedule}, status=400
+    )
+    assert answer["code"] == "cost_value_zero"
+    assert len(answer["errors"]) == 50
+    assert {problem["code"] for problem in answer["errors"]} == {"cost_value_zero"}

@@ -256,6 +256,9 @@ def test_choices_must_be_on_offer(client, tenant):
     )
     error(client, token, "provider_select", 400, "provider_id_missing", data={"provider": {}})
     error(client, token, "provider_select", 400, "provider_missing", data={})
+    for not_an_id in (["prv_x"], {"a": 1}, 7):  # JSON that is no id: refused, not a 500
+        data = {"provider": {"id": not_an_id}}
+        error(client, token, "provider_select", 400, "provider_id_invalid", data=data)
 
 
 def test_region_must_be_one_of_the_countrys(client, tenant):

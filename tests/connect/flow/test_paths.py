@@ -163,6 +163,11 @@ def test_library_path(client, tenant):
     ]
     assert [t["id"] for t in page["data"]["tariffs"]] == [t.id for t in offered]
     chosen = offered[0]
+    for not_an_id in ([chosen.id], {"id": chosen.id}):  # JSON that is no id: a 400, not a 500
+        answer = submit(
+            client, token, "tariff_select", data={"tariff": {"id": not_an_id}}, status=400
+        )
+        assert answer["code"] == "tariff_id_invalid"
     page = submit(client, token, "tariff_select", data={"tariff": {"id": chosen.id}})
     assert page["route"] == "contract_term_capture"
     summary = submit(client, token, "contract_term_capture")

@@ -119,6 +119,9 @@ BAD_CHARGES = [
     (0.123456, "standing_charge_invalid", "standing_charge may have at most 5 decimals."),
     (1000, "standing_charge_invalid", "A standing charge must be below 1000 per day."),
     (1e12, "standing_charge_invalid", "A standing charge must be below 1000 per day."),
+    # Exponents that would overflow, or round to zero, once normalized.
+    ("1e999999999", "standing_charge_invalid", "standing_charge must be a number below 1e16."),
+    ("1e-999999999", "standing_charge_invalid", "standing_charge may have at most 5 decimals."),
 ]
 
 
@@ -140,3 +143,38 @@ def test_a_bad_standing_charge_is_refused_and_changes_nothing(
     assert response["context"] == f"connect.{route}"
     after = start(client, token)
     assert (after["route"], after["data"]) == (route, before["data"])
+
+
+def test_an_export_tariff_has_no_standing_charge(client, tenant):
+    token = make_session(client, tenant.test, options={"tariff_direction": "EXPORT"})
+    start(client, token)
+    submit(client, token, "provider_select", data={"provider": {"id": plain_provider()}})
+    submit(client, token, "tariff_structure_select", data={"options": ["FIXED"]})
+    data = {"cost": 0.05, "standing_charge": 0.5}
+    response = submit(client, token, "rate_fixed_capture", data=data, status=400)
+    message = "An export tariff has no standing charge."
+    assert (response["code"], response["message"]) == ("standing_charge_not_supported", message)
+    assert start(client, token)["route"] == "rate_fixed_capture"
+    # Without one, the export rate is taken.
+    page = submit(client, token, "rate_fixed_capture", data={"cost": 0.05})
+    assert page["route"] == "tariff_name_capture"
+
+
+def test_a_charge_left_on_the_rate_page_is_not_another_structures(client, tenant):
+    token = make_session(
+        client, tenant.test, options={"route_options": {"advanced_tariff_capture": True}}
+    )
+    start(client, token)
+    submit(client, token, "provider_select", data={"provider": {"id": plain_provider()}})
+    submit(client, token, "tariff_structure_select", data={"options": ["FIXED"]})
+    submit(client, token, "rate_fixed_capture", data={"cost": 0.2, "standing_charge": 0.5})
+    submit(client, token, "tariff_name_capture", action="BACK")
+    page = submit(client, token, "rate_fixed_capture", action="BACK")
+    assert page["route"] == "tariff_structure_select"
+    page = submit(client, token, "tariff_structure_select", data={"options": ["ADVANCED"]})
+    assert page["route"] == "advanced_tariff_capture"
+    hours = [{"valid_from": "00:00", "valid_to": "00:00", "rate": [{"fixed": 0.25}]}]
+    schedule = [{"months": ["All"], "days_and_hours": [{"days": ["All"], "hours": hours}]}]
+    summary = connect(client, token, "advanced_tariff_capture", {"schedule": schedule})
+    assert summary["data"]["tariff"]["standing_charge"] is None
+    assert reported(client, tenant, location_of(client, tenant, token)) == (None, None)

@@ -1271,6 +1271,7 @@ class TokenActions(ApiModel):
 
     disconnect_tariff: bool = False
     edit_tariff: bool = False
+    advanced_tariff_capture: bool = False
 
 
 class Unreachable(ApiModel):

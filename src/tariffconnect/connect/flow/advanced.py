@@ -149,7 +149,8 @@ class _Found:
         self.problems: list[Problem] = []
 
     def add(self, code: str, text: str, field: str, where: Where = Where(), **params: str) -> None:
-        self.problems.append(Problem(code, text, field, where, tuple(params.items())))
+        if len(self.problems) < errors.MAX_PROBLEMS:  # no more are listed
+            self.problems.append(Problem(code, text, field, where, tuple(params.items())))
 
 
 def check(value: Any) -> tuple[list[dict[str, Any]], list[Problem]]:
@@ -179,7 +180,9 @@ def _entry(found: _Found, path: str, entry: Any) -> dict[str, Any] | None:
         return None
     unknown = sorted(set(entry) - {"months", "dates", "days_and_hours"})
     if unknown:
-        found.add("schedule_invalid", f"{path}.{unknown[0]} is not a known field.", path)
+        # The key as a parameter: it is the client's text, and `text` is a %-template.
+        text = f"{path}.%(key)s is not a known field."
+        found.add("schedule_invalid", text, path, key=unknown[0][:64])
     months = entry.get("months")
     if (
         not isinstance(months, list)

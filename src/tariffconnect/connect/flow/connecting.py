@@ -23,6 +23,9 @@ from tariffconnect.tariffs import service as tariffs
 from tariffconnect.tariffs.models import REPLACED
 from tariffconnect.tariffs.schemas import TariffCreate
 
+# The structures whose rate pages (rate_fixed_capture, rate_tod_capture) take a standing charge.
+RATE_PAGES_STRUCTURES = ("FIXED", "TIME_OF_DAY")
+
 
 def _whole_day(rate: dict[str, Any]) -> list[dict[str, Any]]:
     hours = [{"valid_from": "00:00:00", "valid_to": "00:00:00", "rate": [rate]}]
@@ -98,7 +101,10 @@ def _create_body(
         raise invalid(
             "tariff_incomplete", "The tariff's rates are missing; go back and enter them."
         )
-    charge = None if draft.standing_charge is None else {"value": draft.standing_charge}
+    # Only the rate pages take a standing charge: one typed there and left for another
+    # structure (BACK, then ADVANCED) is not this tariff's.
+    taken = draft.structure in RATE_PAGES_STRUCTURES and draft.standing_charge is not None
+    charge = {"value": draft.standing_charge} if taken else None
     body = TariffCreate.model_validate(
         {
             **common,

@@ -31,6 +31,7 @@ from tariffconnect.locations.schemas import PostalAddressIn
 MAX_RATE = Decimal(1000)  # per kWh, in major units: far above any real tariff
 MAX_STANDING_CHARGE = Decimal(1000)  # per day, in major units: as far above any real one
 MAX_DECIMALS = 5
+MAX_MAGNITUDE = 15  # 1e16 and above is no amount (each has its own, far lower, limit)
 MAX_PERIODS = 48
 DAY_SECONDS = 24 * 3600
 TIME_OF_DAY = re.compile(r"([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?")  # HH:mm[:ss]
@@ -68,8 +69,17 @@ def number(value: Any, code: str, field: str | None = None) -> Decimal:
         raise _invalid(f"{code}_invalid", f"{code} must be a number.", field) from None
     if not parsed.is_finite():
         raise _invalid(f"{code}_invalid", f"{code} must be a number.", field)
-    exponent = parsed.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > MAX_DECIMALS:
+    if parsed.is_zero():
+        return Decimal(0)  # 0E+999999999 too: its exponent says nothing of its size
+    # Bounded before normalize(): normalizing 1e999999999 overflows, and 1e-999999999 would
+    # round to a zero that passes for a price.
+    if parsed.adjusted() > MAX_MAGNITUDE:
+        raise _invalid(f"{code}_invalid", f"{code} must be a number below 1e16.", field)
+    if parsed.adjusted() < -MAX_DECIMALS:
+        decimals = -parsed.adjusted()
+    else:
+        decimals = -int(parsed.normalize().as_tuple().exponent)
+    if decimals > MAX_DECIMALS:
         message = f"{code} may have at most {MAX_DECIMALS} decimals."
         raise _invalid(f"{code}_invalid", message, field)
     return parsed
@@ -89,11 +99,15 @@ def cost(value: Any, code: str = "cost", field: str | None = None) -> Decimal:
     return parsed
 
 
-def standing_charge(value: Any) -> Decimal | None:
+def standing_charge(value: Any, *, allowed: bool = True) -> Decimal | None:
     """An optional charge per day in major units (`data.standing_charge`): zero or more and
-    below 1000; None when not given (the reference front end never sends it)."""
+    below 1000; None when not given (the reference front end never sends it). Not `allowed`
+    (an export tariff: nobody is paid a charge per day), any value is refused."""
     if value is None or value == "":
         return None
+    if not allowed:
+        message = "An export tariff has no standing charge."
+        raise _invalid("standing_charge_not_supported", message, "standing_charge")
     parsed = number(value, "standing_charge", "standing_charge")
     if parsed < 0:
         message = "A standing charge cannot be negative."
@@ -104,21 +118,23 @@ def standing_charge(value: Any) -> Decimal | None:
     return parsed
 
 
-def fixed_rate(data: dict[str, Any]) -> tuple[Decimal, Decimal | None]:
+def fixed_rate(data: dict[str, Any], *, charged: bool = True) -> tuple[Decimal, Decimal | None]:
     """`rate_fixed_capture`'s answer: (the rate, the standing charge or None)."""
     problems = Problems()
     rate = problems.attempt(lambda: cost(data.get("cost")))
-    charge = problems.attempt(lambda: standing_charge(data.get("standing_charge")))
+    charge = problems.attempt(lambda: standing_charge(data.get("standing_charge"), allowed=charged))
     problems.raise_found()
     assert rate is not None
     return rate, charge
 
 
-def tod_rates(data: dict[str, Any]) -> tuple[list[dict[str, Any]], Decimal | None]:
+def tod_rates(
+    data: dict[str, Any], *, charged: bool = True
+) -> tuple[list[dict[str, Any]], Decimal | None]:
     """`rate_tod_capture`'s answer: (the periods, the standing charge or None)."""
     problems = Problems()
     hours = problems.attempt(lambda: periods(data.get("hours")))
-    charge = problems.attempt(lambda: standing_charge(data.get("standing_charge")))
+    charge = problems.attempt(lambda: standing_charge(data.get("standing_charge"), allowed=charged))
     problems.raise_found()
     assert hours is not None
     return hours, charge

@@ -110,7 +110,7 @@ def _submit_provider_select(flow: Flow, data: dict[str, Any] | None) -> str:
     if not provider_id:
         raise invalid("provider_id_missing", "Please choose your provider.")
     offered = {p["id"] for p in _providers(flow)}
-    if provider_id not in offered:
+    if not isinstance(provider_id, str) or provider_id not in offered:
         raise invalid("provider_id_invalid", "That provider does not serve this address.")
     flow.state.draft = Draft(provider_id=str(provider_id))
     return _after_provider(flow)
@@ -171,7 +171,7 @@ def _submit_tariff_select(flow: Flow, data: dict[str, Any] | None) -> str:
     tariff_id = inputs.section(data or {}, "tariff").get("id")
     if not tariff_id:
         raise invalid("tariff_id_missing", "Please choose your tariff.")
-    if tariff_id not in {t.id for t in _library(flow)}:
+    if not isinstance(tariff_id, str) or tariff_id not in {t.id for t in _library(flow)}:
         raise invalid("tariff_id_invalid", "That tariff is not offered here.")
     draft = flow.state.draft
     draft.library_tariff_id, draft.structure = str(tariff_id), None
@@ -187,7 +187,11 @@ def _options(flow: Flow) -> list[str]:
     the session's route_options enable it."""
     country = flow.location.country_code
     market_offered = not flow.grid_fees and market.has_market(country)
-    advanced_on = tokens.option(flow.connect_session, "route_options", "advanced_tariff_capture")
+    # busbar's route option, or anode's switch among the token's actions.
+    advanced_on = any(
+        tokens.option(flow.connect_session, group, "advanced_tariff_capture")
+        for group in ("route_options", "actions")
+    )
     return [
         s
         for s in STRUCTURES
@@ -240,7 +244,7 @@ def _render_fixed(flow: Flow) -> dict[str, Any]:
 
 
 def _submit_fixed(flow: Flow, data: dict[str, Any] | None) -> str:
-    rate, charge = inputs.fixed_rate(data or {})
+    rate, charge = inputs.fixed_rate(data or {}, charged=flow.direction != "EXPORT")
     draft = flow.state.draft
     draft.cost, draft.standing_charge = float(rate), None if charge is None else float(charge)
     return _after_rates(flow)
@@ -262,7 +266,7 @@ def _render_tod(flow: Flow) -> dict[str, Any]:
 
 
 def _submit_tod(flow: Flow, data: dict[str, Any] | None) -> str:
-    hours, charge = inputs.tod_rates(data or {})
+    hours, charge = inputs.tod_rates(data or {}, charged=flow.direction != "EXPORT")
     draft = flow.state.draft
     draft.hours, draft.standing_charge = hours, None if charge is None else float(charge)
     return _after_rates(flow)

@@ -20,6 +20,8 @@ class Receiver:
     status: int = 200
     delay: float = 0.0
     received: list[Received] = field(default_factory=list)
+    # Requests whose body has been read, answered or not yet (a held one counts at once).
+    arrived: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
 
@@ -35,6 +37,8 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
+                with receiver.lock:
+                    receiver.arrived += 1
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 with receiver.lock:

@@ -181,7 +181,9 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_retries_keep_the_id(tmp_
             "the first worker to claim the deliveries",
             stack,
         )
-        time.sleep(0.5)
+        # Killed only once its three requests are at the receiver (held there), however slow
+        # a loaded machine makes the worker between claiming and sending.
+        wait_for(lambda: receiver.arrived >= 3, 20, "the first worker's requests", stack)
         assert first.poll() is None, stack.worker_logs()
         kill(first)  # SIGKILL: no chance to record anything
         killed_at = time.monotonic()

@@ -56,6 +56,7 @@ GIVE_UP_AFTER = timedelta(days=3)
 RETRY_DELAYS = [5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800]  # seconds, then 12 h
 BATCH = 64
 PER_ENDPOINT = 8
+ROUNDS = 16  # batches one `run_once` pipelines before it returns to the runner
 DELIVERY_TIMEOUT = 10.0  # seconds; shortened when the lease is short (see Worker)
 # How long a worker signs with the key it read before it looks for a newer one: a rotation
 # (`tariffconnect webhook-key rotate`) signs every worker's deliveries within a second, for at
@@ -73,6 +74,14 @@ class Job:
     live_mode: bool
     body: bytes
     leased_until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """A claimed delivery with the signed headers of its attempt."""
+
+    job: Job
+    headers: dict[str, str]
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -204,23 +213,68 @@ class DeliveryPump:
         await close_clients()
 
     async def run_once(self) -> bool:
-        """One round: claim, send concurrently, record. True if anything was due."""
-        jobs = await to_thread.run_sync(lambda: claim(self.runtime, now=utcnow()))
-        if not jobs:
+        """Claim, sign, send concurrently and record, pipelined: while one batch is in flight
+        the previous batch's outcomes are recorded and the next batch is claimed and signed
+        (in threads), so the database round trips and the signing overlap with the sending.
+        Returns once everything it claimed is recorded; True if anything was due."""
+        batch = await to_thread.run_sync(self._prepare)
+        if not batch:
             return False
-        if self._key is None or time.monotonic() - self._key_read_at >= KEY_REFRESH_SECONDS:
-            self._key = await to_thread.run_sync(self._signing_key)
-            self._key_read_at = time.monotonic()
-        # At most PER_ENDPOINT sends to one endpoint at a time: a receiver is not a load test.
-        limits = {job.endpoint_id: asyncio.Semaphore(PER_ENDPOINT) for job in jobs}
-
-        async def send(job: Job) -> DeliveryResult:
-            async with limits[job.endpoint_id]:
-                return await self._send(job)
-
-        results = await asyncio.gather(*(send(job) for job in jobs))
-        await to_thread.run_sync(self._record_all, jobs, results)
+        recording: asyncio.Future[None] | None = None
+        try:
+            for round_ in range(ROUNDS):
+                sending = asyncio.ensure_future(self._send_batch(batch))
+                try:
+                    if recording is not None:
+                        await recording  # the previous batch's outcomes, recorded meanwhile
+                        recording = None
+                    upcoming = (
+                        await to_thread.run_sync(self._prepare) if round_ + 1 < ROUNDS else []
+                    )
+                finally:  # recorded even when claiming the next batch failed
+                    results = await sending
+                    recording = asyncio.ensure_future(
+                        to_thread.run_sync(self._record_all, [s.job for s in batch], results)
+                    )
+                batch = self._still_leased(upcoming)
+                if not batch:
+                    break
+        finally:
+            if recording is not None:
+                await recording
         return True
+
+    def _prepare(self) -> list[Signed]:
+        """Claim a batch and sign each delivery (in a thread)."""
+        jobs = claim(self.runtime, now=utcnow())
+        if not jobs:
+            return []
+        if self._key is None or time.monotonic() - self._key_read_at >= KEY_REFRESH_SECONDS:
+            self._key = self._signing_key()
+            self._key_read_at = time.monotonic()
+        return [Signed(job, self._headers(job)) for job in jobs]
+
+    def _still_leased(self, batch: list[Signed]) -> list[Signed]:
+        """What of a batch claimed ahead can still be sent and answered within its lease; the
+        rest (the previous batch took long) is left to its lease running out, and sent then."""
+        latest = utcnow() + timedelta(seconds=self.timeout)
+        return [signed for signed in batch if signed.job.leased_until > latest]
+
+    async def _send_batch(self, batch: Sequence[Signed]) -> list[DeliveryResult]:
+        # At most PER_ENDPOINT sends to one endpoint at a time: a receiver is not a load test.
+        limits = {signed.job.endpoint_id: asyncio.Semaphore(PER_ENDPOINT) for signed in batch}
+
+        async def send(signed: Signed) -> DeliveryResult:
+            async with limits[signed.job.endpoint_id]:
+                return await deliver(
+                    signed.job.url,
+                    body=signed.job.body,
+                    headers=signed.headers,
+                    allow=self.allow,
+                    timeout=self.timeout,
+                )
+
+        return list(await asyncio.gather(*(send(signed) for signed in batch)))
 
     def _signing_key(self) -> SigningKey:
         with self.runtime.db.transaction() as session:
@@ -229,7 +283,8 @@ class DeliveryPump:
     def _record_all(self, jobs: Sequence[Job], results: Sequence[DeliveryResult]) -> None:
         record(self.runtime, list(zip(jobs, results, strict=True)), now=utcnow())
 
-    async def _send(self, job: Job) -> DeliveryResult:
+    def _headers(self, job: Job) -> dict[str, str]:
+        """The signed headers of one attempt (Flatpeak RSA and Standard Webhooks HMAC)."""
         assert self._key is not None
         timestamp = int(time.time())
         headers = {"Content-Type": "application/json"}
@@ -242,10 +297,4 @@ class DeliveryPump:
             timestamp=timestamp,
             body=job.body,
         )
-        return await deliver(
-            job.url,
-            body=job.body,
-            headers=headers,
-            allow=self.allow,
-            timeout=self.timeout,
-        )
+        return headers

@@ -262,8 +262,9 @@ class DeliveryPump:
 
     async def run_once(self) -> bool:
         """Claim, sign, send concurrently and record, pipelined: while one batch is in flight
-        the previous batch's outcomes are recorded and the next batch is claimed and signed
-        (in threads), so the database round trips and the signing overlap with the sending.
+        the previous batch's outcomes are recorded and then the next batch is claimed and
+        signed (in a thread), so the database round trips and the signing overlap with the
+        sending.
         Returns once everything it claimed is recorded; True if anything was due."""
         batch = await to_thread.run_sync(self._prepare)
         if not batch:

@@ -333,7 +333,8 @@ def run(args: argparse.Namespace, work: Path) -> tuple[list[str], str]:
             ids = asyncio.run(create_customers(base, bearer, args.events, args.concurrency))
             expected += len(ids)
             with workers(env, 1, work, "profile") as pids:
-                time.sleep(1.5)  # past start-up: imports and the migration check
+                # Past start-up (imports, the migration check): from the first receipt on.
+                wait_for(rec, expected - len(ids) + 1)
                 stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
                 OUT_DIR.mkdir(parents=True, exist_ok=True)
                 folded = OUT_DIR / f"webhooks-worker-{stamp}.folded"

@@ -2,6 +2,8 @@
 
 import asyncio
 import base64
+import dataclasses
+import functools
 import hashlib
 import hmac
 from datetime import timedelta
@@ -15,7 +17,7 @@ from sqlalchemy import select, update
 from tariffconnect.core.timeutil import utcnow
 from tariffconnect.webhooks import delivery, signing
 from tariffconnect.webhooks.delivery import DeliveryPump
-from tariffconnect.webhooks.models import WebhookDelivery
+from tariffconnect.webhooks.models import WebhookAttempt, WebhookDelivery
 from tests.helpers import assert_error
 from tests.webhooks.receiver import Receiver
 
@@ -191,3 +193,69 @@ def test_a_running_worker_signs_with_a_rotated_key_within_a_second(
     make_location(client, tenant)
     assert asyncio.run(pump.run_once()) is True
     assert receiver.received[2].headers["flatpeak-key-id"] == rotated
+
+
+def test_one_round_pipelines_several_batches_and_records_each_once(
+    client, app, database, tenant, receiver, monkeypatch
+):
+    """With batches of 2, five due deliveries take three batches in one `run_once`: each sent
+    once, each recorded once (attempts 1, one attempt row, succeeded)."""
+    monkeypatch.setattr(delivery, "claim", functools.partial(delivery.claim, batch=2))
+    endpoint = register(client, tenant, receiver.url)
+    locations = [make_location(client, tenant)["id"] for _ in range(5)]
+    assert run_worker(app) is True
+    got = [orjson.loads(r.body)["data"]["id"] for r in receiver.received]
+    assert sorted(got) == sorted(locations)
+    with database.transaction(write=False) as session:
+        rows = session.scalars(
+            select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint["id"])
+        ).all()
+        attempts = session.scalars(
+            select(WebhookAttempt).where(WebhookAttempt.endpoint_id == endpoint["id"])
+        ).all()
+    assert (
+        sorted((r.status, r.attempts, r.locked_until) for r in rows) == [("succeeded", 1, None)] * 5
+    )
+    assert sorted(a.delivery_id for a in attempts) == sorted(r.id for r in rows)
+    assert {r.headers["webhook-id"] for r in receiver.received} == {r.id for r in rows}
+    assert run_worker(app) is False
+
+
+def test_a_batch_claimed_ahead_past_its_lease_is_left_to_the_lease(
+    client, app, database, tenant, receiver, monkeypatch
+):
+    """A batch claimed while the previous one was sending is sent only if it can still be
+    answered within its lease; otherwise it is neither sent nor recorded, and stays leased."""
+    monkeypatch.setattr(delivery, "claim", functools.partial(delivery.claim, batch=1))
+    endpoint = register(client, tenant, receiver.url)
+    first, second = (make_location(client, tenant)["id"] for _ in range(2))
+    pump = DeliveryPump(app.state.runtime)
+    prepare = pump._prepare
+    calls = []
+
+    def prepare_then_age():
+        batch = prepare()
+        calls.append(len(batch))
+        if len(calls) == 2:  # the batch claimed ahead: pretend the lease is nearly over
+            leased = utcnow() + timedelta(seconds=pump.timeout / 2)
+            batch = [
+                delivery.Signed(dataclasses.replace(s.job, leased_until=leased), s.headers)
+                for s in batch
+            ]
+        return batch
+
+    monkeypatch.setattr(pump, "_prepare", prepare_then_age)
+    assert asyncio.run(pump.run_once()) is True
+    assert calls == [1, 1]
+    assert [orjson.loads(r.body)["data"]["id"] for r in receiver.received] == [first]
+    with database.transaction(write=False) as session:
+        rows = {
+            r.attempts: r
+            for r in session.scalars(
+                select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint["id"])
+            )
+        }
+    assert sorted(rows) == [0, 1]
+    left = rows[0]
+    assert left.status == "pending" and left.locked_until is not None
+    assert second not in [orjson.loads(r.body)["data"]["id"] for r in receiver.received]

@@ -145,7 +145,22 @@ def get_or_raise(session: Session, *, scope: Scope, event_id: str) -> Event:
     return event
 
 
-def render(event: Event) -> EventOut:
+class Renderable(Protocol):
+    """What `render` reads: an `Event`, or a row of the same columns."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+    @property
+    def live_mode(self) -> bool: ...
+    @property
+    def time_created(self) -> datetime: ...
+
+
+def render(event: Renderable) -> EventOut:
     return EventOut(
         id=event.id,
         type=event.type,

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 import orjson
 from anyio import to_thread
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from tariffconnect.core import versions
@@ -56,6 +56,7 @@ GIVE_UP_AFTER = timedelta(days=3)
 RETRY_DELAYS = [5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800]  # seconds, then 12 h
 BATCH = 64
 PER_ENDPOINT = 8
+ROUNDS = 16  # batches one `run_once` pipelines before it returns to the runner
 DELIVERY_TIMEOUT = 10.0  # seconds; shortened when the lease is short (see Worker)
 # How long a worker signs with the key it read before it looks for a newer one: a rotation
 # (`tariffconnect webhook-key rotate`) signs every worker's deliveries within a second, for at
@@ -73,6 +74,14 @@ class Job:
     live_mode: bool
     body: bytes
     leased_until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """A claimed delivery with the signed headers of its attempt."""
+
+    job: Job
+    headers: dict[str, str]
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -100,9 +109,20 @@ def claim(runtime: Runtime, *, now: datetime, batch: int = BATCH) -> list[Job]:
         )
         if session.execute(probe).first() is None:
             return []
+    # Core rows, not ORM objects: the worker claims hundreds a second.
     with runtime.db.transaction() as session:
         rows = session.execute(
-            select(WebhookDelivery, WebhookEndpoint, Event)
+            select(
+                WebhookDelivery.id.label("delivery_id"),
+                WebhookEndpoint.id.label("endpoint_id"),
+                WebhookEndpoint.url,
+                WebhookEndpoint.secret,
+                Event.id,
+                Event.type,
+                Event.data,
+                Event.live_mode,
+                Event.time_created,
+            )
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
             .join(Event, Event.id == WebhookDelivery.event_id)
             .where(*due, WebhookEndpoint.status == ENABLED)
@@ -110,76 +130,113 @@ def claim(runtime: Runtime, *, now: datetime, batch: int = BATCH) -> list[Job]:
             .limit(batch)
             .with_for_update(skip_locked=True, of=WebhookDelivery)
         ).all()
-        jobs = []
-        for delivery, endpoint, event in rows:
-            delivery.locked_until = now + lease
-            body = orjson.dumps(events.render(event).model_dump(mode="json"))
-            jobs.append(
-                Job(
-                    delivery.id,
-                    endpoint.id,
-                    event.id,
-                    endpoint.url,
-                    endpoint.secret,
-                    event.live_mode,
-                    body,
-                    delivery.locked_until,
-                )
+        if not rows:
+            return []
+        leased_until = now + lease
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_([row.delivery_id for row in rows]))
+            .values(locked_until=leased_until)
+        )
+        return [
+            Job(
+                row.delivery_id,
+                row.endpoint_id,
+                row.id,
+                row.url,
+                row.secret,
+                row.live_mode,
+                orjson.dumps(events.render(row).model_dump(mode="json")),
+                leased_until,
             )
-        return jobs
+            for row in rows
+        ]
 
 
 def record(
     runtime: Runtime, outcomes: Sequence[tuple[Job, DeliveryResult]], *, now: datetime
 ) -> None:
     """Log a round's attempts and settle its deliveries (done, retry later, or give up), all in
-    one transaction: one commit per round, not per delivery."""
+    one transaction: one commit per round, not per delivery, and in Core statements: the
+    attempts in one INSERT, the deliveries that succeeded in one UPDATE."""
     with runtime.db.transaction() as session:
         ids = [job.delivery_id for job, _ in outcomes]
         deliveries = {
-            d.id: d
-            for d in session.scalars(
-                select(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).with_for_update()
+            row.id: row
+            for row in session.execute(
+                select(
+                    WebhookDelivery.id,
+                    WebhookDelivery.account_id,
+                    WebhookDelivery.live_mode,
+                    WebhookDelivery.status,
+                    WebhookDelivery.attempts,
+                    WebhookDelivery.locked_until,
+                    WebhookDelivery.time_created,
+                )
+                .where(WebhookDelivery.id.in_(ids))
+                .with_for_update()
             )
         }
+        attempts: list[dict[str, object]] = []
+        succeeded: list[str] = []
         for job, result in outcomes:
             delivery = deliveries.get(job.delivery_id)
             if delivery is None or delivery.status != PENDING:
                 continue  # the endpoint was deleted, or another worker settled it after our lease
             if delivery.locked_until is None or as_utc(delivery.locked_until) != job.leased_until:
                 continue  # our lease ran out and another worker holds the delivery now
-            _settle(session, delivery, job, result, now=now)
+            attempts.append(
+                {
+                    "id": new_id("wha"),
+                    "account_id": delivery.account_id,
+                    "live_mode": delivery.live_mode,
+                    "time_created": now,
+                    "delivery_id": delivery.id,
+                    "endpoint_id": job.endpoint_id,
+                    "event_id": job.event_id,
+                    "http_status": result.status,
+                    "latency_ms": result.latency_ms,
+                    "error": result.error,
+                }
+            )
+            if result.status is not None and 200 <= result.status < 300:
+                succeeded.append(delivery.id)
+            else:
+                _settle_failure(
+                    session, delivery.attempts, delivery.time_created, job, result, now=now
+                )
+        if attempts:
+            session.execute(insert(WebhookAttempt), attempts)
+        if succeeded:
+            session.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id.in_(succeeded))
+                .values(status=SUCCEEDED, attempts=WebhookDelivery.attempts + 1, locked_until=None)
+            )
 
 
-def _settle(
-    session: Session, delivery: WebhookDelivery, job: Job, result: DeliveryResult, *, now: datetime
+def _settle_failure(
+    session: Session,
+    attempts: int,
+    time_created: datetime,
+    job: Job,
+    result: DeliveryResult,
+    *,
+    now: datetime,
 ) -> None:
-    session.add(
-        WebhookAttempt(
-            id=new_id("wha"),
-            account_id=delivery.account_id,
-            live_mode=delivery.live_mode,
-            time_created=now,
-            delivery_id=delivery.id,
-            endpoint_id=job.endpoint_id,
-            event_id=job.event_id,
-            http_status=result.status,
-            latency_ms=result.latency_ms,
-            error=result.error,
-        )
-    )
-    delivery.attempts += 1
-    delivery.locked_until = None
-    if result.status is not None and 200 <= result.status < 300:
-        delivery.status = SUCCEEDED
-    elif result.status == 410:
-        delivery.status = FAILED
+    """A failed attempt: give up (410 Gone, or after GIVE_UP_AFTER) or retry after a backoff."""
+    values: dict[str, object] = {"attempts": attempts + 1, "locked_until": None}
+    if result.status == 410:
+        values["status"] = FAILED
         _disable(session.get(WebhookEndpoint, job.endpoint_id), "the endpoint answered 410 Gone")
-    elif now - as_utc(delivery.time_created) >= GIVE_UP_AFTER:
-        delivery.status = FAILED
+    elif now - as_utc(time_created) >= GIVE_UP_AFTER:
+        values["status"] = FAILED
         _disable(session.get(WebhookEndpoint, job.endpoint_id), "deliveries failed for 3 days")
     else:
-        delivery.next_attempt_at = now + retry_delay(delivery.attempts)
+        values["next_attempt_at"] = now + retry_delay(attempts + 1)
+    session.execute(
+        update(WebhookDelivery).where(WebhookDelivery.id == job.delivery_id).values(**values)
+    )
 
 
 def _disable(endpoint: WebhookEndpoint | None, reason: str) -> None:
@@ -204,23 +261,69 @@ class DeliveryPump:
         await close_clients()
 
     async def run_once(self) -> bool:
-        """One round: claim, send concurrently, record. True if anything was due."""
-        jobs = await to_thread.run_sync(lambda: claim(self.runtime, now=utcnow()))
-        if not jobs:
+        """Claim, sign, send concurrently and record, pipelined: while one batch is in flight
+        the previous batch's outcomes are recorded and then the next batch is claimed and
+        signed (in a thread), so the database round trips and the signing overlap with the
+        sending.
+        Returns once everything it claimed is recorded; True if anything was due."""
+        batch = await to_thread.run_sync(self._prepare)
+        if not batch:
             return False
-        if self._key is None or time.monotonic() - self._key_read_at >= KEY_REFRESH_SECONDS:
-            self._key = await to_thread.run_sync(self._signing_key)
-            self._key_read_at = time.monotonic()
-        # At most PER_ENDPOINT sends to one endpoint at a time: a receiver is not a load test.
-        limits = {job.endpoint_id: asyncio.Semaphore(PER_ENDPOINT) for job in jobs}
-
-        async def send(job: Job) -> DeliveryResult:
-            async with limits[job.endpoint_id]:
-                return await self._send(job)
-
-        results = await asyncio.gather(*(send(job) for job in jobs))
-        await to_thread.run_sync(self._record_all, jobs, results)
+        recording: asyncio.Future[None] | None = None
+        try:
+            for round_ in range(ROUNDS):
+                sending = asyncio.ensure_future(self._send_batch(batch))
+                try:
+                    if recording is not None:
+                        await recording  # the previous batch's outcomes, recorded meanwhile
+                        recording = None
+                    upcoming = (
+                        await to_thread.run_sync(self._prepare) if round_ + 1 < ROUNDS else []
+                    )
+                finally:  # recorded even when claiming the next batch failed
+                    results = await sending
+                    recording = asyncio.ensure_future(
+                        to_thread.run_sync(self._record_all, [s.job for s in batch], results)
+                    )
+                batch = self._still_leased(upcoming)
+                if not batch:
+                    break
+        finally:
+            if recording is not None:
+                await recording
         return True
+
+    def _prepare(self) -> list[Signed]:
+        """Claim a batch and sign each delivery (in a thread)."""
+        jobs = claim(self.runtime, now=utcnow())
+        if not jobs:
+            return []
+        if self._key is None or time.monotonic() - self._key_read_at >= KEY_REFRESH_SECONDS:
+            self._key = self._signing_key()
+            self._key_read_at = time.monotonic()
+        return [Signed(job, self._headers(job)) for job in jobs]
+
+    def _still_leased(self, batch: list[Signed]) -> list[Signed]:
+        """What of a batch claimed ahead can still be sent and answered within its lease; the
+        rest (the previous batch took long) is left to its lease running out, and sent then."""
+        latest = utcnow() + timedelta(seconds=self.timeout)
+        return [signed for signed in batch if signed.job.leased_until > latest]
+
+    async def _send_batch(self, batch: Sequence[Signed]) -> list[DeliveryResult]:
+        # At most PER_ENDPOINT sends to one endpoint at a time: a receiver is not a load test.
+        limits = {signed.job.endpoint_id: asyncio.Semaphore(PER_ENDPOINT) for signed in batch}
+
+        async def send(signed: Signed) -> DeliveryResult:
+            async with limits[signed.job.endpoint_id]:
+                return await deliver(
+                    signed.job.url,
+                    body=signed.job.body,
+                    headers=signed.headers,
+                    allow=self.allow,
+                    timeout=self.timeout,
+                )
+
+        return list(await asyncio.gather(*(send(signed) for signed in batch)))
 
     def _signing_key(self) -> SigningKey:
         with self.runtime.db.transaction() as session:
@@ -229,7 +332,8 @@ class DeliveryPump:
     def _record_all(self, jobs: Sequence[Job], results: Sequence[DeliveryResult]) -> None:
         record(self.runtime, list(zip(jobs, results, strict=True)), now=utcnow())
 
-    async def _send(self, job: Job) -> DeliveryResult:
+    def _headers(self, job: Job) -> dict[str, str]:
+        """The signed headers of one attempt (Flatpeak RSA and Standard Webhooks HMAC)."""
         assert self._key is not None
         timestamp = int(time.time())
         headers = {"Content-Type": "application/json"}
@@ -242,10 +346,4 @@ class DeliveryPump:
             timestamp=timestamp,
             body=job.body,
         )
-        return await deliver(
-            job.url,
-            body=job.body,
-            headers=headers,
-            allow=self.allow,
-            timeout=self.timeout,
-        )
+        return headers

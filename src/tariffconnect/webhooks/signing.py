@@ -183,5 +183,13 @@ def seal(value: str, *, secret: bytes) -> bytes:
 
 
 def unseal(blob: bytes, *, secret: bytes) -> str:
-    """Decrypt what `seal` stored; raises `cryptography.fernet.InvalidToken` on a wrong secret."""
+    """Decrypt what `seal` stored; raises `cryptography.fernet.InvalidToken` on a wrong secret.
+
+    Cached in-process by the stored bytes and the secret (the worker unseals its endpoints'
+    secrets on every attempt): a wrong secret still fails, and a new secret is new bytes."""
+    return _unseal(blob, secret)
+
+
+@lru_cache(maxsize=256)
+def _unseal(blob: bytes, secret: bytes) -> str:
     return _fernet(secret, ENDPOINT_SECRET_INFO).decrypt(blob).decode()

@@ -60,6 +60,7 @@ from common import (
     Server,
     add_database_arguments,
     auth_headers,
+    cpu_seconds,
     create_account,
     databases,
     in_work_folder,
@@ -169,6 +170,7 @@ class Row:
     body_bytes: int
     p50_ms: float
     p99_ms: float
+    server_cpu_ms: float  # the server's CPU per timed request, mean
     dumps_best_ms: float
     dumps_median_ms: float
     engine_ms: float  # price_intervals, in this process, median
@@ -254,27 +256,32 @@ _renames = itertools.count(1)
 
 
 def rename(client: httpx.Client, tariff_id: str) -> None:
-    """A change to the tariff that leaves its prices alone (a new name): its series is priced
-    anew on the next request, from the market days already prepared."""
+    """A change to the tariff that leaves its prices alone (a new display name): its series is
+    priced anew on the next request, from the market days already prepared."""
     name = f"Market tariff {next(_renames)}"
     response = client.patch(
-        f"/tariffs/{tariff_id}", content=orjson.dumps({"name": name}), headers=JSON
+        f"/tariffs/{tariff_id}", content=orjson.dumps({"display_name": name}), headers=JSON
     )
     if response.status_code != 200:
         raise BenchError(f"PATCH /tariffs answered {response.status_code}: {response.text[:500]}")
 
 
-def timed_requests(client: httpx.Client, case: Case, rounds: int) -> list[float]:
-    """Wall-clock ms of `rounds` requests of `case`; a tariff change before each is not timed."""
-    if case.changed_tariff is None:
-        return timings_ms(lambda: request(client, case), rounds)
+def timed_requests(
+    client: httpx.Client, case: Case, rounds: int, server_pid: int
+) -> tuple[list[float], float]:
+    """Wall-clock ms of `rounds` requests of `case`, and the server's CPU ms per request (its
+    mean: the kernel counts in clock ticks); a tariff change before each is not timed."""
     took = []
+    cpu = 0.0
     for _ in range(rounds):
-        rename(client, case.changed_tariff)
+        if case.changed_tariff is not None:
+            rename(client, case.changed_tariff)
+        cpu -= cpu_seconds([server_pid])
         began = time.perf_counter()
         request(client, case)
         took.append((time.perf_counter() - began) * 1e3)
-    return took
+        cpu += cpu_seconds([server_pid])
+    return took, cpu * 1e3 / max(rounds, 1)
 
 
 def check_count(case: Case, intervals: int) -> None:
@@ -338,14 +345,19 @@ def median_ms(call: Callable[[], object]) -> float:
 
 
 def measure(
-    client: httpx.Client, case: Case, database: str, local: InProcess, args: argparse.Namespace
+    client: httpx.Client,
+    case: Case,
+    database: str,
+    local: InProcess,
+    args: argparse.Namespace,
+    server_pid: int,
 ) -> Row:
     first = request(client, case)
     parsed = orjson.loads(first.content)
     intervals = len(parsed["data"])
     check_count(case, intervals)
-    timed_requests(client, case, args.warmup)
-    latencies = timed_requests(client, case, args.requests)
+    timed_requests(client, case, args.warmup, server_pid)
+    latencies, server_cpu = timed_requests(client, case, args.requests, server_pid)
     dumps = timings_ms(lambda: orjson.dumps(parsed), args.dumps_rounds)
     row = Row(
         case=case,
@@ -354,6 +366,7 @@ def measure(
         body_bytes=len(first.content),
         p50_ms=statistics.median(latencies),
         p99_ms=percentile(latencies, 99),
+        server_cpu_ms=server_cpu,
         dumps_best_ms=min(dumps),
         dumps_median_ms=statistics.median(dumps),
         engine_ms=median_ms(local.engine_call(case)),
@@ -361,7 +374,8 @@ def measure(
     )
     print(
         f"  {case.tariff}, {case.name} ({database}): p50 {row.p50_ms:.2f} ms, "
-        f"p99 {row.p99_ms:.2f} ms, dumps {row.dumps_median_ms:.3f} ms",
+        f"p99 {row.p99_ms:.2f} ms, server CPU {row.server_cpu_ms:.2f} ms, "
+        f"dumps {row.dumps_median_ms:.3f} ms",
         file=sys.stderr,
     )
     return row
@@ -468,7 +482,7 @@ def bench(work: Path, database: str, args: argparse.Namespace) -> tuple[list[Row
                 cases.append(
                     Case(MARKET, "90 days", market, target_body, changed_tariff=market_tariff)
                 )
-                rows = [measure(client, case, database, local, args) for case in cases]
+                rows = [measure(client, case, database, local, args, server.pid) for case in cases]
         finally:
             local_db.dispose()
         target = next(row for row in rows if row.is_target)
@@ -499,10 +513,10 @@ def price_body(location_id: str, window: str, *, shift: int = 0) -> bytes:
 
 def render_table(rows: Sequence[Row]) -> str:
     lines = [
-        "| tariff | window | database | intervals | body KB | p50 ms | p99 ms "
+        "| tariff | window | database | intervals | body KB | p50 ms | p99 ms | server CPU ms "
         "| orjson.dumps best ms | dumps median ms | 3 x dumps + 5 ms | p50 within "
         "| engine ms | service.price ms |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for r in rows:
         within = "yes" if r.p50_ms <= r.budget_ms else "no"
@@ -513,6 +527,7 @@ def render_table(rows: Sequence[Row]) -> str:
         lines.append(
             f"| {r.case.tariff} | {r.case.name} | {r.database} | {r.intervals:,} "
             f"| {r.body_bytes / 1024:.1f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
+            f"| {r.server_cpu_ms:.2f} "
             f"| {r.dumps_best_ms:.3f} | {r.dumps_median_ms:.3f} | {r.budget_ms:.2f} | {within} "
             f"| {r.engine_ms:.2f} | {r.service_ms:.2f} |"
         )

@@ -25,13 +25,13 @@ def location(client, tenant):
 def pricings(monkeypatch):
     """How often the engine priced a window."""
     calls = []
-    engine = service.price_intervals
+    engine = service.price_columns
 
     def counted(*args, **kwargs):
         calls.append(kwargs["start"])
         return engine(*args, **kwargs)
 
-    monkeypatch.setattr(service, "price_intervals", counted)
+    monkeypatch.setattr(service, "price_columns", counted)
     return calls
 
 

@@ -15,7 +15,13 @@ import pytest
 from pydantic import TypeAdapter
 
 from tariffconnect.core.windows import JSON_OPTIONS
-from tariffconnect.prices.engine import Interval, MarketPrices, price_intervals
+from tariffconnect.prices.engine import (
+    Columns,
+    Interval,
+    MarketPrices,
+    as_intervals,
+    price_columns,
+)
 from tariffconnect.prices.service import series_json
 from tariffconnect.tariffs.schedule import ScheduleEntry, validate_schedule
 
@@ -38,6 +44,11 @@ def reference(intervals: list[Interval], offset: tzinfo) -> bytes:
         for index, interval in enumerate(intervals)
     ]
     return orjson.dumps(rows, option=JSON_OPTIONS)
+
+
+def columns_of(intervals: list[Interval]) -> Columns:
+    boundaries = [intervals[0].start, *(interval.end for interval in intervals)]
+    return Columns(boundaries, [i.value for i in intervals], [i.confidence for i in intervals])
 
 
 # The offsets an answer is written in: the request's end_time's, as pydantic parses it.
@@ -92,7 +103,7 @@ def test_engine_series_over_dst_days_match_the_per_row_dicts(
     # Edges off the step, to the microsecond (the answer omits microseconds).
     start = first + timedelta(minutes=7, microseconds=123_456)
     end = first + timedelta(days=1, hours=1, seconds=3)
-    got = price_intervals(
+    columns = price_columns(
         [(surcharged(0.05), prices)],
         start=start,
         end=end,
@@ -100,10 +111,12 @@ def test_engine_series_over_dst_days_match_the_per_row_dicts(
         holidays=frozenset(),
         decimals=decimals,
     )
+    assert (columns.confidences is None) == (not forecast)
+    got = as_intervals(columns)
     assert len(got) > 24 * 60 // minutes  # every step its own interval, and the cut edges
     assert forecast == any(interval.confidence != 1 for interval in got)
     for offset in OFFSETS:
-        assert series_json(got, offset) == reference(got, offset), (offset, minutes)
+        assert series_json(columns, offset) == reference(got, offset), (offset, minutes)
 
 
 def test_odd_values_and_times_match_the_per_row_dicts() -> None:
@@ -118,15 +131,15 @@ def test_odd_values_and_times_match_the_per_row_dicts() -> None:
         intervals.append(Interval(moment, end, value, confidence))
         moment = end
     for offset in OFFSETS:
-        assert series_json(intervals, offset) == reference(intervals, offset)
+        assert series_json(columns_of(intervals), offset) == reference(intervals, offset)
 
 
 @pytest.mark.parametrize("offset", OFFSETS)
 def test_no_interval_and_one_interval(offset: tzinfo) -> None:
-    assert series_json([], offset) == reference([], offset) == b"[]"
+    assert series_json(Columns([], [], None), offset) == reference([], offset) == b"[]"
     one = [Interval(DST_DAYS[0], DST_DAYS[0] + timedelta(minutes=15), Decimal("0.1"), Decimal(1))]
-    assert series_json(one, offset) == reference(one, offset)
-    assert orjson.loads(series_json(one, UTC)) == [
+    assert series_json(columns_of(one), offset) == reference(one, offset)
+    assert orjson.loads(series_json(columns_of(one), UTC)) == [
         {
             "valid_from": "2026-03-28T12:00:00Z",
             "valid_to": "2026-03-28T12:15:00Z",

@@ -9,9 +9,13 @@ the server's own database. For each tariff and window (2026-03-01 for 1 day, 202
 2026-05-30 for 90 days) one httpx client on a keep-alive connection sends --warmup requests,
 then --requests timed sequential ones; p50 and p99 are those round trips. One more row sends
 the 90-day market window one minute later on every request, so the series cache never helps
-(only the cache of published days). Next to them: `orjson.dumps` of the same response (parsed
-once with orjson.loads), best and median of --dumps-rounds, and, timed in this process, the
-price engine (`price_intervals`) and the whole `service.price_body` call on the same data.
+(only the cache of published days), and one more the same 90-day market window as the repeated
+poll with the tariff renamed (PATCH /tariffs/{id}, untimed) before each request: the first
+request after a tariff change (the issue's target: within 2x of the budget). Next to them:
+`orjson.dumps` of the same response (parsed once with orjson.loads), best and median of
+--dumps-rounds, and, timed in this process, the price engine (`price_intervals`) and the whole
+`service.price_body` call on the same data (the series cache emptied first for the rows it
+would not answer).
 
 Target (from the issue): the 90-day 15-minute response (8,640 intervals) within 3x its
 serialisation time plus 5 ms, i.e. p50 <= 3 * dumps median + 5 ms.
@@ -56,6 +60,7 @@ from common import (
     Server,
     add_database_arguments,
     auth_headers,
+    cpu_seconds,
     create_account,
     databases,
     in_work_folder,
@@ -77,6 +82,7 @@ from tariffconnect.core.scoping import Scope
 from tariffconnect.db import Database
 from tariffconnect.market import store
 from tariffconnect.prices import service
+from tariffconnect.prices.cache import SERIES
 from tariffconnect.prices.calendar import public_holidays
 from tariffconnect.prices.engine import MarketPrices, price_intervals
 from tariffconnect.prices.schemas import PriceWindow
@@ -135,6 +141,9 @@ class Case:
     location_id: str
     bodies: tuple[bytes, ...]  # POST /prices request bodies, sent in turn
     fresh: bool = False  # each request a window not asked for before (so never cached)
+    # When set, the tariff (its id) is renamed by PATCH /tariffs/{id} before each request, and
+    # only the POST /prices after it is timed: the first request after a tariff change.
+    changed_tariff: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_turn", itertools.cycle(self.bodies))
@@ -144,6 +153,8 @@ class Case:
 
     @property
     def name(self) -> str:
+        if self.changed_tariff is not None:
+            return f"{self.window}, first request after a tariff change"
         return f"{self.window}, a new window each request" if self.fresh else self.window
 
     @property
@@ -159,6 +170,7 @@ class Row:
     body_bytes: int
     p50_ms: float
     p99_ms: float
+    server_cpu_ms: float  # the server's CPU per timed request, mean
     dumps_best_ms: float
     dumps_median_ms: float
     engine_ms: float  # price_intervals, in this process, median
@@ -170,17 +182,27 @@ class Row:
 
     @property
     def is_target(self) -> bool:
-        return self.case.tariff == MARKET and self.case.window == "90 days" and not self.case.fresh
+        return (
+            self.case.tariff == MARKET
+            and self.case.window == "90 days"
+            and not self.case.fresh
+            and self.case.changed_tariff is None
+        )
+
+    @property
+    def factor(self) -> int:
+        """The issue's allowance over the budget: 2x for the first request after a change."""
+        return 2 if self.case.changed_tariff is not None else 1
 
 
 # --- data ----------------------------------------------------------------------------------------
 
 
-def make_tariff(client: httpx.Client, **fields: Any) -> tuple[str, str]:
-    """A fresh location with one tariff: (location id, its time zone)."""
+def make_tariff(client: httpx.Client, **fields: Any) -> tuple[str, str, str]:
+    """A fresh location with one tariff: (location id, its time zone, the tariff's id)."""
     location = post_json(client, "/locations", LOCATION, expect=201)
-    post_json(client, "/tariffs", {"location_id": location["id"], **fields}, expect=201)
-    return location["id"], location["timezone"]
+    tariff = post_json(client, "/tariffs", {"location_id": location["id"], **fields}, expect=201)
+    return location["id"], location["timezone"], tariff["id"]
 
 
 def market_series() -> list[tuple[datetime, datetime, Decimal]]:
@@ -230,6 +252,38 @@ def request(client: httpx.Client, case: Case) -> httpx.Response:
     return response
 
 
+_renames = itertools.count(1)
+
+
+def rename(client: httpx.Client, tariff_id: str) -> None:
+    """A change to the tariff that leaves its prices alone (a new display name): its series is
+    priced anew on the next request, from the market days already prepared."""
+    name = f"Market tariff {next(_renames)}"
+    response = client.patch(
+        f"/tariffs/{tariff_id}", content=orjson.dumps({"display_name": name}), headers=JSON
+    )
+    if response.status_code != 200:
+        raise BenchError(f"PATCH /tariffs answered {response.status_code}: {response.text[:500]}")
+
+
+def timed_requests(
+    client: httpx.Client, case: Case, rounds: int, server_pid: int
+) -> tuple[list[float], float]:
+    """Wall-clock ms of `rounds` requests of `case`, and the server's CPU ms per request (its
+    mean: the kernel counts in clock ticks); a tariff change before each is not timed."""
+    took = []
+    cpu = 0.0
+    for _ in range(rounds):
+        if case.changed_tariff is not None:
+            rename(client, case.changed_tariff)
+        cpu -= cpu_seconds([server_pid])
+        began = time.perf_counter()
+        request(client, case)
+        took.append((time.perf_counter() - began) * 1e3)
+        cpu += cpu_seconds([server_pid])
+    return took, cpu * 1e3 / max(rounds, 1)
+
+
 def check_count(case: Case, intervals: int) -> None:
     # A window shifted off the quarter hours starts and ends inside an interval: one more.
     extra = 1 if case.fresh else 0
@@ -268,8 +322,11 @@ class InProcess:
 
     def service_call(self, case: Case) -> Callable[[], object]:
         window = PriceWindow(start_time=START, end_time=case.end)
+        missed = case.fresh or case.changed_tariff is not None
 
         def call() -> object:
+            if missed:
+                SERIES.clear()  # as after a change: the series priced anew, the days prepared
             with self.database.transaction(write=False) as session:
                 return service.price_body(
                     session,
@@ -288,14 +345,19 @@ def median_ms(call: Callable[[], object]) -> float:
 
 
 def measure(
-    client: httpx.Client, case: Case, database: str, local: InProcess, args: argparse.Namespace
+    client: httpx.Client,
+    case: Case,
+    database: str,
+    local: InProcess,
+    args: argparse.Namespace,
+    server_pid: int,
 ) -> Row:
     first = request(client, case)
     parsed = orjson.loads(first.content)
     intervals = len(parsed["data"])
     check_count(case, intervals)
-    timings_ms(lambda: request(client, case), args.warmup)
-    latencies = timings_ms(lambda: request(client, case), args.requests)
+    timed_requests(client, case, args.warmup, server_pid)
+    latencies, server_cpu = timed_requests(client, case, args.requests, server_pid)
     dumps = timings_ms(lambda: orjson.dumps(parsed), args.dumps_rounds)
     row = Row(
         case=case,
@@ -304,6 +366,7 @@ def measure(
         body_bytes=len(first.content),
         p50_ms=statistics.median(latencies),
         p99_ms=percentile(latencies, 99),
+        server_cpu_ms=server_cpu,
         dumps_best_ms=min(dumps),
         dumps_median_ms=statistics.median(dumps),
         engine_ms=median_ms(local.engine_call(case)),
@@ -311,7 +374,8 @@ def measure(
     )
     print(
         f"  {case.tariff}, {case.name} ({database}): p50 {row.p50_ms:.2f} ms, "
-        f"p99 {row.p99_ms:.2f} ms, dumps {row.dumps_median_ms:.3f} ms",
+        f"p99 {row.p99_ms:.2f} ms, server CPU {row.server_cpu_ms:.2f} ms, "
+        f"dumps {row.dumps_median_ms:.3f} ms",
         file=sys.stderr,
     )
     return row
@@ -387,8 +451,8 @@ def bench(work: Path, database: str, args: argparse.Namespace) -> tuple[list[Row
         local_db = Database(server.sqlalchemy_url, pool_size=1)
         try:
             with httpx.Client(base_url=server.base_url, headers=bearer, timeout=60) as client:
-                tou, zone = make_tariff(client, schedule=TOU_SCHEDULE)
-                market, _ = make_tariff(
+                tou, zone, _ = make_tariff(client, schedule=TOU_SCHEDULE)
+                market, _, market_tariff = make_tariff(
                     client,
                     market_rates=True,
                     market_source_id=MARKET_SOURCE,
@@ -413,7 +477,12 @@ def bench(work: Path, database: str, args: argparse.Namespace) -> tuple[list[Row
                     price_body(market, "90 days", shift=n) for n in range(1, rounds + 1)
                 )
                 cases.append(Case(MARKET, "90 days", market, shifted, fresh=True))
-                rows = [measure(client, case, database, local, args) for case in cases]
+                # The same window as the repeated poll, its tariff renamed before each request.
+                target_body = (price_body(market, "90 days"),)
+                cases.append(
+                    Case(MARKET, "90 days", market, target_body, changed_tariff=market_tariff)
+                )
+                rows = [measure(client, case, database, local, args, server.pid) for case in cases]
         finally:
             local_db.dispose()
         target = next(row for row in rows if row.is_target)
@@ -444,16 +513,21 @@ def price_body(location_id: str, window: str, *, shift: int = 0) -> bytes:
 
 def render_table(rows: Sequence[Row]) -> str:
     lines = [
-        "| tariff | window | database | intervals | body KB | p50 ms | p99 ms "
+        "| tariff | window | database | intervals | body KB | p50 ms | p99 ms | server CPU ms "
         "| orjson.dumps best ms | dumps median ms | 3 x dumps + 5 ms | p50 within "
         "| engine ms | service.price ms |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for r in rows:
         within = "yes" if r.p50_ms <= r.budget_ms else "no"
+        if r.factor != 1:
+            within += (
+                f" (within {r.factor}x: {'yes' if r.p50_ms <= r.factor * r.budget_ms else 'no'})"
+            )
         lines.append(
             f"| {r.case.tariff} | {r.case.name} | {r.database} | {r.intervals:,} "
             f"| {r.body_bytes / 1024:.1f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
+            f"| {r.server_cpu_ms:.2f} "
             f"| {r.dumps_best_ms:.3f} | {r.dumps_median_ms:.3f} | {r.budget_ms:.2f} | {within} "
             f"| {r.engine_ms:.2f} | {r.service_ms:.2f} |"
         )
@@ -463,12 +537,14 @@ def render_table(rows: Sequence[Row]) -> str:
 def render_verdict(rows: Sequence[Row]) -> str:
     lines = []
     for r in rows:
-        if r.is_target:
-            verdict = "met" if r.p50_ms <= r.budget_ms else "NOT met"
+        if r.is_target or r.factor != 1:
+            allowed = r.factor * r.budget_ms
+            verdict = "met" if r.p50_ms <= allowed else "NOT met"
+            times = f"{r.factor} x " if r.factor != 1 else ""
             lines.append(
                 f"- {r.case.tariff}, {r.case.name} on {r.database}: p50 {r.p50_ms:.2f} ms vs "
-                f"{TARGET_FACTOR} x {r.dumps_median_ms:.3f} + {TARGET_EXTRA_MS:g} = "
-                f"{r.budget_ms:.2f} ms ({r.p50_ms / r.budget_ms:.1f}x the budget): {verdict}"
+                f"{times}({TARGET_FACTOR} x {r.dumps_median_ms:.3f} + {TARGET_EXTRA_MS:g}) = "
+                f"{allowed:.2f} ms ({r.p50_ms / r.budget_ms:.1f}x the budget): {verdict}"
             )
     return "\n".join(lines)
 

@@ -25,13 +25,13 @@ def location(client, tenant):
 def pricings(monkeypatch):
     """How often the engine priced a window."""
     calls = []
-    engine = service.price_intervals
+    engine = service.price_columns
 
     def counted(*args, **kwargs):
         calls.append(kwargs["start"])
         return engine(*args, **kwargs)
 
-    monkeypatch.setattr(service, "price_intervals", counted)
+    monkeypatch.setattr(service, "price_columns", counted)
     return calls
 
 
@@ -115,3 +115,48 @@ def test_prices_stored_after_a_no_price_data_answer_are_served(client, tenant, d
     assert_error(client.post("/prices", json=body, headers=tenant.test), 422, "no_price_data")
     publish(database, SOURCE, datetime(2036, 4, 1, tzinfo=UTC), ["0.4"])
     assert values(prices(client, tenant, body)) == [("2036-04-01T00:00:00Z", 0.4)]
+
+
+def test_a_tariff_change_prices_again_from_the_days_already_prepared(
+    client, tenant, database, location, pricings, monkeypatch
+):
+    """Renaming a market tariff misses the series cache (its update time is in the key) but
+    not the prepared market days (keyed by the source's version alone): the days are not
+    prepared again, and the answer's data is the same bytes."""
+    from tariffconnect.prices import prepared
+
+    prepared_days = []
+    real = prepared.MarketPrices
+
+    class Counted(real):  # type: ignore[misc,valid-type]
+        def __init__(self, intervals):
+            if intervals:  # a day prepared (joins start from an empty one)
+                prepared_days.append(1)
+            super().__init__(intervals)
+
+    monkeypatch.setattr(prepared, "MarketPrices", Counted)
+    publish(database, SOURCE, START, ["0.1", "0.2", "0.15"])
+    tariff = connect(client, tenant, market_tariff(location["id"], 0.0))
+    body = {
+        "location_id": location["id"],
+        "start_time": "2036-02-02T00:00:00Z",
+        "end_time": "2036-02-02T00:45:00Z",
+    }
+    first = client.post("/prices", json=body, headers=tenant.test)
+    assert first.status_code == 200, first.text
+    assert len(pricings) == 1
+    days = len(prepared_days)
+    assert days >= 1
+    for name in ("Renamed", "Renamed again"):
+        patched = client.patch(
+            f"/tariffs/{tariff['id']}", json={"display_name": name}, headers=tenant.test
+        )
+        assert patched.status_code == 200, patched.text
+        again = client.post("/prices", json=body, headers=tenant.test)
+        assert again.status_code == 200, again.text
+        assert again.json()["data"] == first.json()["data"]
+        assert (
+            again.content.split(b',"data":')[1].split(b"]")[0]
+            == (first.content.split(b',"data":')[1].split(b"]")[0])
+        )
+    assert (len(pricings), len(prepared_days)) == (3, days)

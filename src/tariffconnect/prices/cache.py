@@ -44,5 +44,11 @@ class SeriesCache:
                 _, dropped = self._entries.popitem(last=False)
                 self._size -= len(dropped)
 
+    def clear(self) -> None:
+        """Forget every entry (benchmarks and tests; a change never needs it, see above)."""
+        with self._lock:
+            self._entries.clear()
+            self._size = 0
+
 
 SERIES = SeriesCache()

@@ -228,6 +228,17 @@ class _Series:
     confidences: list[Decimal] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """`price_intervals`' answer as columns, before any Interval is made (what /prices writes
+    as JSON): interval i runs from `boundaries[i]` to `boundaries[i + 1]` (UTC) at `values[i]`
+    with confidence `confidences[i]`, or 1 for every interval when `confidences` is None."""
+
+    boundaries: list[datetime]
+    values: list[Decimal]
+    confidences: list[Decimal] | None
+
+
 def price_intervals(
     tariffs: Sequence[tuple[Schedule, MarketPrices | None]],
     *,
@@ -237,6 +248,22 @@ def price_intervals(
     holidays: Container[date],
     decimals: int | None = None,
 ) -> list[Interval]:
+    """`price_columns` as Intervals."""
+    columns = price_columns(
+        tariffs, start=start, end=end, zone=zone, holidays=holidays, decimals=decimals
+    )
+    return as_intervals(columns)
+
+
+def price_columns(
+    tariffs: Sequence[tuple[Schedule, MarketPrices | None]],
+    *,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    holidays: Container[date],
+    decimals: int | None = None,
+) -> Columns:
     """The summed price of `tariffs` over [start, end) as contiguous, half-open UTC intervals.
 
     Intervals tile exactly [start, end) and are split only where the summed value or the
@@ -256,7 +283,7 @@ def price_intervals(
     if not tariffs:
         raise ValueError("no tariffs to price")
     if hi == lo:
-        return []
+        return Columns([], [], None)
     markets = _markets(tariffs, lo, hi)
     series = _walk(tariffs, zone, holidays, lo, hi, start.astimezone(UTC))
     series.values = [state[0] for state in series.states]
@@ -265,7 +292,7 @@ def price_intervals(
     if decimals is not None:
         quantum = _ONE.scaleb(-decimals)
         series.values = [value.quantize(quantum, ROUND_HALF_UP) for value in series.values]
-    return _intervals(series, end.astimezone(UTC), merge=bool(markets) or decimals is not None)
+    return _columns(series, end.astimezone(UTC), merge=bool(markets) or decimals is not None)
 
 
 def _markets(
@@ -463,14 +490,9 @@ _set_start, _set_end, _set_value, _set_confidence = (
 )
 
 
-def _intervals(series: _Series, end: datetime, *, merge: bool) -> list[Interval]:
-    """The series as Intervals, neighbours equal in value and confidence merged (market prices
-    may repeat).
-
-    Built in bulk: a frozen dataclass's __init__ sets each field through object.__setattr__,
-    which made it the engine's largest cost; filling the slots through their descriptors in C
-    loops (map) gives equal objects about three times faster.
-    """
+def _columns(series: _Series, end: datetime, *, merge: bool) -> Columns:
+    """The series' boundaries, values and confidences, neighbours equal in value and
+    confidence merged (market prices may repeat)."""
     values, moments, confidences = series.values, series.moments, series.confidences
     if confidences:
         keys: list[Any] = list(zip(values, confidences, strict=True))
@@ -481,13 +503,23 @@ def _intervals(series: _Series, end: datetime, *, merge: bool) -> list[Interval]
     elif merge and any(map(eq, values[1:], values)):
         changed = [True, *map(ne, values[1:], values)]
         values, moments = list(compress(values, changed)), list(compress(moments, changed))
+    moments.append(end)  # the series' own list, or a new one: either is this call's
+    return Columns(moments, values, confidences or None)
+
+
+def as_intervals(columns: Columns) -> list[Interval]:
+    """The columns as Intervals.
+
+    Built in bulk: a frozen dataclass's __init__ sets each field through object.__setattr__,
+    which made it the engine's largest cost; filling the slots through their descriptors in C
+    loops (map) gives equal objects about three times faster.
+    """
+    moments, values = columns.boundaries, columns.values
     made: list[Interval] = list(map(_new, repeat(Interval, len(values))))
-    ends = moments[1:]
-    ends.append(end)
     deque(map(_set_start, made, moments), maxlen=0)
-    deque(map(_set_end, made, ends), maxlen=0)
+    deque(map(_set_end, made, moments[1:]), maxlen=0)
     deque(map(_set_value, made, values), maxlen=0)
-    deque(map(_set_confidence, made, confidences or repeat(_ONE)), maxlen=0)
+    deque(map(_set_confidence, made, columns.confidences or repeat(_ONE)), maxlen=0)
     return made
 
 

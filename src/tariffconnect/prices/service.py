@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -30,7 +29,14 @@ from tariffconnect.market.publication import next_publication
 from tariffconnect.prices.breakdown import Part, tariff_parts
 from tariffconnect.prices.cache import SERIES
 from tariffconnect.prices.calendar import public_holidays
-from tariffconnect.prices.engine import Interval, MarketPrices, NoPriceData, price_intervals
+from tariffconnect.prices.engine import (
+    Columns,
+    Interval,
+    MarketPrices,
+    NoPriceData,
+    as_intervals,
+    price_columns,
+)
 from tariffconnect.prices.prepared import market_prices
 from tariffconnect.prices.schemas import PriceWindow
 from tariffconnect.tariffs import service as tariffs
@@ -169,10 +175,12 @@ def _data(
     )
     found = SERIES.get(key)
     if found is None:
-        series = intervals(
-            session, location, priced, start=as_utc(start), end=as_utc(end), versions=versions
-        )
-        found = orjson.dumps(_series(series, offset), option=JSON_OPTIONS)
+        inputs = [
+            (_schedule(t), _market(session, t, versions, as_utc(start), as_utc(end)))
+            for t in priced
+        ]
+        columns = _price(location, inputs, start=as_utc(start), end=as_utc(end), decimals=5)
+        found = series_json(columns, offset)
         SERIES.put(key, found)
     return found
 
@@ -215,8 +223,19 @@ def exact_intervals(
     """The summed price of `inputs` (`tariff_inputs`, or variants of them) over [start, end)
     at `location`, unrounded unless `decimals` is given (costs round once, at the end); 422
     `no_price_data` where market prices are missing."""
+    return as_intervals(_price(location, inputs, start=start, end=end, decimals=decimals))
+
+
+def _price(
+    location: Location,
+    inputs: list[tuple[Schedule, MarketPrices | None]],
+    *,
+    start: datetime,
+    end: datetime,
+    decimals: int | None,
+) -> Columns:
     try:
-        return price_intervals(
+        return price_columns(
             inputs,
             start=start,
             end=end,
@@ -263,25 +282,48 @@ def _no_price_data() -> ApiError:
     return ApiError(422, "no_price_data", "Market prices for this window are not available yet.")
 
 
-def _series(intervals: list[Interval], offset: tzinfo) -> list[dict[str, Any]]:
-    """The `data` array, with datetimes left for orjson to write (core.windows.JSON_OPTIONS).
+# The text between an interval's fields in the `data` array, in the wire order.
+_FROM = b'{"valid_from":'
+_TO, _VALUE_AT, _CONFIDENCE_AT = b',"valid_to":', b',"price":{"value":', b',"confidence":'
+_FIRST, _NEXT, _LAST = b"[" + _FROM, b"}}," + _FROM, b"}}]"
+_CERTAIN = orjson.dumps(1.0)
 
-    Each boundary is converted to the request's offset once: an interval ends where the next
-    one starts. A 90-day series at 15 minutes has 8,640 intervals, so this is the hot loop.
+
+def series_json(columns: Columns, offset: tzinfo) -> bytes:
+    """The `data` array as JSON: for each interval `{"valid_from": ..., "valid_to": ...,
+    "price": {"value": ..., "confidence": ...}}`, times in `offset`.
+
+    A 90-day series at 15 minutes has 8,640 intervals, so this is the hot loop of a request
+    the series cache cannot answer. No Interval and no dict per row: orjson writes the
+    boundaries (each converted to the offset once, an interval ends where the next starts) and
+    the values as flat arrays, exactly as it writes them inside objects, each confidence level
+    is written once, and the rows are those pieces laid between fixed texts.
+    tests/prices/test_series_json.py holds these bytes to a per-row orjson.dumps of dicts.
     """
-    if not intervals:
-        return []
-    moments = [intervals[0].start, *(interval.end for interval in intervals)]
+    n = len(columns.values)
+    if not n:
+        return b"[]"
+    moments = columns.boundaries
     if offset.utcoffset(None) != timedelta(0):
         moments = [moment.astimezone(offset) for moment in moments]
-    return [
-        {
-            "valid_from": moments[index],
-            "valid_to": moments[index + 1],
-            "price": {"value": float(interval.value), "confidence": float(interval.confidence)},
-        }
-        for index, interval in enumerate(intervals)
-    ]
+    # None of these texts holds a comma: an ISO time, a float.
+    times = orjson.dumps(moments, option=JSON_OPTIONS)[1:-1].split(b",")
+    values = orjson.dumps(list(map(float, columns.values)))[1:-1].split(b",")
+    if columns.confidences is None:
+        confidences = [_CERTAIN] * n
+    else:
+        texts = {level: orjson.dumps(float(level)) for level in set(columns.confidences)}
+        confidences = list(map(texts.__getitem__, columns.confidences))
+    parts = [_NEXT] * (8 * n)
+    parts[0::8] = times[:-1]
+    parts[1::8] = [_TO] * n
+    parts[2::8] = times[1:]
+    parts[3::8] = [_VALUE_AT] * n
+    parts[4::8] = values
+    parts[5::8] = [_CONFIDENCE_AT] * n
+    parts[6::8] = confidences
+    parts[-1] = _LAST
+    return _FIRST + b"".join(parts)
 
 
 def _schedule(tariff: Tariff) -> Schedule:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tariffconnect.connect.web import forms
+from tariffconnect.connect.web import advanced_form, forms
 from tests.browser.test_hosted_flow import (
     LONDON,
     PLAIN_PROVIDER,
@@ -67,7 +67,9 @@ def test_two_seasons_with_a_weekend_rule_and_a_mistake_corrected(phone, live):
     assert heading(phone) == "Your tariff's seasons and times"
     # The grid's fields are exactly those forms.py reads.
     names = page.eval_on_selector_all("form.step-form [name]", "els => els.map(e => e.name)")
-    assert sorted(names) == sorted({*forms.ADVANCED_FIELDS, forms.ROUTE_FIELD, forms.CSRF_FIELD})
+    assert sorted(names) == sorted(
+        {*advanced_form.ADVANCED_FIELDS, forms.ROUTE_FIELD, forms.CSRF_FIELD}
+    )
     # Season 1 opens with the whole year; the rest are folded.
     assert page.locator("#s0_from").input_value() == "Jan"
     assert page.locator("#s0_to").input_value() == "Dec"
@@ -171,5 +173,5 @@ def test_only_the_grid_may_post_more_than_fifty_fields(live):
         assert refused.status_code == 400
         assert "This form could not be read. Reload the page and try again." in refused.text
         # The grid's route gets as far as the CSRF check (this post has no token).
-        grid = {**fields, forms.ROUTE_FIELD: forms.ADVANCED_ROUTE}
+        grid = {**fields, forms.ROUTE_FIELD: advanced_form.ADVANCED_ROUTE}
         assert client.post(f"/connect/web?fp_cot={token}", data=grid).status_code == 403

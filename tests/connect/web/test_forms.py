@@ -3,7 +3,8 @@
 import pytest
 
 from tariffconnect.connect.web import forms, i18n
-from tariffconnect.connect.web.forms import FormInvalid, to_request
+from tariffconnect.connect.web.fields import FormInvalid
+from tariffconnect.connect.web.forms import to_request
 
 TOKEN = "cot_" + "a" * 24
 

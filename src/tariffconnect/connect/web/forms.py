@@ -14,23 +14,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from tariffconnect.connect.flow import advanced as machine_advanced
-from tariffconnect.connect.flow import inputs as machine_inputs
 from tariffconnect.connect.flow.describe import N_
 from tariffconnect.connect.flow.money import RateUnit, rate_unit
 from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS, FlowRequest
+from tariffconnect.connect.web import advanced_form, fields
 from tariffconnect.connect.web.numbers import (
     PERCENT_DECIMALS,
     NumberText,
     amount_text,
-    decimals_for,
     parse_number,
 )
-from tariffconnect.tariffs.schedule import MONTHS
 
 # Fields every step's forms carry.
 ROUTE_FIELD = "route"
@@ -52,6 +48,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "surcharge_capture": ("surcharge_fixed", "surcharge_percentage", "region"),
     "tariff_name_capture": ("tariff_name",),
     "contract_term_capture": ("contract_end_date", SKIP_FIELD),
+    advanced_form.ADVANCED_ROUTE: advanced_form.ADVANCED_FIELDS,
 }
 # Fields that are radio groups: an error links to the first radio, `<name>-0`.
 RADIO_FIELDS = frozenset({"provider_id", "tariff_id", "structure", "region"})
@@ -73,30 +70,6 @@ DEFAULT_NIGHT = ("23:00", "07:00")
 
 _ACTION = re.compile(r"[A-Za-z_]{1,64}")
 _DATE_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
-
-
-@dataclass(frozen=True, slots=True)
-class FieldError:
-    """A problem with one field (`field` None: with the page as a whole).
-
-    `message` is an English msgid (translated when shown, then formatted with `params`)
-    unless `translated` is False, which marks the machine's own message for a code the pages
-    have no text for.
-    """
-
-    field: str | None
-    code: str
-    message: str
-    translated: bool = True
-    params: tuple[tuple[str, str], ...] = ()
-
-
-class FormInvalid(Exception):
-    """The form cannot become a request; nothing was sent to the machine."""
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__(", ".join(error.code for error in errors))
-        self.errors = errors
 
 
 def anchor(field: str) -> str:
@@ -131,7 +104,7 @@ def to_request(
 ) -> FlowRequest | None:
     """The request for this submit of `route`; None when the form asks for nothing (a page
     without fields, such as the summary, submitted without a button). `data` is the page's
-    render data (the currency). Raises FormInvalid for input that cannot be sent."""
+    render data (the currency). Raises fields.FormInvalid for input that cannot be sent."""
     action = action_of(form)
     if action is not None:
         return FlowRequest(route=route, connect_token=token, type="submit", action=action)
@@ -160,7 +133,7 @@ def _choice(name: str, code: str, message: str) -> Callable[[Mapping[str, str]],
     def chosen(form: Mapping[str, str]) -> str:
         value = form.get(name, "").strip()
         if not value:
-            raise FormInvalid([FieldError(name, code, message)])
+            raise fields.FormInvalid([fields.FieldError(name, code, message)])
         return value[:MAX_TEXT]
 
     return chosen
@@ -180,7 +153,9 @@ def _provider_name(form: Mapping[str, str], _data: Mapping[str, Any]) -> dict[st
     name = _text(form, "provider_name")
     if not name:
         message = N_("Enter the name of your energy provider.")
-        raise FormInvalid([FieldError("provider_name", "provider_name_missing", message)])
+        raise fields.FormInvalid(
+            [fields.FieldError("provider_name", "provider_name_missing", message)]
+        )
     return {"provider": {"name": name}}
 
 
@@ -194,20 +169,20 @@ def _structure_select(form: Mapping[str, str], _data: Mapping[str, Any]) -> dict
 
 def _rate_fixed(form: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
     unit = rate_unit(data.get("currency_code"))
-    errors: list[FieldError] = []
+    errors: list[fields.FieldError] = []
     payload: dict[str, Any] = {}
     try:
-        payload["cost"] = _amount(
+        payload["cost"] = fields.amount(
             form, "cost", unit.factor, required=N_("Enter your price per kWh.")
         )
-    except FormInvalid as invalid:
+    except fields.FormInvalid as invalid:
         errors.extend(invalid.errors)
     try:
         payload.update(_standing_charge(form, unit))
-    except FormInvalid as invalid:
+    except fields.FormInvalid as invalid:
         errors.extend(invalid.errors)
     if errors:
-        raise FormInvalid(errors)
+        raise fields.FormInvalid(errors)
     return payload
 
 
@@ -216,12 +191,12 @@ def _standing_charge(form: Mapping[str, str], unit: RateUnit) -> dict[str, Any]:
     the tariff then has no standing charge)."""
     if not form.get(CHARGE_FIELD, "").strip():
         return {}
-    return {CHARGE_FIELD: _amount(form, CHARGE_FIELD, unit.factor, required=None)}
+    return {CHARGE_FIELD: fields.amount(form, CHARGE_FIELD, unit.factor, required=None)}
 
 
 def _rate_tod(form: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
     unit = rate_unit(data.get("currency_code"))
-    errors: list[FieldError] = []
+    errors: list[fields.FieldError] = []
     times: dict[str, str] = {}
     costs: dict[str, float] = {}
     time_messages = {
@@ -231,9 +206,9 @@ def _rate_tod(form: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any
         "night_to": N_("Enter the time the night rate ends, like 07:00."),
     }
     for name, message in time_messages.items():
-        value = _time(form.get(name, ""))
+        value = fields.clock_time(form.get(name, ""))
         if value is None:
-            errors.append(FieldError(name, "time_invalid", message))
+            errors.append(fields.FieldError(name, "time_invalid", message))
         else:
             times[name] = value
     cost_messages = {
@@ -242,18 +217,18 @@ def _rate_tod(form: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any
     }
     for name, message in cost_messages.items():
         try:
-            costs[name] = _amount(form, name, unit.factor, required=message)
-        except FormInvalid as invalid:
+            costs[name] = fields.amount(form, name, unit.factor, required=message)
+        except fields.FormInvalid as invalid:
             errors.extend(invalid.errors)
     charge: dict[str, Any] = {}
     try:
         charge = _standing_charge(form, unit)
-    except FormInvalid as invalid:
+    except fields.FormInvalid as invalid:
         errors.extend(invalid.errors)
     if errors:
         order = list(FIELDS["rate_tod_capture"])
         errors.sort(key=lambda error: order.index(error.field) if error.field in order else 99)
-        raise FormInvalid(errors)
+        raise fields.FormInvalid(errors)
     return {
         **charge,
         "hours": [
@@ -277,18 +252,18 @@ def _region_select(form: Mapping[str, str], _data: Mapping[str, Any]) -> dict[st
 
 def _surcharge(form: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
     unit = rate_unit(data.get("currency_code"))
-    errors: list[FieldError] = []
+    errors: list[fields.FieldError] = []
     values: dict[str, float] = {}
     for name, factor, places in (
         ("surcharge_fixed", unit.factor, None),
         ("surcharge_percentage", 1, PERCENT_DECIMALS),
     ):
         try:
-            values[name] = _amount(form, name, factor, required=None, places=places)
-        except FormInvalid as invalid:
+            values[name] = fields.amount(form, name, factor, required=None, places=places)
+        except fields.FormInvalid as invalid:
             errors.extend(invalid.errors)
     if errors:
-        raise FormInvalid(errors)
+        raise fields.FormInvalid(errors)
     payload: dict[str, Any] = {
         "surcharge": {
             "fixed": values["surcharge_fixed"],
@@ -314,7 +289,9 @@ def _contract_term(form: Mapping[str, str], _data: Mapping[str, Any]) -> dict[st
     day = _date(text)
     if day is None:
         message = N_("Enter the contract end date as a real date, like 30 June 2027.")
-        raise FormInvalid([FieldError("contract_end_date", "date_format_invalid", message)])
+        raise fields.FormInvalid(
+            [fields.FieldError("contract_end_date", "date_format_invalid", message)]
+        )
     return {"contract_end_date": f"{day.isoformat()}T00:00:00Z"}
 
 
@@ -331,43 +308,8 @@ _BUILDERS: dict[str, Builder] = {
     "surcharge_capture": _surcharge,
     "tariff_name_capture": _tariff_name,
     "contract_term_capture": _contract_term,
+    advanced_form.ADVANCED_ROUTE: advanced_form.to_data,
 }
-
-
-def _amount(
-    form: Mapping[str, str],
-    name: str,
-    factor: int,
-    *,
-    required: str | None,
-    places: int | None = None,
-) -> float:
-    """The number in field `name` divided by factor, as the machine's float. Empty is 0 when
-    the field is optional (`required` None), else the error `required`."""
-    text = form.get(name, "")
-    allowed = decimals_for(factor) if places is None else min(places, decimals_for(factor))
-    try:
-        value = parse_number(text, allowed)
-    except ValueError as error:
-        code = f"{name}_invalid"
-        if str(error) != "too many decimals":
-            raise FormInvalid([FieldError(name, code, N_("Enter a number, like 24.5."))]) from None
-        message = N_("Enter a number with at most %(places)s decimal places.")
-        params = (("places", str(allowed)),)
-        raise FormInvalid([FieldError(name, code, message, params=params)]) from None
-    if value is None:
-        if required is not None:
-            raise FormInvalid([FieldError(name, f"{name}_missing", required)])
-        return 0.0
-    return float(value / factor)
-
-
-def _time(text: str) -> str | None:
-    """`HH:MM` or `HH:MM:SS` as the machine's `HH:MM:SS`; None when it is neither."""
-    match = machine_inputs.TIME_OF_DAY.fullmatch(text.strip())
-    if match is None:
-        return None
-    return f"{match.group(1)}:{match.group(2)}:{match.group(3) or '00'}"
 
 
 def _date(text: str) -> date | None:
@@ -394,12 +336,12 @@ def values(route: str, data: Mapping[str, Any], number: NumberText) -> dict[str,
     shown = dict.fromkeys(FIELDS.get(route, ()), "")
     unit = rate_unit(data.get("currency_code"))
     if route == "postal_address_capture":
-        address = _mapping(data.get("postal_address"))
-        shown.update({name: _str(address.get(name)) for name in ADDRESS_FIELDS})
+        address = fields.mapping_of(data.get("postal_address"))
+        shown.update({name: fields.text_of(address.get(name)) for name in ADDRESS_FIELDS})
     elif route == "provider_name_capture":
-        shown["provider_name"] = _str(_mapping(data.get("provider")).get("name"))
+        shown["provider_name"] = fields.text_of(fields.mapping_of(data.get("provider")).get("name"))
     elif route == "tariff_select":
-        shown["tariff_id"] = _str(_mapping(data.get("tariff")).get("id"))
+        shown["tariff_id"] = fields.text_of(fields.mapping_of(data.get("tariff")).get("id"))
     elif route == "rate_fixed_capture":
         shown["cost"] = amount_text(data.get("cost"), unit.factor, number)
         shown[CHARGE_FIELD] = amount_text(data.get(CHARGE_FIELD), unit.factor, number)
@@ -407,18 +349,18 @@ def values(route: str, data: Mapping[str, Any], number: NumberText) -> dict[str,
         shown.update(_tod_values(data, unit, number))
         shown[CHARGE_FIELD] = amount_text(data.get(CHARGE_FIELD), unit.factor, number)
     elif route == "region_select":
-        shown["region"] = _str(data.get("region"))
+        shown["region"] = fields.text_of(data.get("region"))
     elif route == "surcharge_capture":
-        surcharge = _mapping(data.get("surcharge"))
+        surcharge = fields.mapping_of(data.get("surcharge"))
         shown["surcharge_fixed"] = amount_text(surcharge.get("fixed"), unit.factor, number)
         shown["surcharge_percentage"] = amount_text(surcharge.get("percentage"), 1, number)
-        shown["region"] = _str(data.get("region"))
+        shown["region"] = fields.text_of(data.get("region"))
     elif route == "tariff_name_capture":
-        shown["tariff_name"] = _str(_mapping(data.get("tariff")).get("name"))
-    elif route == ADVANCED_ROUTE:
-        shown.update(_advanced_values(data, unit, number))
+        shown["tariff_name"] = fields.text_of(fields.mapping_of(data.get("tariff")).get("name"))
+    elif route == advanced_form.ADVANCED_ROUTE:
+        shown.update(advanced_form.values(data, unit, number))
     elif route == "contract_term_capture":
-        end = _str(data.get("contract_end_date"))
+        end = fields.text_of(data.get("contract_end_date"))
         shown["contract_end_date"] = end[:10] if _date(end[:10]) else ""
     return shown
 
@@ -429,22 +371,14 @@ def _tod_values(data: Mapping[str, Any], unit: RateUnit, number: NumberText) -> 
     shown: dict[str, str] = {}
     for index, (prefix, defaults) in enumerate((("day", DEFAULT_DAY), ("night", DEFAULT_NIGHT))):
         entry = entries[index] if index < len(entries) else {}
-        start = _time(_str(entry.get("valid_from")))
-        end = _time(_str(entry.get("valid_to")))
+        start = fields.clock_time(fields.text_of(entry.get("valid_from")))
+        end = fields.clock_time(fields.text_of(entry.get("valid_to")))
         if start is None or end is None or start == end:  # empty or zero: the usual periods
             start, end = f"{defaults[0]}:00", f"{defaults[1]}:00"
         shown[f"{prefix}_from"] = start[:5]
         shown[f"{prefix}_to"] = end[:5]
         shown[f"{prefix}_cost"] = amount_text(entry.get("cost"), unit.factor, number)
     return shown
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 # --- machine errors -> fields -----------------------------------------------------------------
@@ -512,7 +446,7 @@ def field_of(route: str, code: str, form: Mapping[str, str], path: str | None = 
 
 def _tod_field(code: str, form: Mapping[str, str]) -> str:
     def minutes(name: str) -> str | None:
-        return _time(form.get(name, ""))
+        return fields.clock_time(form.get(name, ""))
 
     if code.startswith("valid_from"):
         return "day_from"
@@ -535,256 +469,3 @@ def _tod_field(code: str, form: Mapping[str, str]) -> str:
                 return name
         return "day_cost"
     return "day_from"
-
-
-# --- advanced_tariff_capture: seasons x day types x time windows -------------------------------
-#
-# A fixed grid (no script): season `s<i>` runs from month `s<i>_from` to `s<i>_to` (around the
-# year's end too); each of its day types holds windows `s<i>_<day>_<k>_{from,to,rate}`, with
-# an optional tier: `kwh` at `rate`, then `above`. Blank rows and unused seasons are ignored.
-
-ADVANCED_ROUTE = "advanced_tariff_capture"
-ADVANCED_SEASONS = 4
-ADVANCED_WINDOWS = 3
-# Form key -> the schedule's day name; All days is what the others do not cover.
-ADVANCED_DAYS = {"all": "All", "weekdays": "Weekdays", "weekend": "Weekend", "holidays": "Holidays"}
-WINDOW_PARTS = ("from", "to", "rate", "kwh", "above")
-MONTH_LABELS = (
-    N_("Jan"),
-    N_("Feb"),
-    N_("Mar"),
-    N_("Apr"),
-    N_("May"),
-    N_("Jun"),
-    N_("Jul"),
-    N_("Aug"),
-    N_("Sep"),
-    N_("Oct"),
-    N_("Nov"),
-    N_("Dec"),
-)
-DAY_TYPE_LABELS = {
-    "All": N_("All days"),
-    "Weekdays": N_("Weekdays"),
-    "Weekend": N_("Weekend"),
-    "Holidays": N_("Public holidays"),
-}
-# The schedule page's messages (flow/advanced.py words them; listed here for the catalogue).
-ADVANCED_MESSAGES = (
-    N_("%(where)s: the rate is missing."),
-    N_("%(where)s: the rate cannot be zero."),
-    N_("%(where)s: the rate cannot be negative."),
-    N_("%(where)s: the rate must be a number below 1000 (5 decimals at most)."),
-    N_("%(where)s: the rate above %(kwh)s kWh is missing."),
-    N_("%(where)s: the rate above %(kwh)s kWh cannot be zero."),
-    N_("%(where)s: the rate above %(kwh)s kWh cannot be negative."),
-    N_("%(where)s: the rate above %(kwh)s kWh must be a number below 1000 (5 decimals at most)."),
-    N_("%(where)s: enter the kWh this rate applies up to, above the tier before."),
-    N_("%(where)s: enter when the window starts as a time of day, like 16:00."),
-    N_("%(where)s: enter when the window ends as a time of day, like 16:00."),
-    N_("%(where)s: a window cannot end when it starts (00:00-00:00 is the whole day)."),
-    N_("%(where)s: overlaps %(other)s."),
-    N_("%(where)s: no rate covers this time."),
-    N_("%(where)s: no season covers these months."),
-)
-ADVANCED_FIELDS = tuple(
-    name
-    for season in range(ADVANCED_SEASONS)
-    for name in (
-        f"s{season}_from",
-        f"s{season}_to",
-        *(
-            f"s{season}_{day}_{window}_{part}"
-            for day in ADVANCED_DAYS
-            for window in range(ADVANCED_WINDOWS)
-            for part in WINDOW_PARTS
-        ),
-    )
-)
-FIELDS[ADVANCED_ROUTE] = ADVANCED_FIELDS
-
-
-def _advanced(form: Mapping[str, str], data: Mapping[str, Any]) -> dict[str, Any]:
-    """The grid as `data.schedule`; every problem (the form's, then the schedule's, found by
-    the machine's own check) at its field, in the page's language (`data["lang"]`)."""
-    factor = rate_unit(data.get("currency_code")).factor
-    errors: list[FieldError] = []
-    schedule: list[dict[str, Any]] = []
-    places: dict[str, str] = {}  # a path in data.schedule -> the field it came from
-    for season in range(ADVANCED_SEASONS):
-        at = f"schedule[{len(schedule)}]"
-        rules: list[dict[str, Any]] = []
-        for key, day in ADVANCED_DAYS.items():
-            rule_at = f"{at}.days_and_hours[{len(rules)}]"
-            windows: list[dict[str, Any]] = []
-            for window in range(ADVANCED_WINDOWS):
-                name = f"s{season}_{key}_{window}"
-                texts = {part: form.get(f"{name}_{part}", "").strip() for part in WINDOW_PARTS}
-                if not any(texts.values()):
-                    continue
-                window_at = f"{rule_at}.hours[{len(windows)}]"
-                places.setdefault(f"{rule_at}.hours", f"{name}_from")
-                places.update(
-                    {
-                        f"{window_at}.valid_from": f"{name}_from",
-                        f"{window_at}.valid_to": f"{name}_to",
-                        f"{window_at}.rate": f"{name}_rate",
-                        f"{window_at}.rate[0].fixed": f"{name}_rate",
-                        f"{window_at}.rate[0].to_kwh": f"{name}_kwh",
-                        f"{window_at}.rate[1]": f"{name}_above",
-                    }
-                )
-                try:
-                    tiers = _window_tiers(name, texts, factor)
-                except FormInvalid as invalid:
-                    errors.extend(invalid.errors)
-                    continue
-                windows.append(
-                    {"valid_from": texts["from"], "valid_to": texts["to"], "rate": tiers}
-                )
-            if windows:
-                rules.append({"days": [day], "hours": windows})
-        first, last = form.get(f"s{season}_from", ""), form.get(f"s{season}_to", "")
-        if not (first or last or rules):
-            continue  # an unused season
-        number = (("number", str(season + 1)),)
-        months = _season_months(first, last)
-        if months is None:
-            message = N_("Choose the first and last month of season %(number)s.")
-            errors.append(FieldError(f"s{season}_from", "months_missing", message, params=number))
-        if not rules:
-            message = N_("Enter the times and rates of season %(number)s.")
-            field = f"s{season}_all_0_from"
-            errors.append(FieldError(field, "hours_missing", message, params=number))
-        places[f"{at}.months"] = f"s{season}_from"
-        schedule.append({"months": months or ["All"], "days_and_hours": rules})
-    if not schedule:
-        message = N_("Enter the times and rates of your tariff.")
-        errors.append(FieldError("s0_from", "schedule_missing", message))
-    if errors:
-        raise FormInvalid(errors)
-    _, problems = machine_advanced.check(schedule)
-    if problems:
-        raise FormInvalid([_located(p, places, data.get("lang")) for p in problems])
-    return {"schedule": schedule}
-
-
-def _window_tiers(name: str, texts: Mapping[str, str], factor: int) -> list[dict[str, Any]]:
-    """A window's rate tiers: its rate, or its rate up to `kwh` and `above` beyond (blank
-    amounts as None, for the schedule's check to name)."""
-    errors: list[FieldError] = []
-    amounts: dict[str, float | None] = {}
-    for part, code in (("rate", "fixed"), ("kwh", "to_kwh"), ("above", "fixed")):
-        try:
-            amount = _amount(texts, part, 1 if part == "kwh" else factor, required=None)
-        except FormInvalid as invalid:
-            field = f"{name}_{part}"
-            errors += [
-                FieldError(field, f"{code}_invalid", e.message, params=e.params)
-                for e in invalid.errors
-            ]
-            continue
-        amounts[part] = amount if texts[part] else None
-    if errors:
-        raise FormInvalid(errors)
-    if amounts["kwh"] is None and amounts["above"] is None:
-        return [{"fixed": amounts["rate"]}]
-    return [{"fixed": amounts["rate"], "to_kwh": amounts["kwh"]}, {"fixed": amounts["above"]}]
-
-
-def _season_months(first: str, last: str) -> list[str] | None:
-    """The months from `first` to `last`, around the year's end if need be."""
-    names = list(MONTHS)
-    if first not in names or last not in names:
-        return None
-    start, end = names.index(first), names.index(last)
-    return [names[(start + step) % 12] for step in range((end - start) % 12 + 1)]
-
-
-def _located(problem: machine_advanced.Problem, places: Mapping[str, str], lang: Any) -> FieldError:
-    """The problem in the page's language (month and day names too), at the field it is
-    about: its path, or the nearest enclosing one the grid has (None: the page)."""
-    from tariffconnect.connect.web import i18n  # i18n imports this module
-
-    path = problem.field
-    while path and path not in places:
-        path = re.sub(r"(\.[a-z_]+|\[\d+\])$", "", path) if re.search(r"[.\[]", path) else ""
-    field = places.get(path) if path else None
-    if problem.text == "%(reason)s" or lang is None:  # the tariffs' own words
-        return FieldError(field, problem.code, problem.message, translated=False)
-
-    def say(text: str) -> str:
-        return i18n.gettext(lang, text)
-
-    months = dict(zip(MONTHS, MONTH_LABELS, strict=True))
-    where = machine_advanced.label(
-        problem.where,
-        month=lambda name: say(months.get(name, name)),
-        day=lambda name: say(DAY_TYPE_LABELS.get(name, name)),
-        all_months=say(N_("All months")),
-    )
-    message = say(problem.text) % {"where": where, **dict(problem.params)}
-    return FieldError(field, problem.code, message, translated=False)
-
-
-def _advanced_values(data: Mapping[str, Any], unit: RateUnit, number: NumberText) -> dict[str, str]:
-    """The grid's fields for the render data's schedule: what the grid can show of it (day
-    rules of one day type, seasons of consecutive months, the first windows)."""
-    shown: dict[str, str] = {}
-    schedule = data.get("schedule")
-    entries = [e for e in schedule if isinstance(e, Mapping)] if isinstance(schedule, list) else []
-    keys = {day: key for key, day in ADVANCED_DAYS.items()}
-    for season, entry in enumerate(entries[:ADVANCED_SEASONS]):
-        bounds = _season_bounds(entry.get("months"))
-        if bounds is not None:
-            shown[f"s{season}_from"], shown[f"s{season}_to"] = bounds
-        for rule in entry.get("days_and_hours") or ():
-            days = _mapping(rule).get("days")
-            key = keys.get(days[0]) if isinstance(days, list) and len(days) == 1 else None
-            hours = _mapping(rule).get("hours")
-            if key is None or not isinstance(hours, list):
-                continue
-            for window, hour in enumerate(hours[:ADVANCED_WINDOWS]):
-                shown.update(
-                    _window_values(f"s{season}_{key}_{window}", _mapping(hour), unit, number)
-                )
-    return shown
-
-
-def _window_values(
-    name: str, hour: Mapping[str, Any], unit: RateUnit, number: NumberText
-) -> dict[str, str]:
-    tiers = (
-        [_mapping(t) for t in hour.get("rate") or ()] if isinstance(hour.get("rate"), list) else []
-    )
-    first = tiers[0] if tiers else {}
-    rate = amount_text(first.get("fixed"), unit.factor, number)
-    if not rate and len(tiers) < 2:
-        return {}  # no rate yet (the page's default): a blank row
-    shown = {
-        f"{name}_from": _str(hour.get("valid_from"))[:5],
-        f"{name}_to": _str(hour.get("valid_to"))[:5],
-        f"{name}_rate": rate,
-    }
-    if len(tiers) > 1:
-        shown[f"{name}_kwh"] = amount_text(first.get("to_kwh"), 1, number)
-        shown[f"{name}_above"] = amount_text(tiers[1].get("fixed"), unit.factor, number)
-    return shown
-
-
-def _season_bounds(months: Any) -> tuple[str, str] | None:
-    """(first, last) of months that run on from one to the next; None for any other list."""
-    names = list(MONTHS)
-    if months == ["All"]:
-        return names[0], names[-1]
-    if not isinstance(months, list) or not months or not all(m in names for m in months):
-        return None
-    chosen = {names.index(m) for m in months}
-    starts = [i for i in chosen if (i - 1) % 12 not in chosen]
-    if len(starts) != 1:
-        return (names[0], names[-1]) if len(chosen) == 12 else None
-    end = (starts[0] + len(chosen) - 1) % 12
-    return names[starts[0]], names[end]
-
-
-_BUILDERS[ADVANCED_ROUTE] = _advanced

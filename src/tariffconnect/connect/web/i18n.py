@@ -29,7 +29,7 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader
 
 from tariffconnect.connect.flow import describe, money
 from tariffconnect.connect.flow.describe import N_
-from tariffconnect.connect.web import forms
+from tariffconnect.connect.web import fields
 
 # The languages of the catalogues under locale/: English and those of the countries we list
 # providers for. A new one is added here and in locale/ (docs/connect-hosted-pages.md).
@@ -189,7 +189,7 @@ def error_text(lang: Lang, code: str, fallback: str) -> str:
     return gettext(lang, message) if message is not None else fallback
 
 
-def field_error_text(lang: Lang, error: forms.FieldError) -> str:
+def field_error_text(lang: Lang, error: fields.FieldError) -> str:
     if not error.translated:
         return error.message
     text = gettext(lang, error.message)

@@ -14,7 +14,7 @@ from typing import Any
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from tariffconnect.connect.flow.machine import Answer
-from tariffconnect.connect.web import forms, i18n, security, views
+from tariffconnect.connect.web import fields, forms, i18n, security, views
 from tariffconnect.connect.web.visit import PAGE_PATH, Visit
 from tariffconnect.core.errors import ApiError
 from tariffconnect.core.urls import UrlError, validate_redirect_url
@@ -87,7 +87,7 @@ def step(
     visit: Visit,
     answer: Answer,
     *,
-    errors: Sequence[forms.FieldError] = (),
+    errors: Sequence[fields.FieldError] = (),
     entered: Mapping[str, str] | None = None,
 ) -> Response:
     """The page the machine answered; off to the app when the flow ended."""

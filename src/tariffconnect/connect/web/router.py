@@ -18,7 +18,7 @@ from starlette.responses import Response
 from tariffconnect.connect.flow import runner
 from tariffconnect.connect.flow.machine import Answer
 from tariffconnect.connect.flow.protocol import ROUTE_ALIASES, FlowRequest
-from tariffconnect.connect.web import csrf, forms, i18n, responses
+from tariffconnect.connect.web import advanced_form, csrf, fields, forms, i18n, responses
 from tariffconnect.connect.web.responses import error_page, see_other
 from tariffconnect.connect.web.visit import PAGE_PATH, Visit, visit_of
 from tariffconnect.core.errors import ApiError, Problem
@@ -31,7 +31,7 @@ DONE_PATH = f"{PAGE_PATH}/done"
 CSS_MAX_AGE = 86400
 MAX_FIELDS = 50
 # The one larger form: advanced_tariff_capture's grid, with the hidden fields and a button.
-MAX_GRID_FIELDS = len(forms.ADVANCED_FIELDS) + 10
+MAX_GRID_FIELDS = len(advanced_form.ADVANCED_FIELDS) + 10
 TOKEN_ERROR_STATUSES = frozenset({404, 410})  # connect_token_invalid, connect_token_expired
 # The machine's answers to a form for a page that is not the current one.
 STALE_CODES = frozenset({"route_not_current", "route_invalid"})
@@ -82,7 +82,7 @@ async def submit(request: Request) -> Response:
                     form.setdefault(key, value)  # the first of repeated fields
     except HTTPException:
         return error_page(visit, 400, "form_invalid", "The form could not be read.")
-    if len(items) > MAX_FIELDS and form.get(forms.ROUTE_FIELD) != forms.ADVANCED_ROUTE:
+    if len(items) > MAX_FIELDS and form.get(forms.ROUTE_FIELD) != advanced_form.ADVANCED_ROUTE:
         return error_page(visit, 400, "form_invalid", "The form could not be read.")
     secret = visit.runtime.settings.signing_secret
     if not csrf.verify(secret, visit.cookie_sent, visit.token, form.get(forms.CSRF_FIELD)):
@@ -154,7 +154,7 @@ def _submit(visit: Visit, form: Mapping[str, str]) -> Response:
         answer = runner.submit_form(
             visit.runtime.db, visit.token, request_for, base_url=visit.root_path
         )
-    except forms.FormInvalid as invalid:
+    except fields.FormInvalid as invalid:
         return _refused(visit, route, form, invalid.errors)
     except ApiError as error:
         if error.code in STALE_CODES:
@@ -172,11 +172,11 @@ def _submit(visit: Visit, form: Mapping[str, str]) -> Response:
 
 def _field_errors(
     visit: Visit, route: str, form: Mapping[str, str], error: ApiError
-) -> list[forms.FieldError]:
+) -> list[fields.FieldError]:
     """Each problem the machine found in the submit, by the field it is about."""
     problems = error.problems or (Problem(error.code, error.message),)
     return [
-        forms.FieldError(
+        fields.FieldError(
             forms.field_of(route, problem.code, form, problem.field),
             problem.code,
             i18n.error_text(visit.lang, problem.code, problem.message),
@@ -187,7 +187,7 @@ def _field_errors(
 
 
 def _refused(
-    visit: Visit, route: str, form: Mapping[str, str], errors: Sequence[forms.FieldError]
+    visit: Visit, route: str, form: Mapping[str, str], errors: Sequence[fields.FieldError]
 ) -> Response:
     """The submit was refused (nothing changed): the step again, with the errors and what the
     customer entered; or, if the flow is on another step by now, that step."""

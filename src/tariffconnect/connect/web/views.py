@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from tariffconnect.connect.flow import describe, money
 from tariffconnect.connect.flow.describe import N_
-from tariffconnect.connect.web import chart, forms, i18n
+from tariffconnect.connect.web import chart, fields, forms, i18n
 from tariffconnect.connect.web.visit import Visit
 from tariffconnect.tariffs import library
 
@@ -36,7 +36,7 @@ def step(
     visit: Visit,
     page: Mapping[str, Any],
     *,
-    errors: Sequence[forms.FieldError] = (),
+    errors: Sequence[fields.FieldError] = (),
     entered: Mapping[str, str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The template for the machine's `page` and its context: the fields' values (what the

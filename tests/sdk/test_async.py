@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -145,6 +146,15 @@ async def test_retries_and_typed_errors_asynchronously():
         server.stop()
 
 
+async def recorded_attempts(client: AsyncClient, endpoint_id: str, timeout: float = 30) -> list:
+    deadline = time.monotonic() + timeout
+    while True:
+        attempts = [a async for a in client.webhook_endpoints.deliveries(endpoint_id)]
+        if attempts or time.monotonic() > deadline:
+            return attempts
+        await asyncio.sleep(0.05)
+
+
 async def test_webhooks_verify_asynchronously(account):
     receiver = Receiver().start()
     try:
@@ -161,7 +171,8 @@ async def test_webhooks_verify_asynchronously(account):
             assert client.jwks.fetches == 1
             with pytest.raises(WebhookVerificationError, match="does not match"):
                 await client.webhooks.verify(received.headers, received.body + b" ")
-            attempts = [a async for a in client.webhook_endpoints.deliveries(endpoint.id)]
+            # The receiver answers before the worker records the attempt: wait for the record.
+            attempts = await recorded_attempts(client, endpoint.id)
             assert [a.http_status for a in attempts] == [200]
     finally:
         receiver.stop()

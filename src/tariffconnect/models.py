@@ -11,6 +11,7 @@ def import_all_models() -> None:
     from tariffconnect.devices import models as _devices  # noqa: F401
     from tariffconnect.events import models as _events  # noqa: F401
     from tariffconnect.feeds import models as _feeds  # noqa: F401
+    from tariffconnect.integrations import models as _integrations  # noqa: F401
     from tariffconnect.jobs import models as _jobs  # noqa: F401
     from tariffconnect.locations import models as _locations  # noqa: F401
     from tariffconnect.market import models as _market  # noqa: F401

@@ -92,6 +92,19 @@ class Settings(BaseSettings):
     octopus_url: str = "https://api.octopus.energy/v1"
     ecb_url: str = "https://data-api.ecb.europa.eu/service"
     market_feed_timeout_seconds: float = Field(default=10.0, gt=0)
+    # DIRECT connections (docs/direct.md). Auth modules follow the webhook network rules
+    # (https in live mode; private networks only where webhook_allowed_networks allows them).
+    auth_module_timeout_seconds: float = Field(default=20.0, gt=0)
+    # How often a DIRECT tariff is pulled again (jittered by a tenth), how soon after a failed
+    # or not-yet-published pull, and after how long of failures `tariff.fetch.failed` is sent.
+    direct_refresh_hours: float = Field(default=24.0, gt=0)
+    direct_retry_minutes: float = Field(default=60.0, gt=0)
+    direct_fetch_failed_after_hours: float = Field(default=48.0, gt=0)
+    # Credentials whose consent never came are deleted after this many days.
+    direct_unconsented_days: float = Field(default=30.0, gt=0)
+    # The app's pages an auth module links to on its login and consent pages.
+    connect_privacy_url: str = ""
+    connect_terms_url: str = ""
 
     @property
     def database_url_resolved(self) -> str:

@@ -6,6 +6,7 @@ payload; a wrong key or any changed byte fails the tag, so `unseal` never return
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from typing import Any
@@ -23,6 +24,13 @@ class VaultError(Exception):
     """The blob does not open with this secret (another key, or tampered with)."""
 
 
+@functools.lru_cache(maxsize=4)
+def _cipher(secret: bytes) -> AESGCM:
+    """The AES-GCM cipher of the secret's derived key (derived once: the refresh seals and
+    opens credentials for every tariff it pulls)."""
+    return AESGCM(_key(secret))
+
+
 def _key(secret: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=INFO).derive(secret)
 
@@ -31,7 +39,7 @@ def seal(secret: bytes, payload: dict[str, Any]) -> bytes:
     """The payload as JSON, encrypted and authenticated under a key derived from `secret`."""
     nonce = os.urandom(NONCE_BYTES)
     plain = json.dumps(payload, separators=(",", ":")).encode()
-    return nonce + AESGCM(_key(secret)).encrypt(nonce, plain, None)
+    return nonce + _cipher(secret).encrypt(nonce, plain, None)
 
 
 def unseal(secret: bytes, blob: bytes) -> dict[str, Any]:
@@ -39,7 +47,7 @@ def unseal(secret: bytes, blob: bytes) -> dict[str, Any]:
     if len(blob) <= NONCE_BYTES:
         raise VaultError("the sealed blob is too short")
     try:
-        plain = AESGCM(_key(secret)).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], None)
+        plain = _cipher(secret).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], None)
     except InvalidTag:
         raise VaultError("the sealed blob does not open with this key") from None
     payload = json.loads(plain)

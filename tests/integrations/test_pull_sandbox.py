@@ -12,6 +12,7 @@ from tariffconnect.core.scoping import Scope
 from tariffconnect.db import Database
 from tariffconnect.integrations import credentials, pull
 from tariffconnect.integrations.models import AuthMetadata, DirectConnection
+from tariffconnect.locations import service as locations
 from tariffconnect.providers.sandbox import SANDBOX_PROVIDER_ID
 from tariffconnect.runtime import Runtime
 from tests.conftest import Tenant
@@ -252,3 +253,17 @@ def test_a_live_connection_to_the_sandbox_fails(runtime: Runtime, tenant: Tenant
     assert result == pull.PullResult(
         "PENDING", False, "the provider has no auth module or adapter any more", None
     )
+
+
+def test_deleting_the_location_deletes_connection_and_credentials(
+    runtime: Runtime, tenant: Tenant
+) -> None:
+    location_id, connection_id = _open(runtime, tenant, "user_good")
+    pull.pull(runtime, connection_id, now=NOW)
+    amd_id = connection(runtime.db, connection_id).auth_metadata_id
+    with runtime.db.transaction() as session:
+        locations.delete(session, scope=Scope(tenant.account_id, False), location_id=location_id)
+    with runtime.db.transaction(write=False) as session:
+        assert session.get(DirectConnection, connection_id) is None
+        assert session.get(AuthMetadata, amd_id) is None
+    assert pull.pull(runtime, connection_id, now=NOW).status == "DELETED"

@@ -68,8 +68,7 @@ class _Loaded:
     timezone: str
     provider_id: str
     auth_metadata_id: str
-    route: str | None
-    module_url: str | None
+    module_url: str | None  # a bound module wins over a built-in adapter
     credentials: dict[str, str]
     reference: dict[str, Any]
     fault: str | None  # the credentials did not open
@@ -184,7 +183,6 @@ def _load(session: Session, secret: bytes, connection_id: str) -> _Loaded | None
         )
     except VaultError:
         fault = "the stored credentials do not open (was the secret key changed?)"
-    route = bindings.direct_route(session, row.provider_id, live_mode=row.live_mode)
     return _Loaded(
         connection_id=row.id,
         scope=scope,
@@ -192,8 +190,7 @@ def _load(session: Session, secret: bytes, connection_id: str) -> _Loaded | None
         timezone=location.timezone,
         provider_id=row.provider_id,
         auth_metadata_id=row.auth_metadata_id,
-        route=route,
-        module_url=bindings.module_url(session, row.provider_id) if route == "module" else None,
+        module_url=bindings.module_url(session, row.provider_id),
         credentials=opened.credentials if opened else {},
         reference=dict(opened.reference or {}) if opened else {},
         fault=fault if opened or fault else "the stored credentials are gone",
@@ -206,7 +203,7 @@ def _ask(runtime: Runtime, loaded: _Loaded) -> Captured | NotYet | PullFailed:
         return PullFailed(loaded.fault)
     pulls = int(loaded.reference.get("pulls", 0))
     try:
-        if loaded.route == "module" and loaded.module_url is not None:
+        if loaded.module_url is not None:
             answer = module_client.fetch_tariff_plan(
                 loaded.module_url,
                 credentials=loaded.credentials,

@@ -48,6 +48,7 @@ def open_connection(
         auth_metadata_id=auth_metadata_id,
         status=PENDING,
         next_refresh_at=now,
+        time_created=now,
     )
     session.add(row)
     session.flush()

@@ -78,9 +78,17 @@ def module_redirect(flow: Flow) -> dict[str, Any]:
     )
     url = bindings.module_url(flow.db, direct.provider_id) if route == "module" else None
     if url is None:  # a built-in adapter: the hosted auth pages
-        url = f"{flow.base_url}/connect/auth/{direct.provider_id}"
+        url = f"{_origin(flow)}/connect/auth/{direct.provider_id}"
     full = with_query(url, {"fp_cot": token})
     return {"redirect_url": full, "redirect_uri": full}
+
+
+def _origin(flow: Flow) -> str:
+    """This service's absolute URL: the request's, else the configured one (the hosted
+    Connect pages give a path prefix, and a browser leaves for the auth pages by URL)."""
+    if flow.base_url.startswith(("https://", "http://")) or flow.settings is None:
+        return flow.base_url
+    return flow.settings.base_url + flow.base_url
 
 
 def _start_direct(flow: Flow) -> Direct:

@@ -79,6 +79,9 @@ def module_redirect(flow: Flow) -> dict[str, Any]:
     url = bindings.module_url(flow.db, direct.provider_id) if route == "module" else None
     if url is None:  # a built-in adapter: the hosted auth pages
         url = f"{_origin(flow)}/connect/auth/{direct.provider_id}"
+    parts = urlsplit(url)
+    if not parts.path:  # a module's entry is its root page, `GET /?fp_cot=`
+        url = urlunsplit(parts._replace(path="/"))
     full = with_query(url, {"fp_cot": token})
     return {"redirect_url": full, "redirect_uri": full}
 

@@ -234,9 +234,9 @@ def test_a_session_without_a_location_creates_it_at_consent(client, tenant, data
             "country_code": "GB",
         },
     }
-    response = client.post("/connect", json=body, headers=tenant.test)
+    response = client.post("/connect/sessions", json=body, headers=tenant.test)
     assert response.status_code == 200, response.text
-    token = response.json()["id"]
+    token = response.json()["connect_token"]
     assert start(client, token)["route"] == "provider_select"
     submit(client, token, "provider_select", data={"provider": {"id": SANDBOX_PROVIDER["id"]}})
     module(client, token, "start_tariff_integration")

@@ -289,6 +289,7 @@ def test_consent_redirects_back_with_the_remembered_query(client, tenant, databa
     submit(client, token, "provider_select", data={"provider": {"id": SANDBOX_PROVIDER_ID}})
     query = {"lang": "de", "theme": "dark"}
     module(client, token, "start_tariff_integration", data={"query": query})
+    module(client, token, "start_tariff_integration")  # try again: the query is kept
     answer = log_in(client, token, "user_pending")
     amd = answer["data"]["auth_metadata_id"]
     data = {"provider": MODULE_PROVIDER, "account": ACCOUNT, "auth_metadata_id": amd}

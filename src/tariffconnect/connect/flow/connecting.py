@@ -16,6 +16,7 @@ from tariffconnect.connect import tokens
 from tariffconnect.connect.flow.context import Flow
 from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS
 from tariffconnect.core.errors import invalid
+from tariffconnect.integrations import pull
 from tariffconnect.locations.models import Location
 from tariffconnect.market import sources as market
 from tariffconnect.tariffs import library
@@ -134,6 +135,7 @@ def connect(
         assert found is not None
         flow.location = found
     body, connection_type = _create_body(flow, contract_end, contract_start)
+    drop_direct(flow)  # a tariff typed or chosen here: no refresh may overwrite it
     created = tariffs.create(flow.db, scope=flow.scope, data=body, connection_type=connection_type)
     if created.provider_id is None:  # a provider the customer typed: the summary names it
         tariffs.get_or_raise(
@@ -149,10 +151,23 @@ def connect(
     sessions.complete(flow.db, connect_session=flow.connect_session, now=flow.now)
 
 
+def drop_direct(flow: Flow) -> None:
+    """Remove the element's DIRECT connection, if any, with its credentials."""
+    if flow.has_location:
+        pull.disconnect(
+            flow.db,
+            scope=flow.scope,
+            location_id=flow.location.id,
+            direction=flow.direction,
+            tariff_type=flow.tariff_type,
+        )
+
+
 def disconnect(flow: Flow) -> None:
     """Remove the connected tariff; the session ends (completed) without one."""
     tariff = flow.connected_tariff()
     if tariff is not None:
         tariffs.delete(flow.db, scope=flow.scope, tariff_id=tariff.id)
+    drop_direct(flow)
     flow.state.tariff_id = None
     sessions.complete(flow.db, connect_session=flow.connect_session, now=flow.now)

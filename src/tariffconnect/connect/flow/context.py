@@ -8,15 +8,25 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tariffconnect.config import Settings
 from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS
 from tariffconnect.connect.flow.state import FlowState
 from tariffconnect.connect.models import ConnectSession
 from tariffconnect.connect.tokens import prefilled_address
 from tariffconnect.core.scoping import Scope
+from tariffconnect.integrations.adapters.base import AuthOutcome
 from tariffconnect.locations.models import Location
 from tariffconnect.providers import catalogue, logo
 from tariffconnect.tariffs import service as tariffs
 from tariffconnect.tariffs.models import Tariff
+
+
+@dataclass(frozen=True, slots=True)
+class Authorisation:
+    """A built-in adapter's answer to `credentials`, asked before the flow's transaction."""
+
+    credentials: dict[str, str]
+    outcome: AuthOutcome
 
 
 @dataclass
@@ -27,6 +37,14 @@ class Flow:
     state: FlowState
     now: datetime
     base_url: str
+    # DIRECT: the service's settings, the key credentials are sealed with, what a built-in
+    # adapter answered to this submit's credentials (the runner asked it outside the
+    # transaction), and the connection opened at consent, which the runner pulls first once
+    # the transaction committed.
+    settings: Settings | None = None
+    secret: bytes = b""
+    authorisation: Authorisation | None = None
+    opened: str | None = None
 
     @property
     def scope(self) -> Scope:

@@ -16,10 +16,11 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from sqlalchemy.orm import Session
 
+from tariffconnect.config import Settings
 from tariffconnect.connect import service as sessions
 from tariffconnect.connect import tokens
-from tariffconnect.connect.flow import connecting, steps
-from tariffconnect.connect.flow.context import Flow, pending_location
+from tariffconnect.connect.flow import connecting, direct, steps
+from tariffconnect.connect.flow.context import Authorisation, Flow, pending_location
 from tariffconnect.connect.flow.protocol import FlowRequest, context_of
 from tariffconnect.connect.flow.state import FlowState
 from tariffconnect.connect.models import ConnectSession
@@ -29,6 +30,7 @@ from tariffconnect.core.timeutil import utcnow
 from tariffconnect.locations.models import Location
 
 START = "session_start"
+STEPS = {**steps.STEPS, **direct.STEPS}
 # Builds a front end's request from the session's currency; None when there is nothing to ask.
 RequestFor = Callable[[str | None], FlowRequest | None]
 
@@ -44,24 +46,44 @@ class Answer:
     # (the JSON API names both in a zero session's terms: protocol.for_client).
     release: str = versions.BUSBAR
     ended: bool = False
+    # A DIRECT connection opened by this submit, for the runner's first pull after commit.
+    opened: str | None = None
 
     @property
     def route(self) -> str:
         return str(self.page.get("route") or "")
 
 
-def advance(session: Session, request: FlowRequest, *, base_url: str = "") -> Answer:
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """What DIRECT routes need beyond the database: the settings (None: DIRECT unavailable),
+    the secret key, and a built-in adapter's answer the runner obtained first."""
+
+    base_url: str = ""
+    settings: Settings | None = None
+    secret: bytes = b""
+    authorisation: Authorisation | None = None
+
+
+def advance(
+    session: Session, request: FlowRequest, *, base_url: str = "", setup: Setup | None = None
+) -> Answer:
     """Apply one submit and answer the page to show next (errors in the context of the route
     as the client named it).
 
     `base_url` prefixes the provider logo URLs (empty: paths on this host).
     """
     connect_session = _load(session, request.connect_token)
-    return _answer(session, connect_session, request, base_url)
+    return _answer(session, connect_session, request, setup or Setup(base_url=base_url))
 
 
 def advance_form(
-    session: Session, token: str, request_for: RequestFor, *, base_url: str = ""
+    session: Session,
+    token: str,
+    request_for: RequestFor,
+    *,
+    base_url: str = "",
+    setup: Setup | None = None,
 ) -> Answer | None:
     """`advance` with the request `request_for` builds from the session's currency (the hosted
     pages take rates in its minor unit); None, changing nothing, when it builds none."""
@@ -70,14 +92,14 @@ def advance_form(
     request = request_for(_location(session, connect_session, state).currency_code)
     if request is None:
         return None
-    return _answer(session, connect_session, request, base_url)
+    return _answer(session, connect_session, request, setup or Setup(base_url=base_url))
 
 
 def _answer(
-    session: Session, connect_session: ConnectSession, request: FlowRequest, base_url: str
+    session: Session, connect_session: ConnectSession, request: FlowRequest, setup: Setup
 ) -> Answer:
     try:
-        page = _advance(session, connect_session, request, base_url)
+        page, opened = _advance(session, connect_session, request, setup)
     except ApiError as error:  # the flow's own checks, or a service's (address, schedule)
         # Answered in the context of the page answered, in the session's mode.
         error.context = context_of(request.asked_route or request.route)
@@ -89,6 +111,7 @@ def _answer(
         callback_url=connect_session.callback_url,
         release=connect_session.release,
         ended=ended,
+        opened=opened,
     )
 
 
@@ -110,8 +133,8 @@ def _location(session: Session, cs: ConnectSession, state: FlowState | None) -> 
 
 
 def _advance(
-    session: Session, cs: ConnectSession, request: FlowRequest, base_url: str
-) -> dict[str, Any]:
+    session: Session, cs: ConnectSession, request: FlowRequest, setup: Setup
+) -> tuple[dict[str, Any], str | None]:
     now = utcnow()
     state = FlowState.load(cs.flow) if cs.flow else None
     location = _location(session, cs, state)
@@ -119,7 +142,17 @@ def _advance(
     ended = state is not None and state.ended
     if not ended and sessions.status_of(cs, now=now) == sessions.EXPIRED:
         raise ApiError(410, "connect_token_expired", "This Connect link has expired.")
-    flow = Flow(session, cs, location, state or FlowState(route=START), now, base_url)
+    flow = Flow(
+        session,
+        cs,
+        location,
+        state or FlowState(route=START),
+        now,
+        setup.base_url,
+        settings=setup.settings,
+        secret=setup.secret,
+        authorisation=setup.authorisation,
+    )
     if state is None or (
         flow.state.route == "tariff_summary" and not ended and flow.connected_tariff() is None
     ):
@@ -137,7 +170,7 @@ def _advance(
         sessions.begin(connect_session=cs)
         reply = _submit(flow, request)
     cs.flow = flow.state.dump()
-    return reply
+    return reply, flow.opened
 
 
 def _first_route(flow: Flow) -> str:
@@ -155,8 +188,11 @@ def _first_route(flow: Flow) -> str:
 def _submit(flow: Flow, request: FlowRequest) -> dict[str, Any]:
     state = flow.state
     if request.route == START:
+        direct.resume(flow)
         return _render(flow)
-    step = steps.STEPS.get(request.route)
+    if request.route in direct.MODULE_ROUTES:
+        return _module(flow, request)
+    step = STEPS.get(request.route)
     if step is None:
         raise invalid("route_invalid", f"There is no page {request.route!r}.")
     if request.route != state.route:
@@ -171,7 +207,7 @@ def _submit(flow: Flow, request: FlowRequest) -> dict[str, Any]:
         following = step.submit(flow, request.data)
     elif action == "CLOSE" or (action == "SAVE" and step.route == "tariff_summary"):
         following = steps.END
-    elif action == "BACK":
+    elif action == "BACK" and step.back:
         following = state.route if state.back() else steps.END
     elif action in steps.offered_actions(flow, step):
         following = step.actions[action](flow)
@@ -183,6 +219,20 @@ def _submit(flow: Flow, request: FlowRequest) -> dict[str, Any]:
     if following == "tariff_summary":
         state.history = []  # the tariff is connected: nothing to go back to
     return _render(flow)
+
+
+def _module(flow: Flow, request: FlowRequest) -> dict[str, Any]:
+    """An auth module's request: its next page, or the redirect back to the main front end."""
+    if flow.settings is None:  # a caller without the service's settings cannot seal
+        raise ApiError(409, "direct_not_available", "DIRECT connections are not available here.")
+    answer = direct.module_submit(flow, request)
+    if isinstance(answer, direct.Redirect):
+        return _reply(flow, "session_redirect", [], _redirect(answer.url))
+    return _reply(flow, answer.route, answer.actions, answer.data)
+
+
+def _redirect(url: str) -> dict[str, Any]:
+    return {"redirect_url": url, "redirect_uri": url}
 
 
 def _read_only(flow: Flow, request: FlowRequest) -> dict[str, Any]:
@@ -198,7 +248,9 @@ def _read_only(flow: Flow, request: FlowRequest) -> dict[str, Any]:
 
 
 def _render(flow: Flow) -> dict[str, Any]:
-    step = steps.STEPS[flow.state.route]
+    if flow.state.route == steps.AUTH_MODULE:
+        return _reply(flow, "session_redirect", [], direct.module_redirect(flow))
+    step = STEPS[flow.state.route]
     return _reply(flow, step.route, steps.offered_actions(flow, step), step.render(flow))
 
 
@@ -206,7 +258,7 @@ def _leave(flow: Flow) -> dict[str, Any]:
     """Send the customer to the app's callback with `fp_cot`; the session has ended."""
     flow.state.ended = True
     url = callback_with_token(flow.connect_session.callback_url, flow.connect_session.id)
-    return _reply(flow, "session_redirect", [], {"redirect_url": url, "redirect_uri": url})
+    return _reply(flow, "session_redirect", [], _redirect(url))
 
 
 def callback_with_token(callback_url: str, token: str) -> str:

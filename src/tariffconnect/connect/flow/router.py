@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tariffconnect.connect.flow import runner
+from tariffconnect.connect.flow import direct, runner
 from tariffconnect.connect.flow.protocol import FlowRequest, error_body, for_client, parse
 from tariffconnect.core.errors import ApiError
 from tariffconnect.core.ratelimit import RateLimits
@@ -44,7 +44,7 @@ def build_router(path: str) -> APIRouter:
         runtime = runtime_of(request)
         request_id = str(request.scope.get("state", {}).get("request_id", ""))
         base_url = public_base_url(request)
-        deadline = runtime.settings.request_deadline_seconds
+        settings = runtime.settings
         headers = dict(CORS_HEADERS)
         parsed: FlowRequest | None = None
         try:
@@ -54,6 +54,11 @@ def build_router(path: str) -> APIRouter:
                 verdict = rate_limits.hit("connect", parsed.connect_token[:64])
                 headers |= {} if verdict is None else verdict.header_dict()
             status = 200
+            # A DIRECT submit may wait for the provider (authorise, the first pull) too.
+            waits = parsed.route in direct.MODULE_ROUTES
+            deadline = settings.request_deadline_seconds + (
+                settings.auth_module_timeout_seconds if waits else 0
+            )
             answer = await in_thread(_answer, runtime, parsed, base_url, seconds=deadline)
         except ApiError as refused:  # bad input, the flow's own errors, a limit, the deadline
             status, answer = _error(refused, parsed, request_id)
@@ -71,7 +76,7 @@ def build_router(path: str) -> APIRouter:
 
 def _answer(runtime: Runtime, request: FlowRequest, base_url: str) -> dict[str, Any]:
     """The next page for the client (in a worker thread); raises the flow's ApiErrors."""
-    answer = runner.submit(runtime.db, request, base_url=base_url)
+    answer = runner.submit(runtime, request, base_url=base_url)
     return for_client(
         answer.page, release=answer.release, ended=answer.ended, asked_route=request.asked_route
     )

@@ -1,6 +1,10 @@
 """One submit of the Connect flow in its own write transaction: what the JSON API and the
 hosted pages call, so neither opens a database session itself.
 
+For DIRECT connections a submit has two more phases, both outside the transaction: before
+it, a built-in adapter's `authorise` (a call to the provider); after it committed, the first
+pull of a connection the submit opened, so the customer returns to a tariff when it is quick.
+
 A database outage (`DATABASE_ERRORS`) is answered as `database_unavailable()`, the 503 the
 rest of the API answers too.
 """
@@ -13,33 +17,83 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
-from tariffconnect.connect.flow import machine
+from tariffconnect.connect.flow import direct, machine
 from tariffconnect.connect.flow.protocol import FlowRequest
 from tariffconnect.core.errors import DATABASE_ERRORS, database_unavailable
 from tariffconnect.db import Database
+from tariffconnect.integrations import pull
+from tariffconnect.runtime import Runtime
 
 log = logging.getLogger("tariffconnect.connect.flow")
 
 
-def submit(db: Database, request: FlowRequest, *, base_url: str = "") -> machine.Answer:
-    """`machine.advance` in a write transaction of its own."""
+def submit(
+    service: Runtime | Database, request: FlowRequest, *, base_url: str = ""
+) -> machine.Answer:
+    """`machine.advance` in a write transaction of its own. Given only the Database (no
+    settings), DIRECT routes are not available."""
+    runtime, db = _split(service)
+    setup = _setup(runtime, base_url)
+    if runtime is not None:
+        with _outage():
+            authorisation = direct.authorise_first(db, request, secret=setup.secret)
+        setup = machine.Setup(base_url, setup.settings, setup.secret, authorisation)
     with _write(db) as session:
-        return machine.advance(session, request, base_url=base_url)
+        answer = machine.advance(session, request, setup=setup)
+    _first_pull(runtime, answer)
+    return answer
 
 
 def submit_form(
-    db: Database, token: str, request_for: machine.RequestFor, *, base_url: str = ""
+    service: Runtime | Database,
+    token: str,
+    request_for: machine.RequestFor,
+    *,
+    base_url: str = "",
 ) -> machine.Answer | None:
-    """`machine.advance_form` in a write transaction of its own."""
+    """`machine.advance_form` in a write transaction of its own (the pages' forms never
+    answer a module's page: those go through `submit`)."""
+    runtime, db = _split(service)
     with _write(db) as session:
-        return machine.advance_form(session, token, request_for, base_url=base_url)
+        answer = machine.advance_form(session, token, request_for, setup=_setup(runtime, base_url))
+    if answer is not None:
+        _first_pull(runtime, answer)
+    return answer
+
+
+def _split(service: Runtime | Database) -> tuple[Runtime | None, Database]:
+    if isinstance(service, Runtime):
+        return service, service.db
+    return None, service
+
+
+def _setup(runtime: Runtime | None, base_url: str) -> machine.Setup:
+    if runtime is None:
+        return machine.Setup(base_url)
+    return machine.Setup(base_url, runtime.settings, runtime.settings.signing_secret)
+
+
+def _first_pull(runtime: Runtime | None, answer: machine.Answer) -> None:
+    """Pull the connection consent opened; a failure is the connection's to record (the
+    customer is sent back either way, to the page its status leads to)."""
+    if runtime is None or answer.opened is None:
+        return
+    try:
+        pull.pull(runtime, answer.opened)
+    except Exception:  # never a 500 to the customer for the provider's trouble
+        log.exception("the first pull of %s failed", answer.opened)
+
+
+@contextmanager
+def _outage() -> Iterator[None]:
+    try:
+        yield
+    except DATABASE_ERRORS:
+        log.warning("database unavailable for the Connect flow", exc_info=True)
+        raise database_unavailable() from None
 
 
 @contextmanager
 def _write(db: Database) -> Iterator[Session]:
-    try:
-        with db.transaction(write=True) as session:
-            yield session
-    except DATABASE_ERRORS:
-        log.warning("database unavailable for the Connect flow", exc_info=True)
-        raise database_unavailable() from None
+    with _outage(), db.transaction(write=True) as session:
+        yield session

@@ -30,6 +30,28 @@ class Draft:
 
 
 @dataclass
+class Direct:
+    """The DIRECT connection under way: the provider's auth module and what it reached."""
+
+    provider_id: str
+    # The auth module's page (the route it may answer next), while the customer is there.
+    page: str = "auth_metadata_capture"
+    auth_metadata_id: str | None = None
+    consented: bool = False
+    # Query parameters the main front end added to the module's URL: they go back with it.
+    query: dict[str, str] = field(default_factory=dict)
+    context: dict[str, Any] | None = None  # mfa_capture's, from the adapter
+    accounts: list[dict[str, Any]] | None = None  # multiple_available_tariffs' choices
+    message: str | None = None  # failed_login's
+    connection_id: str | None = None  # opened at consent
+    failed: bool = False  # the provider could not be reached while authorising
+
+    @classmethod
+    def load(cls, raw: dict[str, Any] | None) -> Direct | None:
+        return None if raw is None else cls(**raw)
+
+
+@dataclass
 class FlowState:
     route: str
     history: list[str] = field(default_factory=list)
@@ -41,6 +63,7 @@ class FlowState:
     # A session without a location keeps the address captured here (checked, with its time
     # zone and currency) until the flow completes and creates the location from it.
     address: dict[str, Any] | None = None
+    direct: Direct | None = None
 
     @classmethod
     def load(cls, raw: dict[str, Any]) -> FlowState:
@@ -51,6 +74,7 @@ class FlowState:
             tariff_id=raw.get("tariff_id"),
             ended=bool(raw.get("ended", False)),
             address=raw.get("address"),
+            direct=Direct.load(raw.get("direct")),
         )
 
     def dump(self) -> dict[str, Any]:

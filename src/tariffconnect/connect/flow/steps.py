@@ -19,14 +19,18 @@ from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS, STRUCTURE_ALIASE
 from tariffconnect.connect.flow.state import Draft
 from tariffconnect.connect.tokens import prefilled_address
 from tariffconnect.core.errors import invalid
+from tariffconnect.integrations import bindings
 from tariffconnect.locations import address as addresses
 from tariffconnect.locations import service as locations
 from tariffconnect.locations.schemas import LocationUpdate
 from tariffconnect.market import sources as market
 from tariffconnect.providers import catalogue
+from tariffconnect.providers.sandbox import SANDBOX_PROVIDER_ID
 from tariffconnect.tariffs import library
 
 END = "session_redirect"
+# The customer is at a DIRECT provider's auth module (connect/flow/direct.py).
+AUTH_MODULE = "auth_module"
 ADDRESS_REQUIRED = inputs.ADDRESS_REQUIRED
 STRUCTURES = ("FIXED", "TIME_OF_DAY", "MARKET", "ADVANCED")
 
@@ -40,6 +44,7 @@ class Step:
     submit: Callable[[Flow, dict[str, Any] | None], str]
     # Actions of this page beyond BACK and CLOSE, which every page offers.
     actions: dict[str, Handler] = field(default_factory=dict)
+    back: bool = True  # BACK is offered (not on tariff_connection_pending)
 
 
 # -- address ---------------------------------------------------------------------------------
@@ -97,8 +102,12 @@ def after_address(flow: Flow) -> str:
 
 
 def _providers(flow: Flow) -> list[dict[str, Any]]:
+    """The catalogue's providers of the address; then, in test mode, the Sandbox."""
     found = catalogue.search(country_code=flow.location.country_code, state=flow.location.state)
-    return [flow.provider(p.id) for p in sorted(found, key=lambda p: p.display_name.casefold())]
+    listed = [flow.provider(p.id) for p in sorted(found, key=lambda p: p.display_name.casefold())]
+    if not flow.connect_session.live_mode:
+        listed.append(flow.provider(SANDBOX_PROVIDER_ID))
+    return listed
 
 
 def _render_provider_select(flow: Flow) -> dict[str, Any]:
@@ -117,8 +126,16 @@ def _submit_provider_select(flow: Flow, data: dict[str, Any] | None) -> str:
 
 
 def _after_provider(flow: Flow) -> str:
-    # DIRECT providers (a login at the provider) come with the DIRECT issue; until then they
-    # take the library or manual path like every other provider.
+    """The provider's auth module when it has one (a binding or a built-in adapter), else the
+    library or manual path."""
+    provider_id = flow.state.draft.provider_id or ""
+    if bindings.direct_route(flow.db, provider_id, live_mode=flow.connect_session.live_mode):
+        return AUTH_MODULE
+    return after_direct(flow)
+
+
+def after_direct(flow: Flow) -> str:
+    """The library or manual path of the chosen provider (also where DISMISS_DIRECT leads)."""
     return "tariff_select" if _library(flow) else "tariff_structure_select"
 
 
@@ -487,4 +504,4 @@ def offered_actions(flow: Flow, step: Step) -> list[str]:
     """The actions the page lists: its own (MARKET only where there is a market, ADVANCED only
     when the session asks for it), then BACK and CLOSE."""
     own = [a for a in step.actions if a not in STRUCTURES or a in _options(flow)]
-    return [*own, "BACK", "CLOSE"]
+    return [*own, *(["BACK"] if step.back else []), "CLOSE"]

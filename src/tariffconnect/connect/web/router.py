@@ -127,7 +127,7 @@ def _current(visit: Visit) -> Answer:
     """The current step, as a GET renders it (raises ApiError)."""
     resume = FlowRequest(route="session_start", connect_token=visit.token, type="submit")
     # Logo URLs as paths on this host (under any root path): what img-src 'self' allows.
-    return runner.submit(visit.runtime.db, resume, base_url=visit.root_path)
+    return runner.submit(visit.runtime, resume, base_url=visit.root_path)
 
 
 def _show(visit: Visit, _form: Mapping[str, str]) -> Response:
@@ -152,7 +152,7 @@ def _submit(visit: Visit, form: Mapping[str, str]) -> Response:
 
     try:
         answer = runner.submit_form(
-            visit.runtime.db, visit.token, request_for, base_url=visit.root_path
+            visit.runtime, visit.token, request_for, base_url=visit.root_path
         )
     except fields.FormInvalid as invalid:
         return _refused(visit, route, form, invalid.errors)

@@ -112,7 +112,7 @@ def _api_error(visit: AuthVisit, error: ApiError) -> Response:
 
 def _send(visit: AuthVisit, request: FlowRequest) -> Answer:
     # Logo URLs as paths on this host, as the hosted Connect pages ask for them.
-    return runner.submit(visit.runtime.db, request, base_url=visit.root_path)
+    return runner.submit(visit.runtime, request, base_url=visit.root_path)
 
 
 def _start(visit: AuthVisit, _form: Mapping[str, str]) -> Response:

@@ -62,6 +62,13 @@ def allow(phone: Phone, live: Any, token: str) -> dict[str, Any]:
 
 def test_user_good_connects_a_direct_tariff(phone, live):
     token = open_sandbox(phone, live)
+    wait = phone.page.get_by_role("status")
+    assert wait.is_hidden()
+    # A pressed button keeps the focus while the login is checked: the panel shows, in CSS.
+    phone.page.get_by_role("button", name="Connect", exact=True).focus()
+    assert wait.is_visible()
+    assert wait.inner_text() == "Please wait, this can take up to a minute."
+    phone.shot("wait")
     log_in(phone, "user_good")
     tariff = allow(phone, live, token)
     assert tariff["is_linked"] is True

@@ -6,7 +6,9 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import func, select
+from starlette.testclient import TestClient
 
+from tariffconnect.app import create_app
 from tariffconnect.connect.web import csrf
 from tariffconnect.integrations.models import AuthMetadata
 from tariffconnect.providers.sandbox import SANDBOX_PROVIDER_ID
@@ -60,6 +62,13 @@ def stored(database) -> int:
         return session.scalar(select(func.count()).select_from(AuthMetadata)) or 0
 
 
+def consents(database, auth_metadata_id: str) -> list[bool]:
+    """Whether the credentials' consent was recorded ([] when they are not stored)."""
+    with database.transaction() as session:
+        found = session.get(AuthMetadata, auth_metadata_id)
+        return [] if found is None else [found.consent_given_at is not None]
+
+
 def test_the_login_page(client, tenant):
     token = chosen(client, tenant)
     client.cookies.clear()
@@ -93,24 +102,36 @@ def test_user_good_logs_in_allows_and_goes_back_with_the_front_ends_query(client
     token = chosen(client, tenant)
     page = login_page(client, token, app_user="42")
     assert page.forms[0].action == f"{AUTH_PATH}?fp_cot={token}&app_user=42"
+    before = stored(database)
     page = answer(client, page, "Connect", fill=LOGIN)
     assert page.h1 == ["Allow access to your tariff"]
     assert page.route == "consent_capture"
-    assert page.forms[0].fields["auth_metadata_id"].startswith("amd_")
+    auth_metadata_id = page.forms[0].fields["auth_metadata_id"]
+    assert auth_metadata_id.startswith("amd_")
+    assert stored(database) == before + 1
+    assert consents(database, auth_metadata_id) == [False]
     assert page.button_labels() == ["Allow", "Deny"]
     text = text_of(page.html)
     assert "Test will read your tariff from Sandbox Energy and keep it up to date." in text
     assert "pass_good" not in page.html
     back_at(press(client, page, "Allow"), token, app_user="42")
-    assert start(client, token)["route"] == "tariff_summary"
-    assert stored(database) >= 1
+    assert consents(database, auth_metadata_id) == [True]
+    summary = start(client, token)
+    assert summary["route"] == "tariff_summary"
+    assert summary["data"]["tariff"]["connection_type"] == "DIRECT"
+    # The consent page sent again (the browser's back button): an error page, nothing changed.
+    again = Page.of(press(client, page, "Allow"))
+    assert again.status == 409
+    assert again.h1 == ["Something went wrong"]
+    assert "Reference: req_" in text_of(again.html)
+    assert stored(database) == before + 1
 
 
 def test_deny_on_the_consent_page_goes_to_the_manual_path(client, tenant):
     token = chosen(client, tenant)
     page = answer(client, login_page(client, token), "Connect", fill=LOGIN)
     back_at(press(client, page, "Deny"), token)
-    assert start(client, token)["route"] in ("tariff_select", "tariff_structure_select")
+    assert start(client, token)["route"] == "tariff_structure_select"
 
 
 def test_user_mfa_enters_the_code(client, tenant):
@@ -251,3 +272,17 @@ def test_the_stylesheet_has_the_wait_panel(client):
     assert response.headers["content-type"] == "text/css; charset=utf-8"
     assert "@keyframes auth-countdown" in response.text
     assert ".auth-form:has(.auth-submit:focus) .auth-wait" in response.text
+
+
+def test_the_apps_privacy_and_terms_links(database, settings, tenant):
+    linked = settings.model_copy(
+        update={
+            "connect_privacy_url": "https://app.example.com/privacy",
+            "connect_terms_url": "https://app.example.com/terms",
+        }
+    )
+    with TestClient(create_app(linked, database=database)) as client:
+        page = login_page(client, chosen(client, tenant))
+    link = '<a href="https://app.example.com/{}" rel="noopener noreferrer" target="_blank">{}</a>'
+    privacy, terms = link.format("privacy", "Privacy policy"), link.format("terms", "Terms of use")
+    assert f"{NOTICE} Read more: {privacy}, {terms}.</p>" in page.html

@@ -271,7 +271,7 @@ def test_the_stylesheet_has_the_wait_panel(client):
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/css; charset=utf-8"
     assert "@keyframes auth-countdown" in response.text
-    assert ".auth-form:has(.auth-submit:focus) .auth-wait" in response.text
+    assert ".auth-form:valid:has(.auth-submit:focus) .auth-wait" in response.text
 
 
 def test_the_apps_privacy_and_terms_links(database, settings, tenant):

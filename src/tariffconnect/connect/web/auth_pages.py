@@ -122,10 +122,16 @@ def _start(visit: AuthVisit, _form: Mapping[str, str]) -> Response:
         type="submit",
         data={"query": visit.front_end_query},
     )
-    answer = _send(visit, request)
+    return _shown(visit, _send(visit, request), provider_named=True)
+
+
+def _shown(visit: AuthVisit, answer: Answer, *, provider_named: bool = False) -> Response:
+    """The flow's answer as a page, unless it names another provider than the path's (the
+    login page always names the session's; later pages may)."""
     provider = views.data_of(answer.page).get("provider")
     chosen = provider.get("id") if isinstance(provider, Mapping) else None
-    if answer.route != "session_redirect" and chosen != visit.provider_id:
+    named = provider_named or chosen is not None
+    if answer.route != "session_redirect" and named and chosen != visit.provider_id:
         return error_page(visit, 409, MISMATCH, MISMATCH_MESSAGE, again=False)
     return auth_views.page(visit, answer)
 
@@ -144,7 +150,7 @@ def _submit(visit: AuthVisit, form: Mapping[str, str]) -> Response:
         if data is None:  # a page without fields, sent without a button
             return auth_views.see_other(visit, visit.page_url)
         request = FlowRequest(route=route, connect_token=visit.token, type="submit", data=data)
-    return auth_views.page(visit, _send(visit, request))
+    return _shown(visit, _send(visit, request))
 
 
 def _data(visit: AuthVisit, route: str, form: Mapping[str, str]) -> dict[str, Any] | None:

@@ -4,8 +4,8 @@ main front end's pages after the customer returns (docs/direct.md).
 The module (an external server, or the hosted auth pages of a built-in adapter) speaks the
 routes of `MODULE_ROUTES` while the session is at `steps.AUTH_MODULE`; `Direct.page` is the
 module page it may answer. A built-in adapter's `authorise` runs before the flow's
-transaction (`authorise_first`, called by the runner); the machine turns its outcome into
-the next page. Consent opens the connection, which the runner pulls first after the commit.
+transaction (the runner's `authorise_first`); the machine turns its outcome into the next
+page. Consent opens the connection, which the runner pulls first after the commit.
 """
 
 from __future__ import annotations
@@ -14,21 +14,19 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tariffconnect.accounts.models import Account
 from tariffconnect.connect import service as sessions
 from tariffconnect.connect import tokens
-from tariffconnect.connect.flow import connecting, steps
-from tariffconnect.connect.flow.context import Authorisation, Flow
+from tariffconnect.connect.flow import steps
+from tariffconnect.connect.flow.context import Flow
 from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS, FlowRequest
-from tariffconnect.connect.flow.state import Direct, Draft, FlowState
+from tariffconnect.connect.flow.state import Direct, Draft
 from tariffconnect.core.errors import ApiError, invalid
-from tariffconnect.core.scoping import Scope, scoped
-from tariffconnect.db import Database
+from tariffconnect.core.scoping import Scope
 from tariffconnect.integrations import bindings, credentials, pull
-from tariffconnect.integrations.adapters import base, registry
-from tariffconnect.integrations.models import CONNECTED, ERROR, DirectConnection
+from tariffconnect.integrations.adapters import base
 
 START_ROUTE = "start_tariff_integration"
 MODULE_ROUTES = frozenset(
@@ -78,9 +76,20 @@ def module_redirect(flow: Flow) -> dict[str, Any]:
     )
     url = bindings.module_url(flow.db, direct.provider_id) if route == "module" else None
     if url is None:  # a built-in adapter: the hosted auth pages
-        url = f"{flow.base_url}/connect/auth/{direct.provider_id}"
+        url = f"{_origin(flow)}/connect/auth/{direct.provider_id}"
+    parts = urlsplit(url)
+    if not parts.path:  # a module's entry is its root page, `GET /?fp_cot=`
+        url = urlunsplit(parts._replace(path="/"))
     full = with_query(url, {"fp_cot": token})
     return {"redirect_url": full, "redirect_uri": full}
+
+
+def _origin(flow: Flow) -> str:
+    """This service's absolute URL: the request's, else the configured one (the hosted
+    Connect pages give a path prefix, and a browser leaves for the auth pages by URL)."""
+    if flow.base_url.startswith(("https://", "http://")) or flow.settings is None:
+        return flow.base_url
+    return flow.settings.base_url + flow.base_url
 
 
 def _start_direct(flow: Flow) -> Direct:
@@ -215,7 +224,7 @@ def _credentials_given(flow: Flow, route: str, data: dict[str, Any]) -> Page | R
 
 
 def credentials_of(
-    db: Any, scope: Scope, direct: Direct, route: str, data: dict[str, Any], *, secret: bytes
+    db: Session, scope: Scope, direct: Direct, route: str, data: dict[str, Any], *, secret: bytes
 ) -> dict[str, str]:
     """The credentials a submit of `route` gives: the login typed, or the stored ones with the
     one-time code or the chosen account added."""
@@ -380,122 +389,3 @@ def _return_without_direct(flow: Flow) -> Redirect:
     return Redirect(
         with_query(flow.connect_session.connect_url, {"fp_cot": flow.connect_session.id})
     )
-
-
-# -- the runner's pre-phase ------------------------------------------------------------------
-
-
-def authorise_first(db: Database, request: FlowRequest, *, secret: bytes) -> Authorisation | None:
-    """For a built-in adapter's module page: read the credentials the submit gives (in a read
-    transaction), then ask the adapter, outside any transaction. None when there is nothing
-    to ask or the request is refused: the machine then raises the same error."""
-    if request.route not in AUTHORISING_ROUTES or request.action is not None:
-        return None
-    with db.transaction(write=False) as session:
-        found = sessions.get_by_token(session, connect_token=request.connect_token)
-        if found is None or not found.flow:
-            return None
-        state = FlowState.load(found.flow)
-        direct = state.direct
-        if state.route != steps.AUTH_MODULE or direct is None or direct.page != request.route:
-            return None
-        live_mode = found.live_mode
-        if bindings.direct_route(session, direct.provider_id, live_mode=live_mode) != "adapter":
-            return None
-        scope = Scope(found.account_id, live_mode)
-        try:
-            given = credentials_of(
-                session, scope, direct, request.route, request.data or {}, secret=secret
-            )
-        except ApiError:
-            return None
-    adapter = registry.adapter_for(direct.provider_id, live_mode=live_mode)
-    if adapter is None:
-        return None
-    return Authorisation(given, adapter.authorise(given))
-
-
-# -- back in the main front end --------------------------------------------------------------
-
-
-def resume(flow: Flow) -> None:
-    """At session_start after consent: the page the first pull's result leads to."""
-    direct = flow.state.direct
-    if flow.state.route not in (PENDING_PAGE, FAILED_PAGE) or direct is None:
-        return
-    query = scoped(select(DirectConnection), DirectConnection, flow.scope)
-    connection = flow.db.scalars(query.where(DirectConnection.id == direct.connection_id)).first()
-    if connection is None:
-        if direct.connection_id is not None:  # removed meanwhile: nothing is pending any more
-            flow.state.route = steps.after_direct(flow)
-        return
-    if connection.status == CONNECTED and flow.connected_tariff() is not None:
-        flow.state.tariff_id = connection.tariff_id
-        flow.state.route, flow.state.history = "tariff_summary", []
-        if flow.connect_session.status != sessions.COMPLETED:
-            sessions.complete(flow.db, connect_session=flow.connect_session, now=flow.now)
-    elif connection.status == ERROR or connection.last_error is not None:
-        flow.state.route = FAILED_PAGE
-    else:
-        flow.state.route = PENDING_PAGE
-
-
-def _render_pending(flow: Flow) -> dict[str, Any]:
-    return {"provider": flow.provider()}
-
-
-def _render_failed(flow: Flow) -> dict[str, Any]:
-    return {"provider": flow.provider(), "connection_type": "DIRECT"}
-
-
-def _action_missing(flow: Flow, data: dict[str, Any] | None) -> str:
-    raise invalid("action_missing", "Answer this page with one of its actions.")
-
-
-def _save(flow: Flow) -> str:
-    """The tariff arrives with a later pull: the session completes now."""
-    sessions.complete(flow.db, connect_session=flow.connect_session, now=flow.now)
-    return steps.END
-
-
-def _disconnect(flow: Flow) -> str:
-    connecting.disconnect(flow)
-    flow.state.direct = None
-    return steps.END
-
-
-def _dismiss_pending(flow: Flow) -> str:
-    connecting.drop_direct(flow)
-    flow.state.direct = None
-    return steps.after_direct(flow)
-
-
-def _reconnect(flow: Flow) -> str:
-    """Log in again at the same provider's module."""
-    connecting.drop_direct(flow)
-    direct = flow.state.direct
-    flow.state.direct = None if direct is None else Direct(direct.provider_id, query=direct.query)
-    return steps.AUTH_MODULE
-
-
-def _edit(flow: Flow) -> str:
-    connecting.drop_direct(flow)
-    flow.state.direct, flow.state.draft, flow.state.history = None, Draft(), []
-    return "provider_select"
-
-
-STEPS: dict[str, steps.Step] = {
-    PENDING_PAGE: steps.Step(
-        PENDING_PAGE,
-        _render_pending,
-        _action_missing,
-        {"SAVE": _save, "DISCONNECT": _disconnect, "DISMISS_DIRECT": _dismiss_pending},
-        back=False,
-    ),
-    FAILED_PAGE: steps.Step(
-        FAILED_PAGE,
-        _render_failed,
-        _action_missing,
-        {"RECONNECT": _reconnect, "EDIT": _edit, "DISCONNECT": _disconnect},
-    ),
-}

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tariffconnect.config import Settings
 from tariffconnect.connect import service as sessions
 from tariffconnect.connect import tokens
-from tariffconnect.connect.flow import connecting, direct, steps
+from tariffconnect.connect.flow import connecting, direct, returning, steps
 from tariffconnect.connect.flow.context import Authorisation, Flow, pending_location
 from tariffconnect.connect.flow.protocol import FlowRequest, context_of
 from tariffconnect.connect.flow.state import FlowState
@@ -30,7 +30,7 @@ from tariffconnect.core.timeutil import utcnow
 from tariffconnect.locations.models import Location
 
 START = "session_start"
-STEPS = {**steps.STEPS, **direct.STEPS}
+STEPS = {**steps.STEPS, **returning.STEPS}
 # Builds a front end's request from the session's currency; None when there is nothing to ask.
 RequestFor = Callable[[str | None], FlowRequest | None]
 
@@ -188,7 +188,7 @@ def _first_route(flow: Flow) -> str:
 def _submit(flow: Flow, request: FlowRequest) -> dict[str, Any]:
     state = flow.state
     if request.route == START:
-        direct.resume(flow)
+        returning.resume(flow)
         return _render(flow)
     if request.route in direct.MODULE_ROUTES:
         return _module(flow, request)

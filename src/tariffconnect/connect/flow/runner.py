@@ -17,11 +17,16 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
-from tariffconnect.connect.flow import direct, machine
+from tariffconnect.connect import service as sessions
+from tariffconnect.connect.flow import direct, machine, steps
+from tariffconnect.connect.flow.context import Authorisation
 from tariffconnect.connect.flow.protocol import FlowRequest
-from tariffconnect.core.errors import DATABASE_ERRORS, database_unavailable
+from tariffconnect.connect.flow.state import FlowState
+from tariffconnect.core.errors import DATABASE_ERRORS, ApiError, database_unavailable
+from tariffconnect.core.scoping import Scope
 from tariffconnect.db import Database
-from tariffconnect.integrations import pull
+from tariffconnect.integrations import bindings, pull
+from tariffconnect.integrations.adapters import registry
 from tariffconnect.runtime import Runtime
 
 log = logging.getLogger("tariffconnect.connect.flow")
@@ -36,7 +41,7 @@ def submit(
     setup = _setup(runtime, base_url)
     if runtime is not None:
         with _outage():
-            authorisation = direct.authorise_first(db, request, secret=setup.secret)
+            authorisation = authorise_first(db, request, secret=setup.secret)
         setup = machine.Setup(base_url, setup.settings, setup.secret, authorisation)
     with _write(db) as session:
         answer = machine.advance(session, request, setup=setup)
@@ -59,6 +64,36 @@ def submit_form(
     if answer is not None:
         _first_pull(runtime, answer)
     return answer
+
+
+def authorise_first(db: Database, request: FlowRequest, *, secret: bytes) -> Authorisation | None:
+    """For a built-in adapter's module page: read the credentials the submit gives (in a read
+    transaction), then ask the adapter, outside any transaction. None when there is nothing
+    to ask or the request is refused: the machine then raises the same error."""
+    if request.route not in direct.AUTHORISING_ROUTES or request.action is not None:
+        return None
+    with db.transaction(write=False) as session:
+        found = sessions.get_by_token(session, connect_token=request.connect_token)
+        if found is None or not found.flow:
+            return None
+        state = FlowState.load(found.flow)
+        chosen = state.direct
+        if state.route != steps.AUTH_MODULE or chosen is None or chosen.page != request.route:
+            return None
+        live_mode = found.live_mode
+        if bindings.direct_route(session, chosen.provider_id, live_mode=live_mode) != "adapter":
+            return None
+        scope = Scope(found.account_id, live_mode)
+        try:
+            given = direct.credentials_of(
+                session, scope, chosen, request.route, request.data or {}, secret=secret
+            )
+        except ApiError:
+            return None
+    adapter = registry.adapter_for(chosen.provider_id, live_mode=live_mode)
+    if adapter is None:
+        return None
+    return Authorisation(given, adapter.authorise(given))
 
 
 def _split(service: Runtime | Database) -> tuple[Runtime | None, Database]:

@@ -286,3 +286,21 @@ def test_the_apps_privacy_and_terms_links(database, settings, tenant):
     link = '<a href="https://app.example.com/{}" rel="noopener noreferrer" target="_blank">{}</a>'
     privacy, terms = link.format("privacy", "Privacy policy"), link.format("terms", "Terms of use")
     assert f"{NOTICE} Read more: {privacy}, {terms}.</p>" in page.html
+
+
+def test_a_wrong_code_fails_the_login(client, tenant):
+    token = chosen(client, tenant)
+    fill = {"Username": "user_mfa", "Password": "pass_good"}
+    page = answer(client, login_page(client, token), "Connect", fill=fill)
+    page = answer(client, page, "Continue", fill={"Code": "000000"})
+    assert page.route == "failed_login"
+    assert page.h1 == ["We could not log you in"]
+
+
+def test_an_unreachable_provider_goes_back_to_the_failed_connection(client, tenant):
+    token = chosen(client, tenant)
+    fill = {"Username": "user_down", "Password": "pass_good"}
+    page = answer(client, login_page(client, token), "Connect", fill=fill)
+    assert page.route == "consent_capture"
+    back_at(press(client, page, "Allow"), token)
+    assert start(client, token)["route"] == "tariff_connection_failed"

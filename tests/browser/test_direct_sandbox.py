@@ -5,8 +5,10 @@ scenarios, a wrong password tried again; and axe-core over every auth page."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -21,6 +23,7 @@ from tests.connect.flow.flow import make_session
 pytestmark = pytest.mark.e2e
 
 SANDBOX = "Sandbox Energy"
+SANDBOX_DATA = {"provider": {"id": SANDBOX_PROVIDER_ID}}
 # The accessibility tests' fixtures: a phone that runs axe-core over each page it shows.
 auditor = test_accessibility.auditor
 axe_script = test_accessibility.axe_script
@@ -137,3 +140,26 @@ def test_the_auth_pages_have_no_serious_violation(auditor: Auditor, live: Any) -
     ask("error", "This link is not valid", press="")
     assert auditor.problems == {}, auditor.problems
     assert len(auditor.audited) == 7
+
+
+def test_back_to_a_front_end_on_another_origin(phone, live):
+    """The reference front end's case: it drives the flow API itself and sends the customer
+    to the auth page; the consent's 303 goes back to its own origin (the page's form-action
+    allows it)."""
+    origin = live.callback.split("/connected")[0]
+    with httpx.Client(base_url=live.base) as client:
+        options = {"connect_url": f"{origin}/front-end"}
+        token = make_session(
+            client, live.headers, LONDON, callback_url=live.callback, options=options
+        )
+        for route, data in (("session_start", None), ("provider_select", SANDBOX_DATA)):
+            body = {"route": route, "connect_token": token, "type": "submit", "data": data}
+            reply = client.post("/connect/flow", content=json.dumps(body)).json()
+    assert reply["route"] == "session_redirect"
+    phone.page.goto(f"{reply['data']['redirect_uri']}&screen=tariff")
+    log_in(phone, "user_good")
+    next_page(phone, "consent_capture", button="Allow")
+    phone.page.wait_for_url(f"{origin}/front-end?*")
+    query = parse_qs(urlsplit(phone.page.url).query)
+    assert query == {"fp_cot": [token], "screen": ["tariff"]}
+    assert heading(phone) == "Front end"

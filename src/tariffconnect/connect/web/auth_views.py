@@ -13,9 +13,11 @@ from urllib.parse import quote, urlencode
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
+from tariffconnect.connect import service as sessions
 from tariffconnect.connect.flow.machine import Answer
 from tariffconnect.connect.web import csrf, i18n, responses, security, views
 from tariffconnect.connect.web.visit import Visit, visit_of
+from tariffconnect.core.urls import UrlError, validate_redirect_url
 from tariffconnect.integrations.adapters.registry import adapter_for
 
 AUTH_PATH = "/connect/auth"
@@ -92,14 +94,21 @@ def credential_fields(provider_id: str, *, live_mode: bool) -> tuple[tuple[str, 
 
 
 def render(
-    visit: AuthVisit, template: str, context: Mapping[str, Any], *, status: int = 200
+    visit: AuthVisit,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    status: int = 200,
+    forms: bool = True,
 ) -> Response:
     """`template` as the hosted pages render theirs, with the auth pages' stylesheet and the
-    CSRF cookie scoped to the auth pages' path (where the browser sends it back)."""
+    CSRF cookie scoped to the auth pages' path (where the browser sends it back). `forms`:
+    the page has forms (an error page has none, and needs no database to be shown)."""
     css_url = f"{visit.root_path}{AUTH_CSS_PATH}?v={AUTH_CSS_VERSION}"
     extra: dict[str, Any] = {"css_url": css_url, "max_lengths": {}, "provider": None}
     context = {**extra, "request_id": visit.request_id, **context}
-    response = responses.render(visit, template, context, status=status)
+    form_action = _front_end_source(visit) if forms else []
+    response = responses.render(visit, template, context, status=status, form_action=form_action)
     cookie = response.headers.get("set-cookie")
     if cookie is not None:
         web_path = f"Path={visit.root_path}{csrf.COOKIE_PATH};"
@@ -107,6 +116,17 @@ def render(
             web_path, f"Path={visit.root_path}{AUTH_PATH};", 1
         )
     return response
+
+
+def _front_end_source(visit: AuthVisit) -> list[str]:
+    """The main front end's origin (the session's `connect_url`): the pages' forms end in a
+    303 there, and a browser checks form-action on the redirects after a form post."""
+    if not visit.token_ok:
+        return []
+    with visit.runtime.db.transaction(write=False) as session:
+        found = sessions.get_by_token(session, connect_token=visit.token)
+        source = security.csp_source(found.connect_url) if found is not None else None
+    return [source] if source else []
 
 
 def see_other(visit: AuthVisit, url: str) -> Response:
@@ -123,7 +143,7 @@ def error_page(
         "message": i18n.error_text(visit.lang, code, message),
         "again": again and visit.token_ok,
     }
-    return render(visit, "auth/error.html", context, status=status)
+    return render(visit, "auth/error.html", context, status=status, forms=False)
 
 
 def page(visit: AuthVisit, answer: Answer) -> Response:
@@ -131,7 +151,11 @@ def page(visit: AuthVisit, answer: Answer) -> Response:
     if answer.route == "session_redirect":
         data = views.data_of(answer.page)
         target = data.get("redirect_uri") or data.get("redirect_url")
-        if not isinstance(target, str) or not target:
+        try:
+            if not isinstance(target, str):
+                raise UrlError("no redirect_uri")
+            validate_redirect_url(target)
+        except UrlError:
             return error_page(visit, 500, "redirect_invalid", "The app's address is not valid.")
         return see_other(visit, target)
     if answer.route not in ROUTES:

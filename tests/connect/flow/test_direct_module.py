@@ -140,6 +140,7 @@ def test_an_external_module_connects(client, tenant, database, bound):
     assert asked["auth_metadata"]["reference_id"].startswith("dcn_")
     summary = start(client, token)
     assert (summary["route"], summary["data"]["connection_type"]) == ("tariff_summary", "DIRECT")
+    assert "secret" not in json.dumps([shown, answer, summary])  # never answered back
     location_id = session_of(client, tenant, token)["location_id"]
     assert connection(database, location_id) == (CONNECTED, None)
     assert stored_for(database, token) == [True]

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
+from tariffconnect.connect.flow import runner
+from tariffconnect.connect.flow.protocol import FlowRequest
+from tariffconnect.core.errors import ApiError
 from tariffconnect.integrations.models import AuthMetadata, DirectConnection
 from tariffconnect.providers import logo
 from tariffconnect.providers.sandbox import SANDBOX_PROVIDER_ID
@@ -285,6 +289,7 @@ def test_consent_redirects_back_with_the_remembered_query(client, tenant, databa
     submit(client, token, "provider_select", data={"provider": {"id": SANDBOX_PROVIDER_ID}})
     query = {"lang": "de", "theme": "dark"}
     module(client, token, "start_tariff_integration", data={"query": query})
+    module(client, token, "start_tariff_integration")  # try again: the query is kept
     answer = log_in(client, token, "user_pending")
     amd = answer["data"]["auth_metadata_id"]
     data = {"provider": MODULE_PROVIDER, "account": ACCOUNT, "auth_metadata_id": amd}
@@ -392,3 +397,29 @@ def test_module_routes_on_a_completed_session(client, tenant, database):
     data = {"login": "user_good", "password": "pass_good"}
     refused(client, token, "auth_metadata_capture", 409, "connect_session_ended", data=data)
     assert stored(database) == before
+
+
+def test_the_hosted_pages_get_an_absolute_auth_page_url(client, tenant, app):
+    """The hosted Connect pages pass a path prefix as base_url; a browser still needs the
+    service's own URL to leave for the auth pages."""
+    token = make_session(client, tenant.test)
+    start(client, token)
+    runtime = app.state.runtime
+    chosen = FlowRequest(
+        route="provider_select",
+        connect_token=token,
+        type="submit",
+        data={"provider": {"id": SANDBOX_PROVIDER_ID}},
+    )
+    answer = runner.submit(runtime, chosen, base_url="")
+    url = f"{runtime.settings.base_url}/connect/auth/{SANDBOX_PROVIDER_ID}?fp_cot={token}"
+    assert answer.page["data"] == {"redirect_url": url, "redirect_uri": url}
+    assert not answer.ended
+
+
+def test_without_the_services_settings_module_routes_are_unavailable(client, tenant, database):
+    token = to_sandbox(client, tenant.test)
+    asked = FlowRequest(route="start_tariff_integration", connect_token=token)
+    with pytest.raises(ApiError) as raised:
+        runner.submit(database, asked)
+    assert (raised.value.status, raised.value.code) == (409, "direct_not_available")

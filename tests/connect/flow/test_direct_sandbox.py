@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
-from tariffconnect.integrations.models import CONNECTED, PENDING, DirectConnection
+from tariffconnect.integrations import models
+from tariffconnect.integrations.models import CONNECTED, DirectConnection
 from tests.connect.flow.flow import CALLBACK, start, submit
 from tests.connect.flow.test_direct_routes import (
     SANDBOX_PROVIDER,
@@ -22,6 +24,7 @@ from tests.connect.flow.test_direct_routes import (
     to_sandbox,
 )
 
+PENDING, FAILED = "tariff_connection_pending", "tariff_connection_failed"
 PENDING_ACTIONS = ["SAVE", "DISCONNECT", "DISMISS_DIRECT", "CLOSE"]
 FAILED_ACTIONS = ["RECONNECT", "EDIT", "DISCONNECT", "BACK", "CLOSE"]
 
@@ -133,11 +136,11 @@ def test_user_pending_waits_then_save_completes(client, tenant, database):
     )
     session = session_of(client, tenant, token)
     assert session["status"] == "IN_PROGRESS"
-    assert connection(database, session["location_id"]) == (PENDING, None)
+    assert connection(database, session["location_id"]) == (models.PENDING, None)
     assert submit(client, token, "tariff_connection_pending", action="SAVE") == callback(token)
     session = session_of(client, tenant, token)
     assert session["status"] == "COMPLETED"
-    assert connection(database, session["location_id"]) == (PENDING, None)  # still refreshed
+    assert connection(database, session["location_id"]) == (models.PENDING, None)  # still refreshed
 
 
 def test_the_pending_page_has_no_back(client, tenant):
@@ -175,7 +178,8 @@ def test_user_down_fails_and_offers_its_actions(client, tenant, database):
     data = {"provider": SANDBOX_PROVIDER, "connection_type": "DIRECT"}
     assert answer == page(token, "tariff_connection_failed", FAILED_ACTIONS, data)
     location_id = session_of(client, tenant, token)["location_id"]
-    assert connection(database, location_id) == (PENDING, "sandbox: the provider is unreachable")
+    unreachable = "sandbox: the provider is unreachable"
+    assert connection(database, location_id) == (models.PENDING, unreachable)
     # RECONNECT: log in again at the module; the failed connection is gone.
     auth = f"http://testserver/connect/auth/{SANDBOX_PROVIDER['id']}?fp_cot={token}"
     answer = submit(client, token, "tariff_connection_failed", action="RECONNECT")
@@ -245,3 +249,29 @@ def test_a_session_without_a_location_creates_it_at_consent(client, tenant, data
     location_id = session_of(client, tenant, token)["location_id"]
     assert location_id is not None
     assert connections(database, location_id) == 1
+
+
+@pytest.mark.parametrize(("login", "route"), [("user_pending", PENDING), ("user_down", FAILED)])
+def test_close_leaves_for_the_callback(client, tenant, login, route):
+    token = to_sandbox(client, tenant.test)
+    assert consent(client, token, login)["route"] == route
+    assert submit(client, token, route, action="CLOSE") == callback(token)
+
+
+@pytest.mark.parametrize(
+    ("login", "route"),
+    [
+        ("user_good", "consent_capture"),
+        ("user_mfa", "mfa_capture"),
+        ("user_multi", "multiple_available_tariffs"),
+    ],
+)
+def test_dismiss_direct_from_any_module_page_forgets_the_login(
+    client, tenant, database, login, route
+):
+    token = to_sandbox(client, tenant.test)
+    assert log_in(client, token, login)["route"] == route
+    answer = module(client, token, route, action="DISMISS_DIRECT")
+    assert answer == redirect(token, back_url(token))
+    assert stored_for(database, token) == []
+    assert start(client, token)["route"] == "tariff_structure_select"

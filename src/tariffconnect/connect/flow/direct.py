@@ -136,7 +136,9 @@ def module_submit(flow: Flow, request: FlowRequest) -> Page | Redirect:
             return _provider_change(flow)
         raise invalid("action_invalid", f"{request.action} is not an action of {request.route}.")
     if request.route == START_ROUTE:
-        direct.query = _query((request.data or {}).get("query"))
+        given = (request.data or {}).get("query")
+        if given is not None:  # a later start (try again) without one keeps the first's
+            direct.query = _query(given)
         return _show(flow, "auth_metadata_capture")
     if request.route != direct.page:
         raise ApiError(
@@ -154,8 +156,6 @@ def module_submit(flow: Flow, request: FlowRequest) -> Page | Redirect:
 
 
 def _query(given: Any) -> dict[str, str]:
-    if given is None:
-        return {}
     if (
         not isinstance(given, dict)
         or len(given) > QUERY_MAX_ITEMS

@@ -5,6 +5,9 @@
 calls either in a transaction of its own. The machine runs inside the caller's write
 transaction and locks the session's row, so two submits of one session never interleave;
 when it raises, the caller rolls back and nothing has changed.
+
+An auth module's routes (direct.MODULE_ROUTES) are answered by connect/flow/direct.py while
+the session is at its module; session_start after its return resumes as returning.py says.
 """
 
 from __future__ import annotations

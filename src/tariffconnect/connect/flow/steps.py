@@ -3,6 +3,8 @@
 
 The order (docs/connect-flow.md): address → provider → a library tariff, or a structure
 (fixed, day & night, market) with its rates → name → contract term → connected → summary.
+A provider with an auth module (or a built-in adapter) leads to `AUTH_MODULE` instead: the
+customer logs in there (connect/flow/direct.py) and returns to returning.py's pages.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ of Flatpeak's provider-integration SDK (connect-flow.md §3.2):
 - `POST /api/tariff_plan` answers the converted tariff in the SDK's schema, or misbehaves as
   the credentials' login (or `--mode`, when not "normal") says: html, badjson,
   invalid_schedule, http500, http422, slow (sleeps past a short time-out), big (over 1 MiB),
-  redirect (302 to the cloud metadata address), changed (another tariff).
+  redirect (302 to the cloud metadata address), changed (another tariff), expiring (the
+  tariff expires at EXPIRY).
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ MISBEHAVING = (
     "big",
     "redirect",
     "changed",
+    "expiring",
 )
 LOGINS = ("alice", *MISBEHAVING)
 SLOW_SECONDS = 3.0
+EXPIRY = "2026-03-01T13:00:00Z"
 
 
 def hours(valid_from: str, valid_to: str, value: float) -> dict[str, Any]:
@@ -196,6 +199,8 @@ class Module(BaseHTTPRequestHandler):
             self._send(302, b"", "text/plain", Location="http://169.254.169.254/latest/meta-data")
         elif behaviour == "changed":
             self._json(200, CHANGED)
+        elif behaviour == "expiring":
+            self._json(200, {**TARIFF, "provider_tariff_expiry_date": EXPIRY})
         else:
             self._json(
                 200,

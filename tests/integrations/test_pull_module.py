@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -135,3 +136,60 @@ def test_the_binding_gone_fails_the_pull(runtime: Runtime, tenant: Tenant) -> No
         bindings.clear(session, provider_id=PROVIDER_ID)
     result = pull.pull(runtime, connection_id, now=NOW)
     assert result.reason == "the provider has no auth module or adapter any more"
+
+
+@pytest.mark.parametrize(
+    ("now", "next_at"),
+    [
+        (NOW, datetime(2026, 3, 1, 13, 0, tzinfo=UTC)),  # the expiry, sooner than 24 h
+        (NOW + timedelta(minutes=50), NOW + timedelta(minutes=65)),  # never within 15 minutes
+    ],
+)
+def test_an_expiring_tariff_is_pulled_again_by_its_expiry(
+    runtime: Runtime, tenant: Tenant, now: datetime, next_at: datetime
+) -> None:
+    _, connection_id = _open(runtime, tenant, "expiring")
+    assert pull.pull(runtime, connection_id, now=now).status == "CONNECTED"
+    assert connection(runtime.db, connection_id).next_refresh_at.replace(tzinfo=UTC) == next_at
+
+
+def test_credentials_stay_out_of_reasons_events_and_logs(
+    runtime: Runtime, tenant: Tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    location_id, connection_id = _open(runtime, tenant, "http422")
+    for hours in (0, 48):
+        result = pull.pull(runtime, connection_id, now=NOW + timedelta(hours=hours))
+    assert result.status == "ERROR"
+    [data] = event_data(runtime.db, tenant.account_id, "tariff.fetch.failed")
+    row = connection(runtime.db, connection_id)
+    for text in (str(data), row.last_error, caplog.text):
+        assert "secret" not in (text or "")
+    assert data["location_id"] == location_id
+
+
+def test_credentials_that_do_not_open_fail_the_pull(runtime: Runtime, tenant: Tenant) -> None:
+    _, connection_id = _open(runtime, tenant, "alice")
+    changed = Settings(
+        data_dir=runtime.settings.data_dir,
+        database_url=runtime.settings.database_url,
+        secret_key="another key",
+    )
+    other = Runtime(changed, runtime.db)
+    assert other.settings.signing_secret == b"another key"
+    result = pull.pull(other, connection_id, now=NOW)
+    assert result == pull.PullResult(
+        "PENDING", False, "the stored credentials do not open (was the secret key changed?)", None
+    )
+
+
+def test_due_lists_the_most_overdue_first(runtime: Runtime, tenant: Tenant) -> None:
+    _, first = _open(runtime, tenant, "alice")
+    _, second = _open(runtime, tenant, "alice")
+    pull.pull(runtime, first, now=NOW)
+    later = NOW + timedelta(days=2)
+    with runtime.db.transaction(write=False) as session:
+        ids = pull.due(session, now=later, limit=100_000)
+        assert ids.index(second) < ids.index(first)
+        assert second not in pull.due(session, now=NOW - timedelta(seconds=1), limit=100_000)
+        assert len(pull.due(session, now=later, limit=1)) == 1

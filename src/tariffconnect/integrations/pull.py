@@ -272,15 +272,25 @@ def _store(
 
 
 def _count_pull(session: Session, runtime: Runtime, loaded: _Loaded) -> None:
-    """One more pull attempted: `reference["pulls"]`, sealed with the reference."""
-    pulls = int(loaded.reference.get("pulls", 0)) + 1
+    """One more pull attempted: `reference["pulls"]`, sealed with the reference. Read again
+    under the lock, so credentials replaced during the pull are kept."""
+    secret = runtime.settings.signing_secret
+    scope, amd_id = loaded.scope, loaded.auth_metadata_id
+    try:
+        sealed = credentials.load(session, secret=secret, scope=scope, auth_metadata_id=amd_id)
+    except VaultError:
+        return
+    if sealed is None:
+        return
+    reference = dict(sealed.reference or {})
+    reference["pulls"] = int(reference.get("pulls", 0)) + 1
     credentials.replace(
         session,
-        secret=runtime.settings.signing_secret,
-        scope=loaded.scope,
-        auth_metadata_id=loaded.auth_metadata_id,
-        credentials=loaded.credentials,
-        reference={**loaded.reference, "pulls": pulls},
+        secret=secret,
+        scope=scope,
+        auth_metadata_id=amd_id,
+        credentials=sealed.credentials,
+        reference=reference,
     )
 
 

@@ -26,6 +26,7 @@ from tariffconnect.config import Settings
 from tariffconnect.connect.flow.router import FlowHost
 from tariffconnect.connect.flow.router import build_router as build_flow_router
 from tariffconnect.connect.router import router as connect_router
+from tariffconnect.connect.web.auth_pages import router as auth_pages_router
 from tariffconnect.connect.web.router import router as web_router
 from tariffconnect.core import idempotency, logs
 from tariffconnect.core.errors import (
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         providers_router,
         build_flow_router(settings.connect_flow_path),
         web_router,
+        auth_pages_router,
         connect_router,
         tariff_elements_router,
         tariffs_router,

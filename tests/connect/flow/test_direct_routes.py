@@ -103,7 +103,10 @@ def stored(database: Any) -> list[tuple[str | None, bool]]:
         rows = session.execute(
             select(AuthMetadata.connect_session_id, AuthMetadata.consent_given_at)
         )
-        return sorted((sid, given is not None) for sid, given in rows)
+        # Rows other tests left without a session sort too: by their session id as text.
+        return sorted(
+            ((sid, given is not None) for sid, given in rows), key=lambda r: (r[0] or "", r[1])
+        )
 
 
 def stored_for(database: Any, token: str) -> list[bool]:

@@ -16,6 +16,7 @@ from importlib.resources import files
 from pydantic import TypeAdapter
 
 from tariffconnect.core.errors import not_found
+from tariffconnect.providers.sandbox import SANDBOX, SANDBOX_PROVIDER_ID
 from tariffconnect.providers.schemas import Provider
 
 DATA_PACKAGE = "tariffconnect.data"
@@ -57,7 +58,12 @@ def load() -> Catalogue:
 
 
 def get(provider_id: str) -> Provider | None:
-    """The provider with this id, or None (Connect uses this to check a `provider_id`)."""
+    """The provider with this id, or None (Connect uses this to check a `provider_id`).
+
+    The test-mode Sandbox Energy is found here too, so its tariffs may name it, but it is not
+    in the file and `search` does not list it: the flow offers it itself."""
+    if provider_id == SANDBOX_PROVIDER_ID:
+        return SANDBOX
     return load().by_id.get(provider_id)
 
 

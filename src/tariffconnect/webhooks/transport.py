@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-import ssl
 import time
 import weakref
 from collections import OrderedDict
@@ -40,6 +39,7 @@ from typing import Any
 
 import httpx
 
+from tariffconnect.core.outbound import is_tls_error, literal_address, ssl_context
 from tariffconnect.webhooks.urls import IPAddress, IPNetwork, is_forbidden_address
 
 USER_AGENT = "TariffConnect-Webhooks/1"
@@ -81,25 +81,6 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
     return found
 
 
-def _literal(host: str) -> list[IPAddress]:
-    """[the address] when `host` is an IP literal (no resolver needed), else []."""
-    try:
-        return [ipaddress.ip_address(host)]
-    except ValueError:
-        return []
-
-
-_ssl_context: ssl.SSLContext | None = None
-
-
-def ssl_context() -> ssl.SSLContext:
-    """The verifying TLS context (certifi roots), built once and shared."""
-    global _ssl_context
-    if _ssl_context is None:
-        _ssl_context = httpx.create_ssl_context()
-    return _ssl_context
-
-
 async def deliver(
     url: str,
     *,
@@ -122,18 +103,8 @@ async def deliver(
     except (TimeoutError, httpx.TimeoutException):
         return result(None, TIMEOUT)
     except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
-        return result(None, TLS_ERROR if _is_tls(exc) else CONNECTION_FAILED)
+        return result(None, TLS_ERROR if is_tls_error(exc) else CONNECTION_FAILED)
     return result(status, None if 200 <= status < 300 else HTTP_STATUS)
-
-
-def _is_tls(exc: BaseException | None) -> bool:
-    """True when an ssl error is in the exception's chain (httpx wraps it in a ConnectError)."""
-    seen = 0
-    while exc is not None and seen < 8:
-        if isinstance(exc, ssl.SSLError):
-            return True
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
-    return False
 
 
 async def _post(
@@ -153,7 +124,9 @@ async def _post(
     request_headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
     extensions: dict[str, Any] = {}
     host = target.raw_host.decode("ascii")
-    addresses = _literal(host) or await resolve(host, target.port or _DEFAULT_PORTS[target.scheme])
+    addresses = literal_address(host) or await resolve(
+        host, target.port or _DEFAULT_PORTS[target.scheme]
+    )
     if not addresses or any(is_forbidden_address(a, allow) for a in addresses):
         raise _Refused
     request_headers["Host"] = target.netloc.decode("ascii")

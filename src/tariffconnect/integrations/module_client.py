@@ -1,0 +1,175 @@
+"""Pulling a tariff from an auth module: `POST {module}/api/tariff_plan` with the customer's
+credentials, under the webhook rules against server-side request forgery.
+
+The module's URL is the operator's, but its host name may resolve anywhere, and the request
+carries credentials: so, as `webhooks.transport` does, we resolve the host ourselves, refuse a
+private address the operator did not allow, and connect to the checked address (keeping the
+host name for `Host`, SNI and the certificate); proxies from the environment are ignored, no
+redirect is followed, at most 1 MiB is read, and the whole exchange has one time-out. Plain
+http is refused in live mode unless every address is in an allowed network (a module beside
+us). Failures raise `PullFailed` with a reason for the operator, never the credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from tariffconnect.core.outbound import IPAddress, is_tls_error, literal_address, ssl_context
+from tariffconnect.integrations.sdk_tariff import PullFailed
+from tariffconnect.webhooks.urls import IPNetwork, is_forbidden_address
+
+PATH = "/api/tariff_plan"
+MAX_RESPONSE_BYTES = 1024 * 1024
+MAX_MESSAGE_LENGTH = 200
+USER_AGENT = "TariffConnect-Modules/1"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_NOT_JSON = object()
+
+
+def fetch_tariff_plan(
+    url: str,
+    *,
+    credentials: dict[str, str],
+    reference_id: str | None,
+    live_mode: bool,
+    allow: Sequence[IPNetwork] = (),
+    timeout: float,
+) -> Any:
+    """The module's JSON answer for these credentials; PullFailed naming what went wrong."""
+    deadline = time.monotonic() + timeout
+    try:
+        target = httpx.URL(url.rstrip("/") + PATH)
+    except httpx.InvalidURL:
+        raise PullFailed("the module's URL is not valid") from None
+    if target.scheme not in _DEFAULT_PORTS or not target.host:
+        raise PullFailed("the module's URL is not an absolute http(s) URL")
+    addresses = _addresses(target.host, target.port or _DEFAULT_PORTS[target.scheme])
+    if not addresses or any(is_forbidden_address(a, allow) for a in addresses):
+        raise PullFailed("the module's address is not allowed (a private network)")
+    if target.scheme == "http" and live_mode and not all(_in(a, allow) for a in addresses):
+        raise PullFailed("the module must use https in live mode")
+    body = json.dumps({"auth_metadata": {"data": credentials, "reference_id": reference_id}})
+    try:
+        status, content, kind = _post(target, addresses, body.encode(), deadline)
+    except PullFailed:
+        raise
+    except httpx.TimeoutException:
+        raise PullFailed(_late(timeout)) from None
+    except (httpx.HTTPError, OSError) as exc:
+        if is_tls_error(exc):
+            raise PullFailed("the TLS handshake with the module failed") from None
+        raise PullFailed("the module could not be reached") from None
+    return _answer(status, content, kind, credentials)
+
+
+def _late(timeout: float) -> str:
+    return f"the module did not answer within {timeout:g} s"
+
+
+def _in(address: IPAddress, allow: Sequence[IPNetwork]) -> bool:
+    return any(address in net for net in allow if address.version == net.version)
+
+
+def _addresses(host: str, port: int) -> list[IPAddress]:
+    """The host's addresses, in resolver order."""
+    found = literal_address(host.strip("[]"))
+    if found:
+        return found
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        raise PullFailed("the module's host name does not resolve") from None
+    for *_, sockaddr in infos:
+        for address in literal_address(str(sockaddr[0]).split("%", 1)[0]):
+            if address not in found:
+                found.append(address)
+    return found
+
+
+def _post(
+    target: httpx.URL, addresses: list[IPAddress], body: bytes, deadline: float
+) -> tuple[int, bytes, str]:
+    """POST to the first address that connects; (status, body read, content type)."""
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "User-Agent": USER_AGENT,
+        "Accept-Encoding": "identity",
+        "Host": target.netloc.decode("ascii"),
+    }
+    extensions = {"sni_hostname": target.host}
+    for index, address in enumerate(addresses):
+        remaining = max(deadline - time.monotonic(), 0.001)
+        with httpx.Client(
+            verify=ssl_context(),
+            trust_env=False,
+            follow_redirects=False,
+            timeout=httpx.Timeout(remaining),
+        ) as client:
+            request = client.build_request(
+                "POST",
+                target.copy_with(host=str(address)),
+                content=body,
+                headers=headers,
+                extensions=extensions,
+            )
+            try:
+                response = client.send(request, stream=True)
+            except httpx.ConnectError:
+                # Nothing was sent yet, so the host's next address cannot duplicate it.
+                if index == len(addresses) - 1:
+                    raise
+                continue
+            try:
+                content = _read(response, deadline)
+            finally:
+                response.close()
+            return response.status_code, content, response.headers.get("content-type", "")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _read(response: httpx.Response, deadline: float) -> bytes:
+    """The body, at most MAX_RESPONSE_BYTES, within the deadline (a trickle cannot stretch it)."""
+    chunks: list[bytes] = []
+    read = 0
+    for chunk in response.iter_raw():
+        read += len(chunk)
+        if read > MAX_RESPONSE_BYTES:
+            raise PullFailed("the module's answer is over 1 MiB")
+        if time.monotonic() > deadline:
+            raise httpx.ReadTimeout("the deadline passed")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _answer(status: int, content: bytes, kind: str, credentials: dict[str, str]) -> Any:
+    """The parsed JSON of a 2xx answer; PullFailed for anything else."""
+    try:
+        parsed: Any = json.loads(content)
+    except ValueError:
+        parsed = _NOT_JSON
+    if not 200 <= status < 300:
+        message = _message(parsed, credentials)
+        raise PullFailed(f"the module answered HTTP {status}" + (f": {message}" if message else ""))
+    looks_html = "html" in kind.lower() or content.lstrip()[:1] == b"<"
+    if parsed is _NOT_JSON and looks_html:
+        raise PullFailed("the module answered HTML, not JSON")
+    if parsed is _NOT_JSON:
+        raise PullFailed("the module's answer is not valid JSON")
+    return parsed
+
+
+def _message(parsed: Any, credentials: dict[str, str]) -> str:
+    """The error's `message`, short and printable, dropped if it repeats a credential."""
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("message"), str):
+        return ""
+    message = "".join(ch for ch in parsed["message"] if ch.isprintable())[:MAX_MESSAGE_LENGTH]
+    if any(value and value in message for value in credentials.values()):
+        return ""
+    return message

@@ -1,0 +1,187 @@
+"""The tariff a module's `/api/tariff_plan` (or an adapter's `convert`) answers, in the SDK's
+schema (`display_name`, `data` of months / days_and_hours / hours with `rate: [{value}]`),
+or in the anode schedule form (`schedule`, `rate: [{fixed}]`), turned into ours and checked.
+
+Rates are major units per kWh. Month and day names may be spelt out ("January", "Monday")
+or abbreviated as our schedules are ("Jan", "Mon"), in any case; "All", "Weekdays", "Weekend"
+and "Holidays" as the schedule validator knows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
+
+from tariffconnect.core.errors import ApiError
+from tariffconnect.tariffs.schedule import MONTHS, WEEKDAYS, ScheduleEntry, validate_schedule
+
+MAX_NAME_LENGTH = 255
+MAX_ENTRIES = 64
+# "0001-01-01T00:00:00Z" is the SDK's (Go's zero time) "no end": open-ended.
+_ZERO_YEAR = 1
+_MONTH_NAMES = {
+    **{name.casefold(): name for name in MONTHS},
+    **{
+        full.casefold(): short
+        for full, short in zip(
+            (
+                "January", "February", "March", "April", "May", "June", "July",
+                "August", "September", "October", "November", "December",
+            ),
+            MONTHS,
+            strict=True,
+        )
+    },
+    "all": "All",
+}  # fmt: skip
+_DAY_NAMES = {
+    **{name.casefold(): name for name in WEEKDAYS},
+    **{
+        full.casefold(): short
+        for full, short in zip(
+            ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+            WEEKDAYS,
+            strict=True,
+        )
+    },
+    **{name.casefold(): name for name in ("Weekdays", "Weekend", "Holidays", "All")},
+    "weekends": "Weekend",
+    "weekday": "Weekdays",
+}
+
+
+class PullFailed(Exception):
+    """The tariff could not be pulled or is not acceptable; `reason` is recorded for the
+    operator (never credentials)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    """A pulled tariff in our terms."""
+
+    display_name: str
+    schedule: list[dict[str, Any]]  # our stored schedule shape (rate `fixed`, `to_kwh` kept)
+    contract_end_date: datetime | None
+    expires: datetime | None  # provider_tariff_expiry_date: pull again by then
+
+
+def parse(answer: Any, *, timezone: str) -> Captured:
+    """The tariff in `answer`, checked; PullFailed naming what is wrong."""
+    if not isinstance(answer, dict):
+        raise PullFailed("the tariff is not a JSON object")
+    name = answer.get("display_name")
+    if not isinstance(name, str) or not name.strip():
+        raise PullFailed("the tariff has no display_name")
+    given_zone = answer.get("timezone")
+    if given_zone not in (None, "", timezone):
+        raise PullFailed(f"the tariff's timezone is not the location's ({timezone})")
+    raw = answer["data"] if "data" in answer else answer.get("schedule")
+    if not isinstance(raw, list) or not raw:
+        raise PullFailed("the tariff has no data (a non-empty list of schedule entries)")
+    if len(raw) > MAX_ENTRIES:
+        raise PullFailed(f"the tariff has more than {MAX_ENTRIES} schedule entries")
+    entries = [_validated(index, item) for index, item in enumerate(raw)]
+    try:
+        validate_schedule(entries, market_rates=False)
+    except ApiError as exc:
+        raise PullFailed(f"invalid schedule: {exc.code}: {exc.message}") from None
+    return Captured(
+        display_name=name.strip()[:MAX_NAME_LENGTH],
+        schedule=[entry.model_dump(mode="json") for entry in entries],
+        contract_end_date=_moment(answer.get("contract_end_date"), "contract_end_date"),
+        expires=_moment(answer.get("provider_tariff_expiry_date"), "provider_tariff_expiry_date"),
+    )
+
+
+def _validated(index: int, item: Any) -> ScheduleEntry:
+    try:
+        return ScheduleEntry.model_validate(_entry(item))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in (index, *first["loc"]))
+        raise PullFailed(f"invalid schedule at data.{where}: {first['msg']}") from None
+
+
+def _entry(item: Any) -> Any:
+    """An SDK or anode entry in our schedule entry's shape (left as is where it is not one:
+    the model's validation then names the fault)."""
+    if not isinstance(item, dict):
+        return item
+    out = dict(item)
+    if isinstance(item.get("months"), list):
+        out["months"] = [_name(_MONTH_NAMES, m) for m in item["months"]]
+    if isinstance(item.get("days_and_hours"), list):
+        out["days_and_hours"] = [_day_rule(rule) for rule in item["days_and_hours"]]
+    return out
+
+
+def _day_rule(rule: Any) -> Any:
+    if not isinstance(rule, dict):
+        return rule
+    out = dict(rule)
+    if isinstance(rule.get("days"), list):
+        out["days"] = [_name(_DAY_NAMES, d) for d in rule["days"]]
+    if isinstance(rule.get("hours"), list):
+        out["hours"] = [_window(window) for window in rule["hours"]]
+    return out
+
+
+def _window(window: Any) -> Any:
+    if not isinstance(window, dict) or not isinstance(window.get("rate"), list):
+        return window
+    return {**window, "rate": [_tier(tier) for tier in window["rate"]]}
+
+
+def _tier(tier: Any) -> Any:
+    """`{value, to_kwh}` (SDK) or `{fixed, to_kwh}` (anode) as our `{fixed, to_kwh}`."""
+    if not isinstance(tier, dict):
+        return tier
+    out = {key: value for key, value in tier.items() if key != "value"}
+    if "value" in tier:
+        if "fixed" in tier:
+            raise PullFailed("a rate has both value and fixed")
+        out["fixed"] = tier["value"]
+    out["fixed"] = _rounded(out.get("fixed"))
+    if out.get("fixed") is None:
+        raise PullFailed("a rate has no value")
+    return out
+
+
+def _rounded(value: Any) -> Any:
+    """A number to the 5 decimals our rates keep (a module's pence/100 may carry float noise);
+    anything else as it is, for the validation to refuse."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    try:
+        return round(Decimal(repr(value)), 5)
+    except (InvalidOperation, ValueError):
+        raise PullFailed("a rate is not a finite number") from None
+
+
+def _name(names: dict[str, str], value: Any) -> Any:
+    return names.get(value.strip().casefold(), value) if isinstance(value, str) else value
+
+
+def _moment(value: Any, field: str) -> datetime | None:
+    """An RFC 3339 date-time as UTC; None when absent or the zero time ("no end")."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise PullFailed(f"{field} is not a date-time")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise PullFailed(f"{field} is not an RFC 3339 date-time") from None
+    if parsed.year == _ZERO_YEAR:
+        return None
+    if parsed.tzinfo is None:
+        raise PullFailed(f"{field} has no UTC offset")
+    return parsed.astimezone(UTC)

@@ -1,0 +1,148 @@
+"""Helpers of the integrations tests: a DIRECT connection on a fresh location, the account's
+events, and the external auth module (module_server.py) started on a free port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from tariffconnect.core.scoping import Scope
+from tariffconnect.db import Database
+from tariffconnect.events.models import Event
+from tariffconnect.integrations import credentials, pull
+from tariffconnect.integrations.models import DirectConnection
+from tariffconnect.tariffs.models import Tariff
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def connect(
+    database: Database,
+    scope: Scope,
+    location_id: str,
+    *,
+    secret: bytes,
+    provider_id: str,
+    login: dict[str, str],
+    reference: dict[str, Any] | None,
+    now: datetime,
+) -> str:
+    """Stored credentials and an open DIRECT connection for the location's IMPORT COMMODITY."""
+    with database.transaction() as session:
+        amd_id = credentials.store(
+            session,
+            secret=secret,
+            scope=scope,
+            connect_session_id=None,
+            location_id=location_id,
+            provider_id=provider_id,
+            direction="IMPORT",
+            tariff_type="COMMODITY",
+            credentials=login,
+            reference=reference,
+            now=now,
+        )
+        credentials.record_consent(session, scope=scope, auth_metadata_id=amd_id, now=now)
+        return pull.open_connection(
+            session,
+            scope=scope,
+            location_id=location_id,
+            direction="IMPORT",
+            tariff_type="COMMODITY",
+            provider_id=provider_id,
+            auth_metadata_id=amd_id,
+            now=now,
+        )
+
+
+def events_of(database: Database, account_id: str) -> list[tuple[str, str]]:
+    """(type, object id) of the account's events, oldest first."""
+    with database.transaction(write=False) as session:
+        rows = session.execute(
+            select(Event.type, Event.object_id)
+            .where(Event.account_id == account_id)
+            .order_by(Event.id)
+        )
+        return [(row.type, row.object_id) for row in rows]
+
+
+def event_data(database: Database, account_id: str, type_: str) -> list[dict[str, Any]]:
+    with database.transaction(write=False) as session:
+        query = select(Event.data).where(Event.account_id == account_id, Event.type == type_)
+        return list(session.scalars(query.order_by(Event.id)))
+
+
+def connection(database: Database, connection_id: str) -> DirectConnection:
+    with database.transaction(write=False) as session:
+        row = session.get(DirectConnection, connection_id)
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+def tariffs_of(database: Database, location_id: str) -> list[tuple[str, str, str, str | None]]:
+    """(id, status, connection_type, display_name) of the location's tariffs, oldest first."""
+    with database.transaction(write=False) as session:
+        rows = session.execute(
+            select(Tariff.id, Tariff.status, Tariff.connection_type, Tariff.display_name)
+            .where(Tariff.location_id == location_id)
+            .order_by(Tariff.id)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def module_server(connect_api: str = "http://127.0.0.1:9", mode: str = "normal") -> Iterator[str]:
+    """Run tests/integrations/module_server.py as its own process; its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.integrations.module_server",
+            "--port",
+            str(port),
+            "--connect-api",
+            connect_api,
+            "--mode",
+            mode,
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(200):
+        if process.poll() is not None:
+            raise RuntimeError("the module server exited")
+        try:
+            httpx.get(f"{url}/health", timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise RuntimeError("the module server did not start")

@@ -25,6 +25,13 @@ from tariffconnect.integrations.models import DirectConnection
 from tariffconnect.tariffs.models import Tariff
 
 ROOT = Path(__file__).resolve().parents[2]
+# The test module's misbehaving logins and the reason a pull records for each.
+MODULE_FAILURES = [
+    ("html", "the module answered HTML, not JSON"),
+    ("badjson", "the module's answer is not valid JSON"),
+    ("http500", "the module answered HTTP 500: Provider API down"),
+    ("http422", "the module answered HTTP 422: Invalid credentials"),
+]
 
 
 def connect(

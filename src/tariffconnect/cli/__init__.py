@@ -12,6 +12,7 @@ from tariffconnect.cli import (
     jobs,
     market,
     openadr,
+    providers,
     server,
     webhooks,
 )
@@ -27,6 +28,7 @@ for group in (
     market.app,
     openadr.app,
     feeds.app,
+    providers.app,
     integrations.app,
 ):
     app.add_typer(group)

@@ -8,6 +8,8 @@ Create Date: 2026-12-02 05:00:00
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -20,7 +22,7 @@ ID = sa.String(length=40)
 WHEN = sa.DateTime(timezone=True)
 
 
-def _owned() -> list[sa.Column]:
+def _owned() -> list[sa.Column[Any]]:
     return [
         sa.Column("account_id", ID, nullable=False),
         sa.Column("live_mode", sa.Boolean(), nullable=False),

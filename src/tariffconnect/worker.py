@@ -5,6 +5,7 @@ in-process unless TARIFFCONNECT_WORKER_IN_PROCESS=false."""
 from __future__ import annotations
 
 from tariffconnect import hooks
+from tariffconnect.integrations import tasks as integrations_tasks
 from tariffconnect.jobs import Registry
 from tariffconnect.jobs import tasks as jobs_tasks
 from tariffconnect.jobs.runner import Runner
@@ -22,6 +23,7 @@ def build_registry() -> Registry:
         market_tasks.TASKS,
         jobs_tasks.TASKS,
         meters_tasks.TASKS,
+        integrations_tasks.TASKS,
     )
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import typer
 
-from tariffconnect.cli import accounts, feeds, jobs, market, openadr, providers, server, webhooks
+from tariffconnect.cli import (
+    accounts,
+    feeds,
+    integrations,
+    jobs,
+    market,
+    openadr,
+    providers,
+    server,
+    webhooks,
+)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 # Each group module has a Typer without a name, so its commands and sub-groups land at the top
@@ -19,6 +29,7 @@ for group in (
     openadr.app,
     feeds.app,
     providers.app,
+    integrations.app,
 ):
     app.add_typer(group)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,7 +26,7 @@ from tariffconnect.core.timeutil import format_utc, utcnow
 from tariffconnect.customers import service as customers
 from tariffconnect.devices.models import device_locations
 from tariffconnect.events import service as events
-from tariffconnect.locations import address, geo
+from tariffconnect.locations import address, direct_status, geo
 from tariffconnect.locations.models import Location
 from tariffconnect.locations.schemas import (
     LocationCreate,
@@ -110,6 +111,8 @@ def tariff_summary(session: Session, location_ids: Sequence[str]) -> dict[str, T
         _add_element(
             found[location_id], tariff_id, tariff_type, direction, provider_id, connection_type
         )
+    for location_id, states in direct_status.states(session, list(found)).items():
+        _apply_direct(found[location_id], states)
     return found
 
 
@@ -131,6 +134,47 @@ def _add_element(
             "provider_id": provider_id,
             "connection_type": connection_type,
         }
+    )
+
+
+# Busbar's consents of an element: what the customer let the app read. A DIRECT connection
+# is consent to read the provider's tariff, and nothing else.
+_NOT_CONSENTED = (
+    "provider_bills",
+    "provider_postal_address",
+    "provider_grid_meter",
+    "device_telemetry",
+    "device_control",
+)
+
+
+def _apply_direct(summary: TariffSummary, states: Sequence[direct_status.ElementState]) -> None:
+    """A DIRECT element's status (PENDING before its first tariff, ERROR once pulls have
+    failed long enough) and its consents, over what the connected tariffs say."""
+    for state in states:
+        name = f"{state.tariff_type.lower()}_{state.tariff_direction.lower()}"
+        current = getattr(summary.status, name)
+        if state.status == direct_status.ERROR or (
+            state.status == direct_status.PENDING and current != CONNECTED
+        ):
+            setattr(summary.status, name, state.status)
+        for element in summary.elements:
+            if (
+                element["type"] == state.tariff_type
+                and element["direction"] == state.tariff_direction
+                and element["connection_type"] == "DIRECT"
+            ):
+                element["status"] = getattr(summary.status, name)
+                element["consents"] = _consents(state.consent_given_at)
+
+
+def _consents(given_at: datetime | None) -> dict[str, Any] | None:
+    if given_at is None:
+        return None
+    return (
+        {"provider_tariff": True}
+        | dict.fromkeys(_NOT_CONSENTED, False)
+        | {"time_created": format_utc(given_at)}
     )
 
 
@@ -189,10 +233,23 @@ _READ = owned_read(
 )
 
 
+_READ_WITH_DIRECT: list[Any] = []
+
+
+def _read_statement() -> Any:
+    """`_READ`, with the DIRECT elements once integrations has installed their reader."""
+    direct = direct_status.column(Location.id)
+    if direct is None:
+        return _READ
+    if not _READ_WITH_DIRECT:
+        _READ_WITH_DIRECT.append(_READ.add_columns(direct))
+    return _READ_WITH_DIRECT[0]
+
+
 def read(session: Session, *, scope: Scope, location_id: str) -> LocationOut:
     """The caller's location as the API shows it, read in one statement; 404
     `location_not_found`."""
-    row = owned_row(session, _READ, scope, location_id, prefix="loc")
+    row = owned_row(session, _read_statement(), scope, location_id, prefix="loc")
     if row is None:
         raise _not_found(location_id)
     summary = TariffSummary()
@@ -201,6 +258,8 @@ def read(session: Session, *, scope: Scope, location_id: str) -> LocationOut:
         _add_element(
             summary, tariff_id, tariff_type, direction, provider_id or None, connection_type
         )
+    if "direct_elements" in row._fields:
+        _apply_direct(summary, direct_status.parse(location_id, row.direct_elements))
     return _render_one(row, joined_ids(row.device_ids), summary)
 
 

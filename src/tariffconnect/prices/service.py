@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -17,6 +19,7 @@ from tariffconnect.core.scoping import Scope
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
 from tariffconnect.core.windows import JSON_OPTIONS, check_window
 from tariffconnect.devices import service as devices
+from tariffconnect.locations import direct_status
 from tariffconnect.locations import service as locations
 from tariffconnect.locations.models import Location
 from tariffconnect.market import sources, store
@@ -44,6 +47,10 @@ from tariffconnect.tariffs.models import Tariff
 from tariffconnect.tariffs.schedule import Schedule, ScheduleEntry, validate_schedule
 
 FIXED_REFRESH = timedelta(hours=24)
+# The confidence of prices from a DIRECT tariff its provider has not confirmed for the
+# setting `direct_fetch_failed_after_hours` (status ERROR): the last known tariff, likely
+# still right, no longer certain (docs/direct.md).
+STALE_CONFIDENCE = Decimal("0.5")
 _COMPILED_MAX = 4096
 # The end of the last interval published before an instant: where a forecast starts.
 _PUBLISHED_END = select(func.max(MarketPrice.end)).where(
@@ -70,10 +77,26 @@ def price_body(
     location = locations.get_or_raise(session, scope=scope, location_id=location_id)
     if device_id is not None:
         devices.get_or_raise(session, scope=scope, device_id=device_id)
-    priced = priced_tariffs(session, location=location, direction=window.tariff_direction)
+    states = direct_status.states(session, [location.id])[location.id]
+    priced = priced_tariffs(
+        session, location=location, direction=window.tariff_direction, states=states
+    )
     versions = _versions(session, priced)
     offset = end.tzinfo or UTC
-    data = _data(session, location, priced, versions, start=start, end=end, offset=offset)
+    stale = any(
+        s.status == direct_status.ERROR and s.tariff_direction == window.tariff_direction
+        for s in states
+    )
+    data = _data(
+        session,
+        location,
+        priced,
+        versions,
+        start=start,
+        end=end,
+        offset=offset,
+        cap=STALE_CONFIDENCE if stale else None,
+    )
     charges = [t.standing_charge for t in priced if t.standing_charge is not None]
     head = {
         "id": new_id("prs"),
@@ -113,14 +136,37 @@ def price_body(
     )
 
 
-def priced_tariffs(session: Session, *, location: Location, direction: str) -> list[Tariff]:
+def priced_tariffs(
+    session: Session,
+    *,
+    location: Location,
+    direction: str,
+    states: Sequence[direct_status.ElementState] | None = None,
+) -> list[Tariff]:
     """The location's connected tariffs of one direction (the location already checked to be
-    the caller's), or 422 `no_tariff_connected`."""
+    the caller's); 422 `pending_connect` while a DIRECT element of that direction awaits its
+    first tariff, else 422 `no_tariff_connected` when there is none. `states` are the
+    location's DIRECT elements when the caller has read them."""
     priced = [
         t
         for t in tariffs.connected(session, location_ids=[location.id])
         if t.tariff_direction == direction
     ]
+    if states is None:
+        states = direct_status.states(session, [location.id])[location.id]
+    priced_types = {t.tariff_type for t in priced}
+    if any(
+        s.status == direct_status.PENDING
+        and s.tariff_direction == direction
+        and s.tariff_type not in priced_types
+        for s in states
+    ):
+        raise ApiError(
+            422,
+            "pending_connect",
+            f"The {direction} tariff of location {location.id} is still being read from its "
+            "provider; ask again in a minute.",
+        )
     if not priced:
         raise ApiError(
             422,
@@ -159,9 +205,10 @@ def _data(
     start: datetime,
     end: datetime,
     offset: tzinfo,
+    cap: Decimal | None = None,
 ) -> bytes:
     """The `data` array as JSON: from the series cache, or priced and kept there (prices/cache.py
-    says why every input is in the key)."""
+    says why every input is in the key); no confidence above `cap` when given."""
     key = (
         location.id,
         location.timezone,
@@ -172,6 +219,7 @@ def _data(
         as_utc(start),
         as_utc(end),
         offset.utcoffset(None),
+        cap,
     )
     found = SERIES.get(key)
     if found is None:
@@ -180,6 +228,9 @@ def _data(
             for t in priced
         ]
         columns = _price(location, inputs, start=as_utc(start), end=as_utc(end), decimals=5)
+        if cap is not None:
+            levels = columns.confidences or [Decimal(1)] * len(columns.values)
+            columns = replace(columns, confidences=[min(level, cap) for level in levels])
         found = series_json(columns, offset)
         SERIES.put(key, found)
     return found

@@ -135,6 +135,14 @@ def create(
 def update(session: Session, *, scope: Scope, tariff_id: str, data: TariffUpdate) -> TariffOut:
     """Change the fields given; a new schedule is validated as on creation."""
     tariff = get_or_raise(session, scope=scope, tariff_id=tariff_id)
+    if tariff.connection_type == "DIRECT":
+        # The provider's answer is the tariff: an edit would be overwritten by the next pull.
+        raise ApiError(
+            409,
+            "tariff_not_editable",
+            f"Tariff {tariff_id} is read from its provider (connection_type DIRECT) and kept "
+            "current by TariffConnect; connect the location again to change it.",
+        )
     changes = data.model_dump(exclude_unset=True)
     if data.provider_id is not None:
         catalogue.get_or_raise(data.provider_id)

@@ -1,0 +1,141 @@
+"""The integrations room's periodic work: refresh DIRECT tariffs, purge credentials never
+consented, and announce connection upgrades."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+
+from tariffconnect.integrations import credentials, pull, upgrades
+from tariffconnect.integrations.models import DirectConnection
+from tariffconnect.jobs import DailyAt, Every, PeriodicTask, TaskContext
+from tariffconnect.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+BATCH = 500  # connections claimed per round
+ROUNDS = 20  # rounds per run at most: what is left waits for the next minute
+PULLERS = 8  # pulls at once, so that a slow module does not hold the others
+# A claimed connection's next_refresh_at moves this far ahead: no other worker (or operator's
+# pass) claims it meanwhile, and a worker that dies mid-pull leaves it due again after this.
+# The pull itself then sets the real next refresh (integrations/pull.py).
+CLAIM = timedelta(minutes=10)
+
+
+def claim_due(runtime: Runtime, *, now: datetime, limit: int = BATCH) -> list[str]:
+    """Ids of due connections, claimed by this caller alone.
+
+    A claim is a conditional UPDATE (still due?) in its own short transaction. It works alike
+    on SQLite and PostgreSQL and holds no lock while the pulls run: on PostgreSQL a second
+    claimer waits for the first's row locks, re-reads the condition, and skips the rows."""
+    with runtime.db.transaction() as session:
+        ids = pull.due(session, now=now, limit=limit)
+        if not ids:
+            return []
+        claimed = session.scalars(
+            update(DirectConnection)
+            .where(DirectConnection.id.in_(ids), DirectConnection.next_refresh_at <= now)
+            .values(next_refresh_at=now + CLAIM)
+            .returning(DirectConnection.id)
+        )
+        return sorted(claimed)
+
+
+def claim_location(runtime: Runtime, *, location_id: str, now: datetime) -> list[str]:
+    """Every connection of one location, due or not (the operator asked for it now)."""
+    with runtime.db.transaction() as session:
+        claimed = session.scalars(
+            update(DirectConnection)
+            .where(DirectConnection.location_id == location_id)
+            .values(next_refresh_at=now + CLAIM)
+            .returning(DirectConnection.id)
+        )
+        return sorted(claimed)
+
+
+def pull_all(runtime: Runtime, ids: Sequence[str], *, now: datetime) -> Counter[str]:
+    """Pull each connection (several at once); counts by outcome."""
+    outcomes: Counter[str] = Counter()
+
+    def one(connection_id: str) -> str:
+        try:
+            result = pull.pull(runtime, connection_id, now=now)
+        except Exception as error:  # one connection's fault must not stop the others
+            # Only the type: a message might quote what a module or adapter was sent.
+            log.error("pull of %s failed: %s", connection_id, type(error).__name__)
+            return "crashed"
+        if result.status == pull.DELETED:
+            return "deleted"
+        if result.reason is not None:
+            return "failed"
+        return "changed" if result.changed else result.status.lower()
+
+    with ThreadPoolExecutor(max_workers=PULLERS, thread_name_prefix="pull") as pool:
+        outcomes.update(pool.map(one, ids))
+    return outcomes
+
+
+def summary(outcomes: Counter[str]) -> str:
+    """`12 pulled (changed 2, connected 9, failed 1)`, for `jobs status` and the CLI."""
+    total = sum(outcomes.values())
+    if not total:
+        return "0 pulled"
+    parts = ", ".join(f"{name} {count}" for name, count in sorted(outcomes.items()))
+    return f"{total} pulled ({parts})"
+
+
+def refresh(context: TaskContext) -> str:
+    """Pull the due DIRECT connections."""
+    outcomes: Counter[str] = Counter()
+    for _ in range(ROUNDS):
+        ids = claim_due(context.runtime, now=context.now)
+        if not ids:
+            break
+        outcomes += pull_all(context.runtime, ids, now=context.now)
+        if len(ids) < BATCH:
+            break
+    return summary(outcomes)
+
+
+def purge_unconsented(context: TaskContext) -> str:
+    """Delete credentials whose consent never came within `direct_unconsented_days`."""
+    days = context.runtime.settings.direct_unconsented_days
+    with context.runtime.db.transaction() as session:
+        deleted = credentials.purge_unconsented(
+            session, now=context.now, older_than=timedelta(days=days)
+        )
+    return f"{deleted} unconsented credentials deleted"
+
+
+def upgrade_scan(context: TaskContext) -> str:
+    """Record `tariff.connection.upgrade` for locations whose provider gained a DIRECT route."""
+    with context.runtime.db.transaction() as session:
+        recorded = upgrades.scan(session, now=context.now)
+    return f"{recorded} upgrade events recorded"
+
+
+TASKS = [
+    PeriodicTask(
+        name="integrations.refresh",
+        schedule=Every(timedelta(minutes=1)),
+        run=refresh,
+        jitter=timedelta(seconds=5),
+        lease=timedelta(minutes=15),
+    ),
+    PeriodicTask(
+        name="integrations.purge_unconsented",
+        schedule=DailyAt(("04:10",), zone="UTC"),
+        run=purge_unconsented,
+    ),
+    PeriodicTask(
+        name="integrations.upgrade_scan",
+        schedule=Every(timedelta(hours=1)),
+        run=upgrade_scan,
+        jitter=timedelta(minutes=1),
+    ),
+]

@@ -39,6 +39,22 @@ SEED = int(os.environ.get("TARIFFCONNECT_CONTRACT_SEED", "20261201"))
 # What schemathesis counts as accepting valid data by default, and the 400 this API answers for
 # a documented rule between fields (checked against the operation's codes below).
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
+# What a schema-violating request may be answered (schemathesis's defaults, and 413).
+REJECTED = [
+    "400",
+    "401",
+    "403",
+    "404",
+    "405",
+    "406",
+    "409",
+    "413",
+    "415",
+    "422",
+    "428",
+    "429",
+    "5xx",
+]
 # Operations on an object whose body names other objects (PATCH /devices/{id}: `locations`):
 # a 404 `location_not_found` for a named location is not the device gone, which is all that
 # ensure_resource_availability can tell from a 404 after a create. The device's own 404 after
@@ -105,6 +121,9 @@ def _config(spec: dict[str, Any], bearer: dict[str, str], basic: str) -> Schemat
             "checks": {
                 "enabled": True,
                 "positive_data_acceptance": {"expected-statuses": ACCEPTED},
+                # A generated body over the size limit is refused before it is read: 413
+                # request_too_large is a rejection too.
+                "negative_data_rejection": {"expected-statuses": REJECTED},
             },
             "operations": operations,
         }

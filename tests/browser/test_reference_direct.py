@@ -7,6 +7,7 @@ command), allows, and is back on the front end's `connect_url?fp_cot=…`, where
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -100,9 +101,11 @@ def sandbox_login(front: FrontEnd, user: str, *, extra_query: str = "") -> None:
     next_page(front.phone, "consent_capture", button="Allow")
 
 
-def summary(front: FrontEnd, provider_id: str, name: str) -> None:
-    """Back on the front end, session_start shows the DIRECT day-and-night tariff."""
+def summary(front: FrontEnd, provider_id: str, name: str, password: str) -> None:
+    """Back on the front end, session_start shows the DIRECT day-and-night tariff (and never
+    the password the customer gave the module)."""
     reply = front.submit("session_start")
+    assert password not in json.dumps(reply)
     assert (reply["route"], reply["actions"]) == ("tariff_summary", SUMMARY_ACTIONS)
     assert (reply["data"]["connection_type"], reply["data"]["provider"]["id"]) == (
         "DIRECT",
@@ -121,7 +124,7 @@ def test_sandbox_user_good_comes_back_with_a_direct_tariff(phone, live):
     sandbox_login(front, "user_good", extra_query="&screen=tariff")
     # The parameter the front end added to the redirect URL comes back with the token.
     assert front.back() == {"fp_cot": [front.token], "screen": ["tariff"]}
-    summary(front, SANDBOX_PROVIDER_ID, "Sandbox Day & Night")
+    summary(front, SANDBOX_PROVIDER_ID, "Sandbox Day & Night", "pass_good")
     phone.shot("summary")
     session = live.get(f"/connect/{front.token}")
     assert session["status"] == "COMPLETED"
@@ -145,7 +148,7 @@ def test_an_external_module_comes_back_with_a_direct_tariff(phone, live, module_
     page.wait_for_selector('main[data-route="consent_capture"]')
     next_page(phone, "module-consent", button="Allow")
     assert front.back() == {"fp_cot": [front.token]}
-    summary(front, provider_id, "Module Day & Night")
+    summary(front, provider_id, "Module Day & Night", "secret")
 
 
 def test_sandbox_user_pending_saves_and_returns_to_the_app(phone, live):

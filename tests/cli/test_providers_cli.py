@@ -4,13 +4,21 @@ fresh database."""
 import json
 
 import pytest
+from sqlalchemy import select
 
+from tariffconnect.accounts import service as accounts
+from tariffconnect.core.scoping import Scope
 from tariffconnect.db import Database
 from tariffconnect.db.migrate import upgrade
-from tariffconnect.integrations.models import AuthModule
+from tariffconnect.events.models import Event
+from tariffconnect.integrations.models import AuthModule, ConnectionUpgrade
 from tariffconnect.providers import catalogue
 from tariffconnect.providers.sandbox import SANDBOX_PROVIDER_ID
+from tariffconnect.tariffs import service as tariffs
+from tariffconnect.tariffs.schemas import TariffCreate
 from tests.cli.conftest import tariffconnect
+from tests.factories import make_location
+from tests.tariffs.support import flat
 
 DIRECT_ID = next(p.id for p in catalogue.all_providers() if p.integration_type == "DIRECT")
 LIBRARY_ID = next(p.id for p in catalogue.all_providers() if p.integration_type == "LIBRARY")
@@ -118,3 +126,39 @@ def test_the_table_names_every_route(fresh):
     assert "https://module.example.com" in result.stdout
     everything = provider(env, "list", "--json")
     assert LIBRARY_ID in {row["provider_id"] for row in json.loads(everything.stdout)}
+
+
+def test_binding_announces_the_upgrade_once(fresh):
+    db, env = fresh
+    with db.transaction() as session:
+        account_id = accounts.create(session, name="Ops").id
+    location_id = make_location(db, account_id)
+    data = TariffCreate.model_validate(
+        {"location_id": location_id, "provider_id": DIRECT_ID, "schedule": flat(0.3)}
+    )
+    with db.transaction() as session:
+        scope = Scope(account_id=account_id, live_mode=False)
+        manual = tariffs.create(session, scope=scope, data=data, connection_type="MANUAL").id
+    first = provider(env, "auth-module", DIRECT_ID, "https://module.example.com")
+    assert (first.returncode, first.stdout) == (
+        0,
+        f"{DIRECT_ID}: auth module https://module.example.com\n"
+        f"{DIRECT_ID}: 1 location(s) told of the DIRECT upgrade\n",
+    )
+    again = provider(env, "auth-module", DIRECT_ID, "https://other-module.example.com")
+    assert (again.returncode, again.stdout) == (
+        0,
+        f"{DIRECT_ID}: auth module https://other-module.example.com\n",
+    )
+    with db.transaction(write=False) as session:
+        rows = session.execute(
+            select(Event.type, Event.object_id, Event.live_mode)
+            .where(Event.account_id == account_id)
+            .order_by(Event.id)
+        ).all()
+        told = session.execute(
+            select(ConnectionUpgrade.location_id, ConnectionUpgrade.provider_id)
+        ).all()
+    upgrades = [row for row in rows if row[0] == "tariff.connection.upgrade"]
+    assert upgrades == [("tariff.connection.upgrade", manual, False)]
+    assert told == [(location_id, DIRECT_ID)]

@@ -15,7 +15,7 @@ from tariffconnect.cli.options import AsJson, fail
 from tariffconnect.config import Settings
 from tariffconnect.core.errors import ApiError
 from tariffconnect.core.timeutil import format_utc, utcnow
-from tariffconnect.integrations import bindings
+from tariffconnect.integrations import bindings, upgrades
 from tariffconnect.integrations.adapters.registry import adapter_for
 from tariffconnect.providers import catalogue
 from tariffconnect.providers.sandbox import SANDBOX
@@ -32,7 +32,8 @@ def auth_module(
     url: Annotated[str | None, typer.Argument(help="The module's base URL.")] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Remove the binding.")] = False,
 ) -> None:
-    """Bind a provider to the auth module at URL (https, or http to an allowed network)."""
+    """Bind a provider to the auth module at URL (https, or http to an allowed network); the
+    locations on its MANUAL or LIBRARY tariffs get `tariff.connection.upgrade` at once."""
     if clear == (url is not None):
         typer.echo("error: give either URL or --clear", err=True)
         raise typer.Exit(2)
@@ -44,17 +45,23 @@ def auth_module(
             typer.echo(f"{provider_id}: auth module removed")
             return
         assert url is not None
+        now = utcnow()
         try:
             row = bindings.bind(
                 session,
                 provider_id=provider_id,
                 url=url,
-                now=utcnow(),
+                now=now,
                 allow=parse_allowed_networks(settings.webhook_allowed_networks),
             )
         except ApiError as error:
             raise fail(error.message) from None
+        # In the binding's transaction: the locations on this provider's MANUAL or LIBRARY
+        # tariffs hear of the upgrade now, not at the next periodic scan.
+        told = upgrades.scan(session, now=now, provider_id=provider_id)
         typer.echo(f"{provider_id}: auth module {row.url}")
+        if told:
+            typer.echo(f"{provider_id}: {told} location(s) told of the DIRECT upgrade")
 
 
 @provider_app.command("list")

@@ -40,7 +40,8 @@ CONFIDENCE = "PRICE_CONFIDENCE"
 MAX_LIMIT = 50
 _SUFFIX = {"IMPORT": "_import", "EXPORT": "_export"}
 _EVENT_SUFFIX = "_prices"
-_PRICING_GAPS = {"no_price_data", "no_tariff_connected"}
+# A DIRECT element still awaiting its first tariff (`pending_connect`) is a gap, not a fault.
+_PRICING_GAPS = {"no_price_data", "no_tariff_connected", "pending_connect"}
 
 
 def programs(session: Session, *, client: ActiveClient) -> list[dict[str, Any]]:

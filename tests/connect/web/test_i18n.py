@@ -135,6 +135,14 @@ def test_messages_are_translated_in_the_pages():
     german = i18n.choose("de", None)
     assert i18n.gettext(german, "Continue") == "Weiter"
     assert i18n.error_text(german, "cost_value_zero", "x") == "Der Preis muss größer als 0 sein."
+    assert i18n.error_text(german, "otp_code_missing", "x") == (
+        "Geben Sie den Code ein, den Ihnen der Anbieter gesendet hat."
+    )
+    # The built-in adapters' login labels, which the auth pages translate.
+    assert [i18n.gettext(german, label) for label in i18n.ADAPTER_FIELD_LABELS] == [
+        "Benutzername",
+        "Passwort",
+    ]
     assert i18n.error_text(german, "no_such_code", "The machine's words.") == (
         "The machine's words."
     )

@@ -179,9 +179,7 @@ ERROR_MESSAGES: dict[str, str] = {
     "redirect_invalid": N_(
         "We cannot take you back to the app from here. Return to the app yourself."
     ),
-    "provider_not_chosen": N_(
-        "This login page is not for the energy provider you chose. Go back to the app."
-    ),
+    "provider_not_chosen": N_("This login page is not the one for the energy provider you chose."),
     "auth_metadata_invalid": N_("Enter your login details."),
     "auth_metadata_too_large": N_("Your login details are too long."),
     "auth_metadata_id_missing": N_("Log in to your provider again."),

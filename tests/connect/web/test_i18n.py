@@ -23,7 +23,8 @@ SAME_AS_ENGLISH = {
     "fr": set(),
     "es": {"Error:"},
     "nl": {"Postcode"},
-    "it": set(),
+    # Italian says "password" too.
+    "it": {"Password"},
 }
 
 
@@ -134,6 +135,14 @@ def test_messages_are_translated_in_the_pages():
     german = i18n.choose("de", None)
     assert i18n.gettext(german, "Continue") == "Weiter"
     assert i18n.error_text(german, "cost_value_zero", "x") == "Der Preis muss größer als 0 sein."
+    assert i18n.error_text(german, "otp_code_missing", "x") == (
+        "Geben Sie den Code ein, den Ihnen der Anbieter gesendet hat."
+    )
+    # The built-in adapters' login labels, which the auth pages translate.
+    assert [i18n.gettext(german, label) for label in i18n.ADAPTER_FIELD_LABELS] == [
+        "Benutzername",
+        "Passwort",
+    ]
     assert i18n.error_text(german, "no_such_code", "The machine's words.") == (
         "The machine's words."
     )
@@ -150,9 +159,9 @@ def test_templates_name_exactly_the_fields_forms_knows():
             re.findall(r'm\.(?:input|amount|radios|error_message)\("([a-z_0-9]+)"', source)
         )
         assert names - common == set(fields), route
-    assert set(forms.FIELDS) | {"tariff_summary", "error", "session_redirect"} == set(
-        views.TEMPLATES
-    )
+    pages = {"tariff_summary", "error", "session_redirect"}
+    pages |= {"tariff_connection_pending", "tariff_connection_failed"}
+    assert set(forms.FIELDS) | pages == set(views.TEMPLATES)
 
 
 def test_numbers_and_dates_in_the_locales_format():

@@ -179,9 +179,28 @@ ERROR_MESSAGES: dict[str, str] = {
     "redirect_invalid": N_(
         "We cannot take you back to the app from here. Return to the app yourself."
     ),
+    "provider_not_chosen": N_("This login page is not the one for the energy provider you chose."),
+    "auth_metadata_invalid": N_("Enter your login details."),
+    "auth_metadata_too_large": N_("Your login details are too long."),
+    "auth_metadata_id_missing": N_("Log in to your provider again."),
+    "auth_metadata_id_invalid": N_("Log in to your provider again."),
+    "consent_given_invalid": N_("Allow access to your tariff to connect it."),
+    "consent_already_given": N_("You have already allowed access. Return to the app."),
+    "direct_not_available": N_(
+        "This provider cannot be connected by login here. Go back to the app and start again."
+    ),
+    "otp_code_missing": N_("Enter the code the provider sent you."),
+    "account_missing": N_("Choose your tariff."),
+    "account_invalid": N_("Choose your tariff from the list."),
+    "query_invalid": N_("This link is not valid. Go back to the app and start again."),
     "internal_error": N_("Something went wrong on our side. Try again in a moment."),
     "database_unavailable": N_("Something went wrong on our side. Try again in a moment."),
 }
+
+
+# The built-in adapters' login field labels (integrations/adapters), which the auth pages
+# translate: listed here so that extraction finds them.
+ADAPTER_FIELD_LABELS = (N_("Username"), N_("Password"))
 
 
 def error_text(lang: Lang, code: str, fallback: str) -> str:

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -22,6 +23,7 @@ from tariffconnect.core.urls import UrlError, validate_redirect_url
 CSS_PATH = f"{PAGE_PATH}/static/connect.css"
 CSS = resources.files(__package__).joinpath("static", "connect.css").read_bytes()
 CSS_VERSION = hashlib.sha256(CSS).hexdigest()[:12]
+AUTH_PREFIX = "/connect/auth/"  # the hosted auth pages (auth_pages.py)
 
 
 def see_other(visit: Visit, url: str) -> Response:
@@ -110,8 +112,24 @@ def leave(visit: Visit, answer: Answer) -> Response:
         validate_redirect_url(target)
     except UrlError:
         return error_page(visit, 500, "redirect_invalid", "The app's address is not valid.")
+    own = _own_path(visit, target)
+    if own is not None:
+        return see_other(visit, own)
     allowed = {security.csp_source(answer.callback_url)}
     allowed |= {f"{scheme}://{netloc}" for scheme, netloc in visit.own_origins}
     if security.csp_source(target) in allowed - {None}:
         return see_other(visit, target)
     return render(visit, "session_redirect.html", {"redirect_url": target, "data": data})
+
+
+def _own_path(visit: Visit, target: str) -> str | None:
+    """`target` as a path on this host when it is one of the hosted auth pages at this
+    service's configured address (where RECONNECT leads): the host the customer is on serves
+    it too, and a same-origin 303 is what the page's form-action allows."""
+    parts = urlsplit(target)
+    base = urlsplit(visit.runtime.settings.base_url)
+    if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
+        return None
+    if not parts.path.startswith(f"{visit.root_path}{AUTH_PREFIX}"):
+        return None
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path

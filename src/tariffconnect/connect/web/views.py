@@ -20,7 +20,13 @@ from tariffconnect.connect.web import chart, fields, forms, i18n
 from tariffconnect.connect.web.visit import Visit
 from tariffconnect.tariffs import library
 
-TEMPLATES = frozenset(forms.FIELDS) | {"tariff_summary", "error", "session_redirect"}
+TEMPLATES = frozenset(forms.FIELDS) | {
+    "tariff_summary",
+    "error",
+    "session_redirect",
+    "tariff_connection_pending",
+    "tariff_connection_failed",
+}
 LEVEL_NAMES = {chart.LOW: N_("Low"), chart.MEDIUM: N_("Medium"), chart.HIGH: N_("High")}
 DAY_NAMES = {"today": N_("Today"), "tomorrow": N_("Tomorrow")}
 _LOGO_PATH = re.compile(r"(?:/[A-Za-z0-9._~-]+)*/providers/[A-Za-z0-9_]+/logo\.svg")

@@ -93,10 +93,17 @@ def _origin(flow: Flow) -> str:
 
 
 def _start_direct(flow: Flow) -> Direct:
+    """This session's login at the chosen provider: the one under way, else a fresh one (a
+    login that reached consent is done; coming back starts again)."""
     provider_id = flow.state.draft.provider_id or ""
-    if flow.state.direct is None or flow.state.direct.provider_id != provider_id:
-        flow.state.direct = Direct(provider_id=provider_id)
-    return flow.state.direct
+    current = flow.state.direct
+    if current is None or current.provider_id != provider_id or _reached_consent(current):
+        current = flow.state.direct = Direct(provider_id=provider_id)
+    return current
+
+
+def _reached_consent(direct: Direct) -> bool:
+    return direct.consented or direct.connection_id is not None
 
 
 def with_query(url: str, extra: dict[str, str]) -> str:
@@ -279,10 +286,11 @@ def _apply(flow: Flow, given: dict[str, str], outcome: base.AuthOutcome) -> Page
 
 
 def _keep(flow: Flow, given: dict[str, str], *, reference: dict[str, Any] | None) -> None:
-    """Store the credentials (unconsented), or replace this session's stored ones."""
+    """Store the credentials (unconsented), or replace this login's unconsented ones (a
+    consented row belongs to its connection until a new consent replaces that)."""
     direct = flow.state.direct
     assert direct is not None
-    if direct.auth_metadata_id is not None:
+    if direct.auth_metadata_id is not None and not direct.consented:
         credentials.replace(
             flow.db,
             secret=flow.secret,

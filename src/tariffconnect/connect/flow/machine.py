@@ -211,6 +211,8 @@ def _submit(flow: Flow, request: FlowRequest) -> dict[str, Any]:
     elif action == "CLOSE" or (action == "SAVE" and step.route == "tariff_summary"):
         following = steps.END
     elif action == "BACK" and step.back:
+        if step.on_back is not None:
+            step.on_back(flow)
         following = state.route if state.back() else steps.END
     elif action in steps.offered_actions(flow, step):
         following = step.actions[action](flow)

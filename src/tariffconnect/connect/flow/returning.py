@@ -70,6 +70,13 @@ def _dismiss_pending(flow: Flow) -> str:
     return steps.after_direct(flow)
 
 
+def _drop_failed(flow: Flow) -> None:
+    """BACK from the failed page: the failed connection, its credentials and the login go."""
+    if flow.state.direct is not None and flow.state.direct.connection_id is not None:
+        connecting.drop_direct(flow)
+    flow.state.direct = None
+
+
 def _reconnect(flow: Flow) -> str:
     """Log in again at the same provider's module."""
     connecting.drop_direct(flow)
@@ -97,5 +104,6 @@ STEPS: dict[str, steps.Step] = {
         _render_failed,
         _action_missing,
         {"RECONNECT": _reconnect, "EDIT": _edit, "DISCONNECT": _disconnect},
+        on_back=_drop_failed,
     ),
 }

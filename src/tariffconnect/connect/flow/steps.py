@@ -47,6 +47,8 @@ class Step:
     # Actions of this page beyond BACK and CLOSE, which every page offers.
     actions: dict[str, Handler] = field(default_factory=dict)
     back: bool = True  # BACK is offered (not on tariff_connection_pending)
+    # What leaving this page by BACK undoes (tariff_connection_failed: the failed connection).
+    on_back: Callable[[Flow], None] | None = None
 
 
 # -- address ---------------------------------------------------------------------------------
@@ -441,8 +443,8 @@ def _no_summary_submit(flow: Flow, data: dict[str, Any] | None) -> str:
 
 def _edit(flow: Flow) -> str:
     """Capture again from the provider; confirming replaces the connected tariff."""
-    flow.state.draft = Draft()
-    flow.state.history = []
+    # A new DIRECT login starts afresh; the connected one stays until a new consent.
+    flow.state.draft, flow.state.direct, flow.state.history = Draft(), None, []
     return "provider_select"
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tariffconnect.connect.flow.state import Direct, FlowState
 from tariffconnect.integrations.models import CONNECTED, DirectConnection
 from tests.connect.flow.flow import start, submit
 from tests.connect.flow.test_direct_routes import (
@@ -110,3 +111,8 @@ def test_dismissing_a_new_login_after_edit_leaves_the_live_connection(client, te
     assert answer == redirect(token, back_url(token))
     assert linked(database, location_id) == [(CONNECTED, first_amd)]
     assert stored_for(database, token) == [True]
+
+
+def test_a_login_stored_with_the_dropped_failed_field_still_loads():
+    raw = {"route": "tariff_connection_failed", "direct": {"provider_id": "prv_x", "failed": True}}
+    assert FlowState.load(raw).direct == Direct(provider_id="prv_x")

@@ -67,8 +67,8 @@ class Page:
 # -- where the customer goes -----------------------------------------------------------------
 
 
-def module_redirect(flow: Flow) -> dict[str, Any]:
-    """`session_redirect` data to the chosen provider's auth module, with `fp_cot`."""
+def module_redirect(flow: Flow) -> Redirect:
+    """To the chosen provider's auth module, with `fp_cot`."""
     direct = _start_direct(flow)
     token = flow.connect_session.id
     route = bindings.direct_route(
@@ -80,8 +80,7 @@ def module_redirect(flow: Flow) -> dict[str, Any]:
     parts = urlsplit(url)
     if not parts.path:  # a module's entry is its root page, `GET /?fp_cot=`
         url = urlunsplit(parts._replace(path="/"))
-    full = with_query(url, {"fp_cot": token})
-    return {"redirect_url": full, "redirect_uri": full}
+    return Redirect(with_query(url, {"fp_cot": token}))
 
 
 def _origin(flow: Flow) -> str:
@@ -115,7 +114,8 @@ def with_query(url: str, extra: dict[str, str]) -> str:
 
 
 def _return(flow: Flow) -> Redirect:
-    """Back to the main front end: `connect_url` with `fp_cot` and the remembered query."""
+    """Back to the main front end: `connect_url` with `fp_cot` and the login's remembered
+    query (none once the login is dropped)."""
     remembered = flow.state.direct.query if flow.state.direct else {}
     extra = {**remembered, "fp_cot": flow.connect_session.id}
     return Redirect(with_query(flow.connect_session.connect_url, extra))
@@ -280,7 +280,6 @@ def _apply(flow: Flow, given: dict[str, str], outcome: base.AuthOutcome) -> Page
         return _show(flow, "failed_login")
     if isinstance(outcome, base.NoTariffs):
         return _show(flow, "no_available_tariffs")
-    direct.failed = True  # Unavailable: the main front end shows the failure
     flow.state.route = FAILED_PAGE
     return _return(flow)
 
@@ -382,7 +381,7 @@ def dismiss(flow: Flow) -> Redirect:
     _forget(flow)
     flow.state.direct = None
     flow.state.route = steps.after_direct(flow)
-    return _return_without_direct(flow)
+    return _return(flow)
 
 
 def _provider_change(flow: Flow) -> Redirect:
@@ -390,10 +389,4 @@ def _provider_change(flow: Flow) -> Redirect:
     flow.state.direct = None
     flow.state.draft = Draft()
     flow.state.route = "provider_select"
-    return _return_without_direct(flow)
-
-
-def _return_without_direct(flow: Flow) -> Redirect:
-    return Redirect(
-        with_query(flow.connect_session.connect_url, {"fp_cot": flow.connect_session.id})
-    )
+    return _return(flow)

@@ -237,6 +237,7 @@ def _module(flow: Flow, request: FlowRequest) -> dict[str, Any]:
 
 
 def _redirect(url: str) -> dict[str, Any]:
+    """`session_redirect` data: the browser goes to `url` (both names of the protocol)."""
     return {"redirect_url": url, "redirect_uri": url}
 
 
@@ -254,7 +255,7 @@ def _read_only(flow: Flow, request: FlowRequest) -> dict[str, Any]:
 
 def _render(flow: Flow) -> dict[str, Any]:
     if flow.state.route == steps.AUTH_MODULE:
-        return _reply(flow, "session_redirect", [], direct.module_redirect(flow))
+        return _reply(flow, "session_redirect", [], _redirect(direct.module_redirect(flow).url))
     step = STEPS[flow.state.route]
     return _reply(flow, step.route, steps.offered_actions(flow, step), step.render(flow))
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tariffconnect.accounts.models import Account
 from tariffconnect.connect import service as sessions
 from tariffconnect.connect import tokens
-from tariffconnect.connect.flow import steps
+from tariffconnect.connect.flow import provider_pages, steps
 from tariffconnect.connect.flow.context import Flow
 from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS, FlowRequest
 from tariffconnect.connect.flow.state import Direct, Draft
@@ -380,7 +380,7 @@ def dismiss(flow: Flow) -> Redirect:
     """DISMISS_DIRECT from the module: back to the library or manual path."""
     _forget(flow)
     flow.state.direct = None
-    flow.state.route = steps.after_direct(flow)
+    flow.state.route = provider_pages.after_direct(flow)
     return _return(flow)
 
 

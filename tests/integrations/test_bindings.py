@@ -102,3 +102,24 @@ def test_a_binding_wins_over_the_adapter(database: Database) -> None:
         )
         assert bindings.direct_route(session, SANDBOX_PROVIDER_ID, live_mode=False) == "module"
         bindings.clear(session, provider_id=SANDBOX_PROVIDER_ID)
+
+
+def test_an_http_binding_routes_test_mode_only(database: Database) -> None:
+    with database.transaction() as session:
+        bindings.bind(
+            session,
+            provider_id=SANDBOX_PROVIDER_ID,
+            url="http://127.0.0.1:8123",
+            now=NOW,
+            allow=LOOPBACK,
+        )
+        assert bindings.direct_route(session, SANDBOX_PROVIDER_ID, live_mode=False) == "module"
+        assert bindings.direct_route(session, SANDBOX_PROVIDER_ID, live_mode=True) is None
+        bindings.clear(session, provider_id=SANDBOX_PROVIDER_ID)
+
+
+def test_an_https_binding_routes_both_modes(database: Database, provider_id: str) -> None:
+    with database.transaction() as session:
+        bindings.bind(session, provider_id=provider_id, url="https://m.example.com", now=NOW)
+        assert bindings.direct_route(session, provider_id, live_mode=False) == "module"
+        assert bindings.direct_route(session, provider_id, live_mode=True) == "module"

@@ -94,9 +94,11 @@ def list_bindings(session: Session) -> list[AuthModule]:
 
 def direct_route(session: Session, provider_id: str, *, live_mode: bool) -> Route | None:
     """How a DIRECT connection to this provider runs: a bound module wins over a built-in
-    adapter; None keeps the provider on the library/manual path."""
-    if module_url(session, provider_id) is not None:
-        return "module"
+    adapter; None keeps the provider on the library/manual path. A plain http module is for
+    test mode only (a live pull refuses it, module_client), so live customers never reach it."""
+    url = module_url(session, provider_id)
+    if url is not None:
+        return None if live_mode and urlsplit(url).scheme.lower() == "http" else "module"
     if adapter_for(provider_id, live_mode=live_mode) is not None:
         return "adapter"
     return None

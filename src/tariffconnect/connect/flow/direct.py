@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tariffconnect.accounts.models import Account
 from tariffconnect.connect import service as sessions
 from tariffconnect.connect import tokens
-from tariffconnect.connect.flow import steps
+from tariffconnect.connect.flow import provider_pages, steps
 from tariffconnect.connect.flow.context import Flow
 from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS, FlowRequest
 from tariffconnect.connect.flow.state import Direct, Draft
@@ -67,8 +67,8 @@ class Page:
 # -- where the customer goes -----------------------------------------------------------------
 
 
-def module_redirect(flow: Flow) -> dict[str, Any]:
-    """`session_redirect` data to the chosen provider's auth module, with `fp_cot`."""
+def module_redirect(flow: Flow) -> Redirect:
+    """To the chosen provider's auth module, with `fp_cot`."""
     direct = _start_direct(flow)
     token = flow.connect_session.id
     route = bindings.direct_route(
@@ -80,8 +80,7 @@ def module_redirect(flow: Flow) -> dict[str, Any]:
     parts = urlsplit(url)
     if not parts.path:  # a module's entry is its root page, `GET /?fp_cot=`
         url = urlunsplit(parts._replace(path="/"))
-    full = with_query(url, {"fp_cot": token})
-    return {"redirect_url": full, "redirect_uri": full}
+    return Redirect(with_query(url, {"fp_cot": token}))
 
 
 def _origin(flow: Flow) -> str:
@@ -93,10 +92,17 @@ def _origin(flow: Flow) -> str:
 
 
 def _start_direct(flow: Flow) -> Direct:
+    """This session's login at the chosen provider: the one under way, else a fresh one (a
+    login that reached consent is done; coming back starts again)."""
     provider_id = flow.state.draft.provider_id or ""
-    if flow.state.direct is None or flow.state.direct.provider_id != provider_id:
-        flow.state.direct = Direct(provider_id=provider_id)
-    return flow.state.direct
+    current = flow.state.direct
+    if current is None or current.provider_id != provider_id or _reached_consent(current):
+        current = flow.state.direct = Direct(provider_id=provider_id)
+    return current
+
+
+def _reached_consent(direct: Direct) -> bool:
+    return direct.consented or direct.connection_id is not None
 
 
 def with_query(url: str, extra: dict[str, str]) -> str:
@@ -108,7 +114,8 @@ def with_query(url: str, extra: dict[str, str]) -> str:
 
 
 def _return(flow: Flow) -> Redirect:
-    """Back to the main front end: `connect_url` with `fp_cot` and the remembered query."""
+    """Back to the main front end: `connect_url` with `fp_cot` and the login's remembered
+    query (none once the login is dropped)."""
     remembered = flow.state.direct.query if flow.state.direct else {}
     extra = {**remembered, "fp_cot": flow.connect_session.id}
     return Redirect(with_query(flow.connect_session.connect_url, extra))
@@ -273,16 +280,16 @@ def _apply(flow: Flow, given: dict[str, str], outcome: base.AuthOutcome) -> Page
         return _show(flow, "failed_login")
     if isinstance(outcome, base.NoTariffs):
         return _show(flow, "no_available_tariffs")
-    direct.failed = True  # Unavailable: the main front end shows the failure
     flow.state.route = FAILED_PAGE
     return _return(flow)
 
 
 def _keep(flow: Flow, given: dict[str, str], *, reference: dict[str, Any] | None) -> None:
-    """Store the credentials (unconsented), or replace this session's stored ones."""
+    """Store the credentials (unconsented), or replace this login's unconsented ones (a
+    consented row belongs to its connection until a new consent replaces that)."""
     direct = flow.state.direct
     assert direct is not None
-    if direct.auth_metadata_id is not None:
+    if direct.auth_metadata_id is not None and not direct.consented:
         credentials.replace(
             flow.db,
             secret=flow.secret,
@@ -373,8 +380,8 @@ def dismiss(flow: Flow) -> Redirect:
     """DISMISS_DIRECT from the module: back to the library or manual path."""
     _forget(flow)
     flow.state.direct = None
-    flow.state.route = steps.after_direct(flow)
-    return _return_without_direct(flow)
+    flow.state.route = provider_pages.after_direct(flow)
+    return _return(flow)
 
 
 def _provider_change(flow: Flow) -> Redirect:
@@ -382,10 +389,4 @@ def _provider_change(flow: Flow) -> Redirect:
     flow.state.direct = None
     flow.state.draft = Draft()
     flow.state.route = "provider_select"
-    return _return_without_direct(flow)
-
-
-def _return_without_direct(flow: Flow) -> Redirect:
-    return Redirect(
-        with_query(flow.connect_session.connect_url, {"fp_cot": flow.connect_session.id})
-    )
+    return _return(flow)

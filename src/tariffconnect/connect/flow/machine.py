@@ -211,6 +211,8 @@ def _submit(flow: Flow, request: FlowRequest) -> dict[str, Any]:
     elif action == "CLOSE" or (action == "SAVE" and step.route == "tariff_summary"):
         following = steps.END
     elif action == "BACK" and step.back:
+        if step.on_back is not None:
+            step.on_back(flow)
         following = state.route if state.back() else steps.END
     elif action in steps.offered_actions(flow, step):
         following = step.actions[action](flow)
@@ -235,6 +237,7 @@ def _module(flow: Flow, request: FlowRequest) -> dict[str, Any]:
 
 
 def _redirect(url: str) -> dict[str, Any]:
+    """`session_redirect` data: the browser goes to `url` (both names of the protocol)."""
     return {"redirect_url": url, "redirect_uri": url}
 
 
@@ -252,7 +255,7 @@ def _read_only(flow: Flow, request: FlowRequest) -> dict[str, Any]:
 
 def _render(flow: Flow) -> dict[str, Any]:
     if flow.state.route == steps.AUTH_MODULE:
-        return _reply(flow, "session_redirect", [], direct.module_redirect(flow))
+        return _reply(flow, "session_redirect", [], _redirect(direct.module_redirect(flow).url))
     step = STEPS[flow.state.route]
     return _reply(flow, step.route, steps.offered_actions(flow, step), step.render(flow))
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from tariffconnect.connect import service as sessions
-from tariffconnect.connect.flow import connecting, steps
+from tariffconnect.connect.flow import connecting, provider_pages, steps
 from tariffconnect.connect.flow.context import Flow
 from tariffconnect.connect.flow.direct import FAILED_PAGE, PENDING_PAGE
 from tariffconnect.connect.flow.state import Direct, Draft
@@ -27,7 +27,7 @@ def resume(flow: Flow) -> None:
     connection = flow.db.scalars(query.where(DirectConnection.id == direct.connection_id)).first()
     if connection is None:
         if direct.connection_id is not None:  # removed meanwhile: nothing is pending any more
-            flow.state.route = steps.after_direct(flow)
+            flow.state.route = provider_pages.after_direct(flow)
         return
     if connection.status == CONNECTED and flow.connected_tariff() is not None:
         flow.state.tariff_id = connection.tariff_id
@@ -67,7 +67,14 @@ def _disconnect(flow: Flow) -> str:
 def _dismiss_pending(flow: Flow) -> str:
     connecting.drop_direct(flow)
     flow.state.direct = None
-    return steps.after_direct(flow)
+    return provider_pages.after_direct(flow)
+
+
+def _drop_failed(flow: Flow) -> None:
+    """BACK from the failed page: the failed connection, its credentials and the login go."""
+    if flow.state.direct is not None and flow.state.direct.connection_id is not None:
+        connecting.drop_direct(flow)
+    flow.state.direct = None
 
 
 def _reconnect(flow: Flow) -> str:
@@ -97,5 +104,6 @@ STEPS: dict[str, steps.Step] = {
         _render_failed,
         _action_missing,
         {"RECONNECT": _reconnect, "EDIT": _edit, "DISCONNECT": _disconnect},
+        on_back=_drop_failed,
     ),
 }

@@ -6,7 +6,7 @@ that led to it (for BACK) and the answers given so far all live here.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -44,11 +44,14 @@ class Direct:
     accounts: list[dict[str, Any]] | None = None  # multiple_available_tariffs' choices
     message: str | None = None  # failed_login's
     connection_id: str | None = None  # opened at consent
-    failed: bool = False  # the provider could not be reached while authorising
 
     @classmethod
     def load(cls, raw: dict[str, Any] | None) -> Direct | None:
-        return None if raw is None else cls(**raw)
+        if raw is None:
+            return None
+        # Sessions stored before a field was dropped (`failed`) still load.
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in known})
 
 
 @dataclass

@@ -15,24 +15,28 @@ from typing import Any
 
 from tariffconnect.connect import service as sessions
 from tariffconnect.connect import tokens
-from tariffconnect.connect.flow import advanced, connecting, describe, inputs, summary
+from tariffconnect.connect.flow import (
+    advanced,
+    connecting,
+    describe,
+    inputs,
+    provider_pages,
+    summary,
+)
 from tariffconnect.connect.flow.context import Flow, pending_location
 from tariffconnect.connect.flow.protocol import ADDRESS_FIELDS, STRUCTURE_ALIASES
 from tariffconnect.connect.flow.state import Draft
 from tariffconnect.connect.tokens import prefilled_address
 from tariffconnect.core.errors import invalid
-from tariffconnect.integrations import bindings
 from tariffconnect.locations import address as addresses
 from tariffconnect.locations import service as locations
 from tariffconnect.locations.schemas import LocationUpdate
 from tariffconnect.market import sources as market
 from tariffconnect.providers import catalogue
-from tariffconnect.providers.sandbox import SANDBOX_PROVIDER_ID
 from tariffconnect.tariffs import library
 
 END = "session_redirect"
-# The customer is at a DIRECT provider's auth module (connect/flow/direct.py).
-AUTH_MODULE = "auth_module"
+AUTH_MODULE = provider_pages.AUTH_MODULE
 ADDRESS_REQUIRED = inputs.ADDRESS_REQUIRED
 STRUCTURES = ("FIXED", "TIME_OF_DAY", "MARKET", "ADVANCED")
 
@@ -47,6 +51,8 @@ class Step:
     # Actions of this page beyond BACK and CLOSE, which every page offers.
     actions: dict[str, Handler] = field(default_factory=dict)
     back: bool = True  # BACK is offered (not on tariff_connection_pending)
+    # What leaving this page by BACK undoes (tariff_connection_failed: the failed connection).
+    on_back: Callable[[Flow], None] | None = None
 
 
 # -- address ---------------------------------------------------------------------------------
@@ -94,77 +100,13 @@ def after_address(flow: Flow) -> str:
     its provider_id is the customer's own choice, so they are asked again."""
     preset = flow.connect_session.provider_id
     named_by_app = flow.connect_session.status != sessions.COMPLETED
-    if named_by_app and preset is not None and preset in {p["id"] for p in _providers(flow)}:
+    if named_by_app and preset in {p["id"] for p in provider_pages.offered(flow)}:
         flow.state.draft = Draft(provider_id=preset)
-        return _after_provider(flow)
+        return provider_pages.after_provider(flow)
     return "provider_select"
 
 
-# -- provider --------------------------------------------------------------------------------
-
-
-def _providers(flow: Flow) -> list[dict[str, Any]]:
-    """The catalogue's providers of the address; then, in test mode, the Sandbox."""
-    found = catalogue.search(country_code=flow.location.country_code, state=flow.location.state)
-    listed = [flow.provider(p.id) for p in sorted(found, key=lambda p: p.display_name.casefold())]
-    if not flow.connect_session.live_mode:
-        listed.append(flow.provider(SANDBOX_PROVIDER_ID))
-    return listed
-
-
-def _render_provider_select(flow: Flow) -> dict[str, Any]:
-    return {"providers": _providers(flow), "postal_address": flow.postal_address()}
-
-
-def _submit_provider_select(flow: Flow, data: dict[str, Any] | None) -> str:
-    provider_id = inputs.section(data or {}, "provider").get("id")
-    if not provider_id:
-        raise invalid("provider_id_missing", "Please choose your provider.")
-    offered = {p["id"] for p in _providers(flow)}
-    if not isinstance(provider_id, str) or provider_id not in offered:
-        raise invalid("provider_id_invalid", "That provider does not serve this address.")
-    flow.state.draft = Draft(provider_id=str(provider_id))
-    return _after_provider(flow)
-
-
-def _after_provider(flow: Flow) -> str:
-    """The provider's auth module when it has one (a binding or a built-in adapter), else the
-    library or manual path."""
-    provider_id = flow.state.draft.provider_id or ""
-    if bindings.direct_route(flow.db, provider_id, live_mode=flow.connect_session.live_mode):
-        return AUTH_MODULE
-    return after_direct(flow)
-
-
-def after_direct(flow: Flow) -> str:
-    """The library or manual path of the chosen provider (also where DISMISS_DIRECT leads)."""
-    return "tariff_select" if _library(flow) else "tariff_structure_select"
-
-
-def _render_provider_name(flow: Flow) -> dict[str, Any]:
-    return {
-        "provider": {"name": flow.state.draft.provider_name or ""},
-        "postal_address": flow.postal_address(),
-    }
-
-
-def _submit_provider_name(flow: Flow, data: dict[str, Any] | None) -> str:
-    given = inputs.section(data or {}, "provider").get("name")
-    flow.state.draft = Draft(provider_name=inputs.name(given, "provider_name", "provider's name"))
-    return "tariff_structure_select"
-
-
 # -- library tariffs -------------------------------------------------------------------------
-
-
-def _library(flow: Flow) -> list[library.LibraryTariff]:
-    return [
-        t
-        for t in library.search(
-            provider_id=flow.state.draft.provider_id, country_code=flow.location.country_code
-        )
-        if (t.tariff_direction, t.tariff_type) == (flow.direction, flow.tariff_type)
-    ]
 
 
 def _describe(flow: Flow, tariff: library.LibraryTariff) -> str:
@@ -181,7 +123,7 @@ def _render_tariff_select(flow: Flow) -> dict[str, Any]:
         "postal_address": flow.postal_address(),
         "tariffs": [
             {"id": t.id, "name": t.display_name, "description": _describe(flow, t)}
-            for t in _library(flow)
+            for t in provider_pages.library_tariffs(flow)
         ],
     }
 
@@ -190,7 +132,8 @@ def _submit_tariff_select(flow: Flow, data: dict[str, Any] | None) -> str:
     tariff_id = inputs.section(data or {}, "tariff").get("id")
     if not tariff_id:
         raise invalid("tariff_id_missing", "Please choose your tariff.")
-    if not isinstance(tariff_id, str) or tariff_id not in {t.id for t in _library(flow)}:
+    offered = {t.id for t in provider_pages.library_tariffs(flow)}
+    if not isinstance(tariff_id, str) or tariff_id not in offered:
         raise invalid("tariff_id_invalid", "That tariff is not offered here.")
     draft = flow.state.draft
     draft.library_tariff_id, draft.structure = str(tariff_id), None
@@ -441,8 +384,8 @@ def _no_summary_submit(flow: Flow, data: dict[str, Any] | None) -> str:
 
 def _edit(flow: Flow) -> str:
     """Capture again from the provider; confirming replaces the connected tariff."""
-    flow.state.draft = Draft()
-    flow.state.history = []
+    # A new DIRECT login starts afresh; the connected one stays until a new consent.
+    flow.state.draft, flow.state.direct, flow.state.history = Draft(), None, []
     return "provider_select"
 
 
@@ -457,8 +400,8 @@ STEPS: dict[str, Step] = {
         Step("postal_address_capture", _render_address, _submit_address),
         Step(
             "provider_select",
-            _render_provider_select,
-            _submit_provider_select,
+            provider_pages.render_select,
+            provider_pages.submit_select,
             {
                 "PROVIDER_MISSING": lambda flow: "provider_name_capture",
                 "ADDRESS_CHANGE": lambda flow: "postal_address_capture",
@@ -466,8 +409,8 @@ STEPS: dict[str, Step] = {
         ),
         Step(
             "provider_name_capture",
-            _render_provider_name,
-            _submit_provider_name,
+            provider_pages.render_name,
+            provider_pages.submit_name,
             {"ADDRESS_CHANGE": lambda flow: "postal_address_capture"},
         ),
         Step(

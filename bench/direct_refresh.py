@@ -53,14 +53,19 @@ SECRET = "the direct refresh benchmark's secret key"
 
 # The tests' module, answering on HTTP/1.1 kept-alive connections as a module on a real web
 # framework does (its handler sends Content-Length on every answer); --http10 keeps the
-# stdlib's default, a connection per request.
+# stdlib's default, a connection per request. TCP_NODELAY as web servers set it: the handler
+# writes headers and body apart, and Nagle with the client's delayed ACK would hold the body
+# 40 ms on a kept-alive connection.
 KEEP_ALIVE_MODULE = (
     "import sys; from tests.integrations import module_server as m; "
-    "m.Module.protocol_version = 'HTTP/1.1'; sys.argv[0] = 'module_server'; m.main()"
+    "m.Module.protocol_version = 'HTTP/1.1'; m.Module.disable_nagle_algorithm = True; "
+    "sys.argv[0] = 'module_server'; m.main()"
 )
 
 
-def module_process(work: Path, *, keep_alive: bool) -> tuple[subprocess.Popen[bytes], str]:
+def module_process(
+    work: Path, *, keep_alive: bool, connect_api: str = "http://127.0.0.1:9"
+) -> tuple[subprocess.Popen[bytes], str]:
     """The tests' external module on a free port, once it answers; (process, base URL)."""
     port = free_port()
     log = (work / "module.log").open("wb")
@@ -72,7 +77,7 @@ def module_process(work: Path, *, keep_alive: bool) -> tuple[subprocess.Popen[by
             "--port",
             str(port),
             "--connect-api",
-            "http://127.0.0.1:9",  # the pull never makes the module call Connect
+            connect_api,  # by default nowhere: the pull never makes the module call Connect
         ],
         cwd=REPO,
         stdout=log,

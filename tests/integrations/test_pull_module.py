@@ -262,3 +262,14 @@ def test_a_module_pull_leaves_the_sealed_reference_as_it_was(
     assert sealed is not None
     assert sealed.credentials == {"login": "alice", "password": "secret"}
     assert sealed.reference is None
+
+
+def test_an_unchanged_expiring_answer_is_still_pulled_again_by_its_expiry(
+    runtime: Runtime, tenant: Tenant
+) -> None:
+    _, connection_id = _open(runtime, tenant, "expiring")
+    first = pull.pull(runtime, connection_id, now=NOW - timedelta(minutes=30))
+    again = pull.pull(runtime, connection_id, now=NOW)
+    assert again == pull.PullResult("CONNECTED", False, None, first.tariff_id)
+    row = connection(runtime.db, connection_id)
+    assert as_utc(row.next_refresh_at) == datetime(2026, 3, 1, 13, 0, tzinfo=UTC)

@@ -252,7 +252,26 @@ def _digest(answer: Any, timezone: str) -> str:
     return hashlib.sha256(timezone.encode() + b"\0" + canonical).hexdigest()
 
 
-def _ask(runtime: Runtime, loaded: _Loaded) -> tuple[Captured | NotYet | PullFailed, str | None]:
+@dataclass(frozen=True, slots=True)
+class _Again:
+    """The answer that stored the connected tariff, again: not checked a second time."""
+
+    answer: Any
+    expires: datetime | None
+
+
+Outcome = Captured | _Again | NotYet | PullFailed
+
+
+def _checked(loaded: _Loaded, answer: Any) -> tuple[Captured | _Again, str]:
+    """The answer parsed (or known already) and its digest."""
+    digest = _digest(answer, loaded.timezone)
+    if loaded.tariff_current and digest == loaded.answer_digest:
+        return _Again(answer, sdk_tariff.expiry(answer)), digest
+    return sdk_tariff.parse(answer, timezone=loaded.timezone), digest
+
+
+def _ask(runtime: Runtime, loaded: _Loaded) -> tuple[Outcome, str | None]:
     """The provider's answer, checked, and its digest; never raises (a failure is a
     PullFailed value)."""
     if loaded.fault is not None:
@@ -268,8 +287,7 @@ def _ask(runtime: Runtime, loaded: _Loaded) -> tuple[Captured | NotYet | PullFai
                 allow=_allowed(runtime.settings.webhook_allowed_networks),
                 timeout=runtime.settings.auth_module_timeout_seconds,
             )
-            parsed = sdk_tariff.parse(answer, timezone=loaded.timezone)
-            return parsed, _digest(answer, loaded.timezone)
+            return _checked(loaded, answer)
         adapter = adapter_for(loaded.provider_id, live_mode=loaded.scope.live_mode)
         if adapter is None:
             return PullFailed("the provider has no auth module or adapter any more"), None
@@ -279,8 +297,7 @@ def _ask(runtime: Runtime, loaded: _Loaded) -> tuple[Captured | NotYet | PullFai
             return captured, None
         if isinstance(captured, Unavailable):
             return PullFailed(captured.reason), None
-        answer = adapter.convert(captured)
-        return sdk_tariff.parse(answer, timezone=loaded.timezone), _digest(answer, loaded.timezone)
+        return _checked(loaded, adapter.convert(captured))
     except PullFailed as failed:
         return failed, None
     except Exception:  # an adapter's bug must not stop the refresh of every other tariff
@@ -298,7 +315,7 @@ def _store(
     session: Session,
     runtime: Runtime,
     loaded: _Loaded,
-    outcome: Captured | NotYet | PullFailed,
+    outcome: Outcome,
     digest: str | None,
     now: datetime,
 ) -> PullResult:
@@ -316,6 +333,8 @@ def _store(
     if isinstance(outcome, NotYet):
         row.next_refresh_at = retry
         return PullResult(row.status, False, None, row.tariff_id)
+    if isinstance(outcome, _Again) and not _unchanged(loaded, row, digest):
+        outcome = _parsed(outcome.answer, loaded.timezone)  # the row changed during the pull
     changed = False
     if isinstance(outcome, Captured) and _unchanged(loaded, row, digest):
         pass  # the answer that stored the connected tariff again: nothing to compare or store
@@ -331,11 +350,18 @@ def _store(
         _failed(session, runtime, loaded, row, outcome.reason, now)
         row.next_refresh_at = retry
         return PullResult(row.status, False, row.last_error, row.tariff_id)
-    assert isinstance(outcome, Captured)
+    assert isinstance(outcome, Captured | _Again)
     row.status, row.last_success_at = CONNECTED, now
     row.failing_since = row.last_error = row.fetch_failed_at = None
     row.next_refresh_at = _next_refresh(now, settings.direct_refresh_hours, outcome.expires)
     return PullResult(CONNECTED, changed, None, row.tariff_id)
+
+
+def _parsed(answer: Any, timezone: str) -> Captured | PullFailed:
+    try:
+        return sdk_tariff.parse(answer, timezone=timezone)
+    except PullFailed as failed:
+        return failed
 
 
 def _unchanged(loaded: _Loaded, row: DirectConnection, digest: str | None) -> bool:

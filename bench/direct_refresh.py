@@ -16,6 +16,7 @@ import argparse
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -50,19 +51,33 @@ PROVIDER_ID = "prv_6eb04b20869ef591375f1f8b"  # Octopus Energy (DIRECT in the ca
 SECRET = "the direct refresh benchmark's secret key"
 
 
-def module_process(work: Path) -> tuple[subprocess.Popen[bytes], str]:
+# The tests' module, answering on HTTP/1.1 kept-alive connections as a module on a real web
+# framework does (its handler sends Content-Length on every answer); --http10 keeps the
+# stdlib's default, a connection per request. TCP_NODELAY as web servers set it: the handler
+# writes headers and body apart, and Nagle with the client's delayed ACK would hold the body
+# 40 ms on a kept-alive connection.
+KEEP_ALIVE_MODULE = (
+    "import sys; from tests.integrations import module_server as m; "
+    "m.Module.protocol_version = 'HTTP/1.1'; m.Module.disable_nagle_algorithm = True; "
+    "sys.argv[0] = 'module_server'; m.main()"
+)
+
+
+def module_process(
+    work: Path, *, keep_alive: bool, connect_api: str = "http://127.0.0.1:9"
+) -> tuple[subprocess.Popen[bytes], str]:
     """The tests' external module on a free port, once it answers; (process, base URL)."""
     port = free_port()
     log = (work / "module.log").open("wb")
+    start = ["-c", KEEP_ALIVE_MODULE] if keep_alive else ["-m", "tests.integrations.module_server"]
     process = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "tests.integrations.module_server",
+            *start,
             "--port",
             str(port),
             "--connect-api",
-            "http://127.0.0.1:9",  # the pull never makes the module call Connect
+            connect_api,  # by default nowhere: the pull never makes the module call Connect
         ],
         cwd=REPO,
         stdout=log,
@@ -136,6 +151,21 @@ def _allow(runtime: Runtime) -> list[IPNetwork]:
     return list(parse_allowed_networks(runtime.settings.webhook_allowed_networks))
 
 
+def module_rate(module_url: str, count: int) -> float:
+    """The baseline: the module's own answers per second, `tasks.PULLERS` at once from one
+    kept-alive client in this process (the pulls' concurrency, without our code)."""
+    body = {"auth_metadata": {"data": {"login": "alice", "password": "secret"}}}
+    with httpx.Client(base_url=module_url, timeout=10) as client:
+
+        def one(_: int) -> None:
+            client.post("/api/tariff_plan", json=body).raise_for_status()
+
+        began = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=tasks.PULLERS) as pool:
+            list(pool.map(one, range(count)))
+        return count / (time.perf_counter() - began)
+
+
 def timed_pass(runtime: Runtime, *, hours_later: float) -> tuple[str, float]:
     """One run of the refresh task, `hours_later` after now; (its summary, seconds)."""
     context = TaskContext(runtime=runtime, now=utcnow() + timedelta(hours=hours_later))
@@ -160,11 +190,15 @@ def run(args: argparse.Namespace, work: Path) -> int:
         db = Database(url, pool_size=tasks.PULLERS + 4)
         upgrade(db.engine)
         runtime = Runtime(settings, db)
-        process, module_url = module_process(work)
+        process, module_url = module_process(work, keep_alive=not args.http10)
         try:
             began = time.perf_counter()
             populate(runtime, args.connections, module_url)
             print(f"populated in {time.perf_counter() - began:.1f} s", file=sys.stderr)
+            rate = module_rate(module_url, args.connections)
+            print(f"baseline, the module alone: {rate:.0f}/s", file=sys.stderr)
+            posts = f"{args.connections} POSTs"
+            rows.append(f"| baseline: the module alone | {posts} | - | {rate:.0f} |")
             for name, hours_later in (
                 ("first pulls (new tariffs)", 0.0),
                 ("steady (unchanged)", 27.0),
@@ -179,7 +213,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
             db.dispose()
     table = [
         f"DIRECT refresh, {args.connections} connections, {tasks.PULLERS} pulls at once, "
-        "PostgreSQL, one local module process",
+        f"PostgreSQL, one local module process ({'HTTP/1.0' if args.http10 else 'keep-alive'})",
         "",
         "| pass | summary | seconds | tariffs/s |",
         "|---|---|---:|---:|",
@@ -195,6 +229,9 @@ def main() -> int:
     parser = new_parser(__doc__ or "")
     add_database_arguments(parser, choose=False)
     parser.add_argument("--connections", type=int, default=2000, help="DIRECT connections")
+    parser.add_argument(
+        "--http10", action="store_true", help="the module closes its connection after each answer"
+    )
     args = parser.parse_args()
     return in_work_folder(lambda work: run(args, work))
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
-from tariffconnect.integrations.module_client import fetch_tariff_plan
+from tariffconnect.integrations.module_client import close_clients, fetch_tariff_plan
 from tariffconnect.integrations.sdk_tariff import PullFailed, parse
 from tariffconnect.webhooks.urls import parse_allowed_networks
 from tests.integrations import module_server
@@ -116,3 +119,69 @@ def test_a_message_repeating_a_credential_is_dropped(module_url: str) -> None:
             timeout=5,
         )
     assert caught.value.reason == "the module answered HTTP 422"
+
+
+class _KeepAlive(BaseHTTPRequestHandler):
+    """A module answering every pull on a kept-alive HTTP/1.1 connection."""
+
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.connections += 1  # type: ignore[attr-defined]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps({"display_name": "Kept"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def keep_alive_module() -> Iterator[tuple[str, ThreadingHTTPServer]]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _KeepAlive)
+    server.daemon_threads = True
+    server.connections = 0  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", server
+    close_clients()
+    server.shutdown()
+    server.server_close()
+
+
+def test_pulls_from_one_module_share_a_kept_alive_connection(
+    keep_alive_module: tuple[str, ThreadingHTTPServer],
+) -> None:
+    url, server = keep_alive_module
+    answers = [fetch(url, "alice") for _ in range(3)]
+    assert answers == [{"display_name": "Kept"}] * 3
+    assert server.connections == 1  # type: ignore[attr-defined]
+
+
+def test_closing_the_clients_connects_again(
+    keep_alive_module: tuple[str, ThreadingHTTPServer],
+) -> None:
+    url, server = keep_alive_module
+    fetch(url, "alice")
+    close_clients()
+    fetch(url, "alice")
+    assert server.connections == 2  # type: ignore[attr-defined]
+
+
+def test_each_origin_keeps_its_own_connection(
+    keep_alive_module: tuple[str, ThreadingHTTPServer],
+) -> None:
+    url, server = keep_alive_module
+    port = server.server_address[1]
+    # The same server as "localhost" and as 127.0.0.1: two origins, so two pools.
+    fetch(f"http://localhost:{port}", "alice")
+    fetch(url, "alice")
+    fetch(f"http://localhost:{port}", "alice")
+    assert server.connections == 2  # type: ignore[attr-defined]

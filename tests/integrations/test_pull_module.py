@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 from sqlalchemy import delete
 
 from tariffconnect.config import Settings
 from tariffconnect.core.scoping import Scope
+from tariffconnect.core.timeutil import as_utc
 from tariffconnect.db import Database
 from tariffconnect.integrations import bindings, credentials, pull
 from tariffconnect.integrations.models import AuthModule
 from tariffconnect.providers import catalogue
 from tariffconnect.runtime import Runtime
+from tariffconnect.tariffs import service as tariffs
 from tariffconnect.webhooks.urls import parse_allowed_networks
 from tests.conftest import Tenant
 from tests.factories import make_location
+from tests.integrations import module_server as module_server_process
 from tests.integrations.support import (
     MODULE_FAILURES,
     connect,
@@ -193,3 +198,78 @@ def test_due_lists_the_most_overdue_first(runtime: Runtime, tenant: Tenant) -> N
         assert ids.index(second) < ids.index(first)
         assert second not in pull.due(session, now=NOW - timedelta(seconds=1), limit=100_000)
         assert len(pull.due(session, now=later, limit=1)) == 1
+
+
+def _answer_digest(connection_id: str) -> str:
+    answer = {**module_server_process.TARIFF, "provider_tariff_reference": connection_id}
+    canonical = orjson.dumps(answer, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(b"Europe/London\0" + canonical).hexdigest()
+
+
+def test_the_answer_that_stored_the_tariff_is_remembered(runtime: Runtime, tenant: Tenant) -> None:
+    _, connection_id = _open(runtime, tenant, "alice")
+    first = pull.pull(runtime, connection_id, now=NOW)
+    row = connection(runtime.db, connection_id)
+    assert (row.tariff_id, row.answer_digest) == (first.tariff_id, _answer_digest(connection_id))
+
+
+def test_the_same_answer_again_stores_nothing_new(runtime: Runtime, tenant: Tenant) -> None:
+    location_id, connection_id = _open(runtime, tenant, "alice")
+    first = pull.pull(runtime, connection_id, now=NOW)
+    later = NOW + timedelta(days=1)
+    again = pull.pull(runtime, connection_id, now=later)
+    assert again == pull.PullResult("CONNECTED", False, None, first.tariff_id)
+    row = connection(runtime.db, connection_id)
+    assert (row.answer_digest, as_utc(row.last_attempt_at), as_utc(row.last_success_at)) == (
+        _answer_digest(connection_id),
+        later,
+        later,
+    )
+    assert tariffs_of(runtime.db, location_id) == [
+        (first.tariff_id, "CONNECTED", "DIRECT", "Module Day & Night")
+    ]
+
+
+def test_the_same_answer_after_the_tariff_was_deleted_stores_it_again(
+    runtime: Runtime, tenant: Tenant
+) -> None:
+    location_id, connection_id = _open(runtime, tenant, "alice")
+    first = pull.pull(runtime, connection_id, now=NOW)
+    assert first.tariff_id is not None
+    with runtime.db.transaction() as session:
+        tariffs.delete(session, scope=Scope(tenant.account_id, False), tariff_id=first.tariff_id)
+    again = pull.pull(runtime, connection_id, now=NOW + timedelta(days=1))
+    assert (again.status, again.changed, again.reason) == ("CONNECTED", True, None)
+    assert again.tariff_id != first.tariff_id
+    assert [t[1:] for t in tariffs_of(runtime.db, location_id)] == [
+        ("CONNECTED", "DIRECT", "Module Day & Night")
+    ]
+
+
+def test_a_module_pull_leaves_the_sealed_reference_as_it_was(
+    runtime: Runtime, tenant: Tenant
+) -> None:
+    _, connection_id = _open(runtime, tenant, "alice")
+    pull.pull(runtime, connection_id, now=NOW)
+    pull.pull(runtime, connection_id, now=NOW + timedelta(days=1))
+    with runtime.db.transaction(write=False) as session:
+        sealed = credentials.load(
+            session,
+            secret=runtime.settings.signing_secret,
+            scope=Scope(tenant.account_id, False),
+            auth_metadata_id=connection(runtime.db, connection_id).auth_metadata_id,
+        )
+    assert sealed is not None
+    assert sealed.credentials == {"login": "alice", "password": "secret"}
+    assert sealed.reference is None
+
+
+def test_an_unchanged_expiring_answer_is_still_pulled_again_by_its_expiry(
+    runtime: Runtime, tenant: Tenant
+) -> None:
+    _, connection_id = _open(runtime, tenant, "expiring")
+    first = pull.pull(runtime, connection_id, now=NOW - timedelta(minutes=30))
+    again = pull.pull(runtime, connection_id, now=NOW)
+    assert again == pull.PullResult("CONNECTED", False, None, first.tariff_id)
+    row = connection(runtime.db, connection_id)
+    assert as_utc(row.next_refresh_at) == datetime(2026, 3, 1, 13, 0, tzinfo=UTC)

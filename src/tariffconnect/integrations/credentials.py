@@ -176,3 +176,10 @@ def purge_unconsented(session: Session, *, now: datetime, older_than: timedelta)
         return 0
     session.execute(sql_delete(AuthMetadata).where(AuthMetadata.id.in_(ids)))
     return len(ids)
+
+
+def open_sealed(secret: bytes, sealed: bytes) -> tuple[dict[str, str], dict[str, Any] | None]:
+    """(credentials, reference) of a row's sealed blob read elsewhere (VaultError if it does
+    not open)."""
+    payload = vault.unseal(secret, sealed)
+    return dict(payload.get("credentials") or {}), payload.get("reference")

@@ -86,6 +86,9 @@ class DirectConnection(OwnedMixin, Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     # When `tariff.fetch.failed` was emitted for the current run of failures (once per run).
     fetch_failed_at: Mapped[datetime | None]
+    # sha256 of the answer that stored `tariff_id`: the same answer again skips the comparison
+    # and the write (integrations/pull.py).
+    answer_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class ConnectionUpgrade(Base):

@@ -7,13 +7,15 @@ private address the operator did not allow, and connect to the checked address (
 host name for `Host`, SNI and the certificate); proxies from the environment are ignored, no
 redirect is followed, at most 1 MiB is read, and the whole exchange has one time-out. Plain
 http is refused in live mode (test mode may reach a module beside us). Failures raise
-`PullFailed` with a reason for the operator, never the credentials.
+`PullFailed` with a reason for the operator, never the credentials. Connections are kept
+alive per (origin, checked address), so a refresh pass does not connect for every pull.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -88,6 +90,42 @@ def _addresses(host: str, port: int) -> list[IPAddress]:
     return found
 
 
+_clients: dict[tuple[str, str, int, str], httpx.Client] = {}
+_clients_lock = threading.Lock()
+MAX_POOLED_CONNECTIONS = 16  # per module origin and address: the refresh runs 8 pulls at once
+
+
+def _client(target: httpx.URL, address: IPAddress) -> httpx.Client:
+    """The kept-alive client for this origin at this checked address, made once.
+
+    Keyed by the pinned address too, so a host name that resolves elsewhere later gets a new
+    client: a pooled connection only ever goes to an address that passed the check."""
+    key = (target.scheme, target.host, target.port or _DEFAULT_PORTS[target.scheme], str(address))
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = httpx.Client(
+                verify=ssl_context(),
+                trust_env=False,
+                follow_redirects=False,
+                limits=httpx.Limits(
+                    max_connections=MAX_POOLED_CONNECTIONS,
+                    max_keepalive_connections=MAX_POOLED_CONNECTIONS,
+                ),
+            )
+            _clients[key] = client
+        return client
+
+
+def close_clients() -> None:
+    """Close every pooled client (tests, and a process shutting down)."""
+    with _clients_lock:
+        clients = list(_clients.values())
+        _clients.clear()
+    for client in clients:
+        client.close()
+
+
 def _post(
     target: httpx.URL, addresses: list[IPAddress], body: bytes, deadline: float
 ) -> tuple[int, bytes, str]:
@@ -102,31 +140,27 @@ def _post(
     extensions = {"sni_hostname": target.host}
     for index, address in enumerate(addresses):
         remaining = max(deadline - time.monotonic(), 0.001)
-        with httpx.Client(
-            verify=ssl_context(),
-            trust_env=False,
-            follow_redirects=False,
+        client = _client(target, address)
+        request = client.build_request(
+            "POST",
+            target.copy_with(host=str(address)),
+            content=body,
+            headers=headers,
+            extensions=extensions,
             timeout=httpx.Timeout(remaining),
-        ) as client:
-            request = client.build_request(
-                "POST",
-                target.copy_with(host=str(address)),
-                content=body,
-                headers=headers,
-                extensions=extensions,
-            )
-            try:
-                response = client.send(request, stream=True)
-            except httpx.ConnectError:
-                # Nothing was sent yet, so the host's next address cannot duplicate it.
-                if index == len(addresses) - 1:
-                    raise
-                continue
-            try:
-                content = _read(response, deadline)
-            finally:
-                response.close()
-            return response.status_code, content, response.headers.get("content-type", "")
+        )
+        try:
+            response = client.send(request, stream=True)
+        except httpx.ConnectError:
+            # Nothing was sent yet, so the host's next address cannot duplicate it.
+            if index == len(addresses) - 1:
+                raise
+            continue
+        try:
+            content = _read(response, deadline)
+        finally:
+            response.close()
+        return response.status_code, content, response.headers.get("content-type", "")
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -12,12 +12,15 @@ provider has not published yet (NotYet).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,17 +29,27 @@ from tariffconnect.core.ids import new_id
 from tariffconnect.core.scoping import Scope, get_owned, scoped
 from tariffconnect.core.timeutil import as_utc, format_utc, utcnow
 from tariffconnect.events import service as events
-from tariffconnect.integrations import bindings, credentials, module_client, sdk_tariff
+from tariffconnect.integrations import credentials, module_client, sdk_tariff
 from tariffconnect.integrations.adapters.base import NotYet, Unavailable
 from tariffconnect.integrations.adapters.registry import adapter_for
-from tariffconnect.integrations.models import CONNECTED, ERROR, PENDING, DirectConnection
+from tariffconnect.integrations.models import (
+    CONNECTED,
+    ERROR,
+    PENDING,
+    AuthMetadata,
+    AuthModule,
+    DirectConnection,
+)
 from tariffconnect.integrations.sdk_tariff import Captured, PullFailed
 from tariffconnect.integrations.vault import VaultError
 from tariffconnect.locations import service as locations
+from tariffconnect.locations.models import Location
 from tariffconnect.runtime import Runtime
 from tariffconnect.tariffs import service as tariffs
+from tariffconnect.tariffs.models import CONNECTED as TARIFF_CONNECTED
+from tariffconnect.tariffs.models import Tariff
 from tariffconnect.tariffs.schemas import TariffCreate
-from tariffconnect.webhooks.urls import parse_allowed_networks
+from tariffconnect.webhooks.urls import IPNetwork, parse_allowed_networks
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +85,9 @@ class _Loaded:
     credentials: dict[str, str]
     reference: dict[str, Any]
     fault: str | None  # the credentials did not open
+    answer_digest: str | None  # of the answer that stored the connected tariff
+    tariff_id: str | None
+    tariff_current: bool  # that tariff is still the location's connected DIRECT one
 
 
 def _element(session: Session, scope: Scope, location_id: str, direction: str, kind: str) -> Any:
@@ -162,45 +178,104 @@ def pull(runtime: Runtime, connection_id: str, *, now: datetime | None = None) -
         loaded = _load(session, settings.signing_secret, connection_id)
     if loaded is None:
         return PullResult(DELETED, False, "the connection was deleted", None)
-    outcome = _ask(runtime, loaded)
+    outcome, digest = _ask(runtime, loaded)
     moment = now or utcnow()
     with runtime.db.transaction() as session:
-        return _store(session, runtime, loaded, outcome, moment)
+        return _store(session, runtime, loaded, outcome, digest, moment)
 
 
 def _load(session: Session, secret: bytes, connection_id: str) -> _Loaded | None:
-    row = session.get(DirectConnection, connection_id)
-    if row is None:
-        return None
-    scope = Scope(row.account_id, row.live_mode)
-    location = locations.get(session, scope=scope, location_id=row.location_id)
-    if location is None:
-        return None
-    fault, opened = None, None
-    try:
-        opened = credentials.load(
-            session, secret=secret, scope=scope, auth_metadata_id=row.auth_metadata_id
+    """Step 1 in one statement: the connection, its location's zone, its sealed credentials,
+    its provider's module and whether the tariff it last stored is still the connected one."""
+    query = (
+        select(
+            DirectConnection,
+            Location.timezone,
+            AuthMetadata.sealed,
+            AuthModule.url,
+            Tariff.status,
+            Tariff.connection_type,
         )
-    except VaultError:
-        fault = "the stored credentials do not open (was the secret key changed?)"
+        .join(
+            Location,
+            (Location.id == DirectConnection.location_id)
+            & (Location.account_id == DirectConnection.account_id)
+            & (Location.live_mode == DirectConnection.live_mode),
+        )
+        .outerjoin(
+            AuthMetadata,
+            (AuthMetadata.id == DirectConnection.auth_metadata_id)
+            & (AuthMetadata.account_id == DirectConnection.account_id)
+            & (AuthMetadata.live_mode == DirectConnection.live_mode),
+        )
+        .outerjoin(AuthModule, AuthModule.provider_id == DirectConnection.provider_id)
+        .outerjoin(
+            Tariff,
+            (Tariff.id == DirectConnection.tariff_id)
+            & (Tariff.account_id == DirectConnection.account_id)
+            & (Tariff.live_mode == DirectConnection.live_mode),
+        )
+        .where(DirectConnection.id == connection_id)
+    )
+    found = session.execute(query).one_or_none()
+    if found is None:
+        return None
+    row, timezone, sealed, module_url, tariff_status, tariff_connection = found
+    fault, opened = None, None
+    if sealed is None:
+        fault = "the stored credentials are gone"
+    else:
+        try:
+            opened = credentials.open_sealed(secret, sealed)
+        except VaultError:
+            fault = "the stored credentials do not open (was the secret key changed?)"
     return _Loaded(
         connection_id=row.id,
-        scope=scope,
+        scope=Scope(row.account_id, row.live_mode),
         location_id=row.location_id,
-        timezone=location.timezone,
+        timezone=timezone,
         provider_id=row.provider_id,
         auth_metadata_id=row.auth_metadata_id,
-        module_url=bindings.module_url(session, row.provider_id),
-        credentials=opened.credentials if opened else {},
-        reference=dict(opened.reference or {}) if opened else {},
-        fault=fault if opened or fault else "the stored credentials are gone",
+        module_url=module_url,
+        credentials=opened[0] if opened else {},
+        reference=dict(opened[1] or {}) if opened else {},
+        fault=fault,
+        answer_digest=row.answer_digest,
+        tariff_id=row.tariff_id,
+        tariff_current=(tariff_status, tariff_connection) == (TARIFF_CONNECTED, "DIRECT"),
     )
 
 
-def _ask(runtime: Runtime, loaded: _Loaded) -> Captured | NotYet | PullFailed:
-    """The provider's answer, checked; never raises (a failure is a PullFailed value)."""
+def _digest(answer: Any, timezone: str) -> str:
+    """What identifies an answer: the same digest means the same tariff would be stored."""
+    canonical = orjson.dumps(answer, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(timezone.encode() + b"\0" + canonical).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class _Again:
+    """The answer that stored the connected tariff, again: not checked a second time."""
+
+    answer: Any
+    expires: datetime | None
+
+
+Outcome = Captured | _Again | NotYet | PullFailed
+
+
+def _checked(loaded: _Loaded, answer: Any) -> tuple[Captured | _Again, str]:
+    """The answer parsed (or known already) and its digest."""
+    digest = _digest(answer, loaded.timezone)
+    if loaded.tariff_current and digest == loaded.answer_digest:
+        return _Again(answer, sdk_tariff.expiry(answer)), digest
+    return sdk_tariff.parse(answer, timezone=loaded.timezone), digest
+
+
+def _ask(runtime: Runtime, loaded: _Loaded) -> tuple[Outcome, str | None]:
+    """The provider's answer, checked, and its digest; never raises (a failure is a
+    PullFailed value)."""
     if loaded.fault is not None:
-        return PullFailed(loaded.fault)
+        return PullFailed(loaded.fault), None
     pulls = int(loaded.reference.get("pulls", 0))
     try:
         if loaded.module_url is not None:
@@ -209,32 +284,39 @@ def _ask(runtime: Runtime, loaded: _Loaded) -> Captured | NotYet | PullFailed:
                 credentials=loaded.credentials,
                 reference_id=loaded.connection_id,
                 live_mode=loaded.scope.live_mode,
-                allow=parse_allowed_networks(runtime.settings.webhook_allowed_networks),
+                allow=_allowed(runtime.settings.webhook_allowed_networks),
                 timeout=runtime.settings.auth_module_timeout_seconds,
             )
-            return sdk_tariff.parse(answer, timezone=loaded.timezone)
+            return _checked(loaded, answer)
         adapter = adapter_for(loaded.provider_id, live_mode=loaded.scope.live_mode)
         if adapter is None:
-            return PullFailed("the provider has no auth module or adapter any more")
+            return PullFailed("the provider has no auth module or adapter any more"), None
         reference = {**loaded.reference, "reference_id": loaded.connection_id, "pulls": pulls}
         captured = adapter.capture(reference)
         if isinstance(captured, NotYet):
-            return captured
+            return captured, None
         if isinstance(captured, Unavailable):
-            return PullFailed(captured.reason)
-        return sdk_tariff.parse(adapter.convert(captured), timezone=loaded.timezone)
+            return PullFailed(captured.reason), None
+        return _checked(loaded, adapter.convert(captured))
     except PullFailed as failed:
-        return failed
+        return failed, None
     except Exception:  # an adapter's bug must not stop the refresh of every other tariff
         log.exception("the adapter of %s failed", loaded.provider_id)
-        return PullFailed("the adapter failed unexpectedly")
+        return PullFailed("the adapter failed unexpectedly"), None
+
+
+@functools.lru_cache(maxsize=8)
+def _allowed(setting: str) -> tuple[IPNetwork, ...]:
+    """The setting's networks, parsed once per value rather than once per pull."""
+    return tuple(parse_allowed_networks(setting))
 
 
 def _store(
     session: Session,
     runtime: Runtime,
     loaded: _Loaded,
-    outcome: Captured | NotYet | PullFailed,
+    outcome: Outcome,
+    digest: str | None,
     now: datetime,
 ) -> PullResult:
     row = get_owned(
@@ -243,29 +325,55 @@ def _store(
     if row is None or row.auth_metadata_id != loaded.auth_metadata_id:
         return PullResult(DELETED, False, "the connection was deleted", None)
     settings = runtime.settings
-    if loaded.fault is None:
+    if loaded.fault is None and loaded.module_url is None:
+        # Only adapters read the count (the sandbox's scenarios); a module is never sent it.
         _count_pull(session, runtime, loaded)
     row.last_attempt_at = now
     retry = now + timedelta(minutes=settings.direct_retry_minutes)
     if isinstance(outcome, NotYet):
         row.next_refresh_at = retry
         return PullResult(row.status, False, None, row.tariff_id)
+    if isinstance(outcome, _Again) and not _unchanged(loaded, row, digest):
+        outcome = _parsed(outcome.answer, loaded.timezone)  # the row changed during the pull
     changed = False
-    if isinstance(outcome, Captured):
+    if isinstance(outcome, Captured) and _unchanged(loaded, row, digest):
+        pass  # the answer that stored the connected tariff again: nothing to compare or store
+    elif isinstance(outcome, Captured):
+        row.answer_digest = None
         try:
             with session.begin_nested():
                 changed = _keep(session, loaded, row, outcome)
+            row.answer_digest = digest
         except ApiError as refused:
             outcome = PullFailed(f"the tariff was refused: {refused.code}: {refused.message}")
     if isinstance(outcome, PullFailed):
         _failed(session, runtime, loaded, row, outcome.reason, now)
         row.next_refresh_at = retry
         return PullResult(row.status, False, row.last_error, row.tariff_id)
-    assert isinstance(outcome, Captured)
+    assert isinstance(outcome, Captured | _Again)
     row.status, row.last_success_at = CONNECTED, now
     row.failing_since = row.last_error = row.fetch_failed_at = None
     row.next_refresh_at = _next_refresh(now, settings.direct_refresh_hours, outcome.expires)
     return PullResult(CONNECTED, changed, None, row.tariff_id)
+
+
+def _parsed(answer: Any, timezone: str) -> Captured | PullFailed:
+    try:
+        return sdk_tariff.parse(answer, timezone=timezone)
+    except PullFailed as failed:
+        return failed
+
+
+def _unchanged(loaded: _Loaded, row: DirectConnection, digest: str | None) -> bool:
+    """The answer is the one that stored the tariff, which is still connected (as read in
+    step 1, and the row under the lock still points at it)."""
+    return (
+        digest is not None
+        and loaded.tariff_current
+        and row.answer_digest == digest
+        and row.tariff_id == loaded.tariff_id
+        and row.status == CONNECTED
+    )
 
 
 def _count_pull(session: Session, runtime: Runtime, loaded: _Loaded) -> None:

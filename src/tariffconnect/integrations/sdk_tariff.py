@@ -185,3 +185,8 @@ def _moment(value: Any, field: str) -> datetime | None:
     if parsed.tzinfo is None:
         raise PullFailed(f"{field} has no UTC offset")
     return parsed.astimezone(UTC)
+
+
+def expiry(answer: Any) -> datetime | None:
+    """The provider_tariff_expiry_date of an answer `parse` has already accepted, as UTC."""
+    return _moment(answer.get("provider_tariff_expiry_date"), "provider_tariff_expiry_date")

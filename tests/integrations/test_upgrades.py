@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tariffconnect.core.scoping import Scope
 from tariffconnect.events.models import Event
@@ -14,6 +14,7 @@ from tariffconnect.integrations import bindings, upgrades
 from tariffconnect.integrations.models import ConnectionUpgrade
 from tariffconnect.providers.sandbox import SANDBOX_PROVIDER_ID
 from tariffconnect.tariffs import service as tariffs
+from tariffconnect.tariffs.models import Tariff
 from tariffconnect.tariffs.schemas import TariffCreate
 from tests.tariffs.support import flat
 
@@ -120,3 +121,31 @@ def test_direct_and_replaced_tariffs_are_not_upgraded(client, database, tenant, 
     bound()
     scan(database, TIBBER_NL)
     assert upgrade_events(database, tenant.account_id) == []
+
+
+def test_tariffs_of_providers_without_a_route_are_never_loaded(client, database, tenant):
+    """The scan filters in SQL: a MANUAL tariff of an unbound provider is not even read."""
+    location = client.post("/locations", json=LONDON, headers=tenant.test).json()["id"]
+    unbound = tariff(database, tenant.account_id, location, TIBBER_NL)
+    loaded: list[str] = []
+    with database.transaction() as session:
+
+        @event.listens_for(session, "loaded_as_persistent")
+        def _loaded(_session, instance):
+            if isinstance(instance, Tariff):
+                loaded.append(instance.id)
+
+        upgrades.scan(session, now=NOW, provider_id=TIBBER_NL)
+        upgrades.scan(session, now=NOW)
+    assert unbound not in loaded
+    assert all(_provider(database, tariff_id) == SANDBOX_PROVIDER_ID for tariff_id in loaded)
+
+
+def test_the_adapter_providers_are_the_sandbox_in_test_mode_only():
+    assert upgrades.adapter_providers(live_mode=False) == (SANDBOX_PROVIDER_ID,)
+    assert upgrades.adapter_providers(live_mode=True) == ()
+
+
+def _provider(database, tariff_id):
+    with database.transaction(write=False) as session:
+        return session.get(Tariff, tariff_id).provider_id

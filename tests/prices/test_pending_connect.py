@@ -86,3 +86,23 @@ def test_a_direct_tariff_is_not_editable(client, database, tenant, location):
         "current by TariffConnect; connect the location again to change it."
     )
     assert client.get(f"/tariffs/{tariff_id}", headers=tenant.test).json() == before
+
+
+@pytest.mark.parametrize(("status", "confidence"), [("ERROR", 0.5), ("CONNECTED", 1.0)])
+def test_schedules_price_a_stale_tariff_as_prices_do(
+    client, database, tenant, location, status, confidence
+):
+    connect_direct(database, tenant.account_id, location, status=status, with_tariff=True)
+    response = client.post(
+        f"/schedules/duration/{location}",
+        json=WINDOW | {"segment": "LOW", "duration": 30},
+        headers=tenant.test,
+    )
+    assert response.status_code == 200, response.text
+    assert [(d["start_time"], d["end_time"], d["tariff"]) for d in response.json()["data"]] == [
+        (
+            "2026-06-01T00:00:00Z",
+            "2026-06-01T00:30:00Z",
+            {"rate_avg": 0.3, "confidence": confidence},
+        )
+    ]

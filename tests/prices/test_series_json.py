@@ -1,4 +1,4 @@
-"""The /prices `data` array written without a dict per row (`service.series_json`) is
+"""The /prices `data` array written without a dict per row (`series.series_json`) is
 byte-for-byte what orjson.dumps made of the per-row dicts before it, whatever the intervals'
 lengths, the DST days they cross, the answer's offset and the values."""
 
@@ -22,7 +22,7 @@ from tariffconnect.prices.engine import (
     as_intervals,
     price_columns,
 )
-from tariffconnect.prices.service import series_json
+from tariffconnect.prices.series import series_json
 from tariffconnect.tariffs.schedule import ScheduleEntry, validate_schedule
 
 LONDON = ZoneInfo("Europe/London")

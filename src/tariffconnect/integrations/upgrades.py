@@ -4,19 +4,42 @@ now be connected DIRECT (a module bound, or a built-in adapter) is told so, once
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.scoping import Scope
 from tariffconnect.events import service as events
-from tariffconnect.integrations import bindings
-from tariffconnect.integrations.models import ConnectionUpgrade
+from tariffconnect.integrations.adapters.registry import adapter_for
+from tariffconnect.integrations.models import AuthModule, ConnectionUpgrade
+from tariffconnect.providers import catalogue
+from tariffconnect.providers.sandbox import SANDBOX_PROVIDER_ID
 from tariffconnect.tariffs import service as tariffs
 from tariffconnect.tariffs.models import CONNECTED, Tariff
 
 UPGRADABLE = ("MANUAL", "LIBRARY")
 EVENT = "tariff.connection.upgrade"
+
+
+@cache
+def adapter_providers(*, live_mode: bool) -> tuple[str, ...]:
+    """The providers (of the catalogue, and the sandbox) that a built-in adapter serves."""
+    candidates = [SANDBOX_PROVIDER_ID, *(p.id for p in catalogue.all_providers())]
+    return tuple(sorted({p for p in candidates if adapter_for(p, live_mode=live_mode)}))
+
+
+def _routable() -> ColumnElement[bool]:
+    """The tariffs whose provider has a DIRECT route: a bound module (a binding wins, in every
+    mode) or a built-in adapter of the tariff's mode; the rest are never read."""
+    return or_(
+        Tariff.provider_id.in_(select(AuthModule.provider_id)),
+        *(
+            and_(Tariff.live_mode.is_(live), Tariff.provider_id.in_(ids))
+            for live in (False, True)
+            if (ids := adapter_providers(live_mode=live))
+        ),
+    )
 
 
 def scan(session: Session, *, now: datetime, provider_id: str | None = None) -> int:
@@ -40,21 +63,12 @@ def scan(session: Session, *, now: datetime, provider_id: str | None = None) -> 
     )
     if provider_id is not None:
         query = query.where(Tariff.provider_id == provider_id)
-    routes: dict[tuple[str, bool], bool] = {}
     seen: set[tuple[str, str]] = set()
     found: list[Tariff] = []
-    for tariff in session.scalars(query):
+    for tariff in session.scalars(query.where(_routable())):
         assert tariff.provider_id is not None  # the query's condition
         key = (tariff.location_id, tariff.provider_id)
-        if key in seen:
-            continue
-        route = (tariff.provider_id, tariff.live_mode)
-        if route not in routes:
-            routes[route] = (
-                bindings.direct_route(session, tariff.provider_id, live_mode=tariff.live_mode)
-                is not None
-            )
-        if routes[route]:
+        if key not in seen:
             seen.add(key)
             found.append(tariff)
     for tariff in found:

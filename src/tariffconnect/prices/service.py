@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -29,6 +28,7 @@ from tariffconnect.market.ingest import delivery_zone
 from tariffconnect.market.ingest import window as delivery_days
 from tariffconnect.market.models import MarketPrice
 from tariffconnect.market.publication import next_publication
+from tariffconnect.prices import direct_state
 from tariffconnect.prices.breakdown import Part, tariff_parts
 from tariffconnect.prices.cache import SERIES
 from tariffconnect.prices.calendar import public_holidays
@@ -42,15 +42,12 @@ from tariffconnect.prices.engine import (
 )
 from tariffconnect.prices.prepared import market_prices
 from tariffconnect.prices.schemas import PriceWindow
+from tariffconnect.prices.series import series_json
 from tariffconnect.tariffs import service as tariffs
 from tariffconnect.tariffs.models import Tariff
 from tariffconnect.tariffs.schedule import Schedule, ScheduleEntry, validate_schedule
 
 FIXED_REFRESH = timedelta(hours=24)
-# The confidence of prices from a DIRECT tariff its provider has not confirmed for the
-# setting `direct_fetch_failed_after_hours` (status ERROR): the last known tariff, likely
-# still right, no longer certain (docs/direct.md).
-STALE_CONFIDENCE = Decimal("0.5")
 _COMPILED_MAX = 4096
 # The end of the last interval published before an instant: where a forecast starts.
 _PUBLISHED_END = select(func.max(MarketPrice.end)).where(
@@ -83,10 +80,6 @@ def price_body(
     )
     versions = _versions(session, priced)
     offset = end.tzinfo or UTC
-    stale = any(
-        s.status == direct_status.ERROR and s.tariff_direction == window.tariff_direction
-        for s in states
-    )
     data = _data(
         session,
         location,
@@ -95,7 +88,7 @@ def price_body(
         start=start,
         end=end,
         offset=offset,
-        cap=STALE_CONFIDENCE if stale else None,
+        cap=direct_state.stale_cap(states, window.tariff_direction),
     )
     charges = [t.standing_charge for t in priced if t.standing_charge is not None]
     head = {
@@ -154,19 +147,7 @@ def priced_tariffs(
     ]
     if states is None:
         states = direct_status.states(session, [location.id])[location.id]
-    priced_types = {t.tariff_type for t in priced}
-    if any(
-        s.status == direct_status.PENDING
-        and s.tariff_direction == direction
-        and s.tariff_type not in priced_types
-        for s in states
-    ):
-        raise ApiError(
-            422,
-            "pending_connect",
-            f"The {direction} tariff of location {location.id} is still being read from its "
-            "provider; ask again in a minute.",
-        )
+    direct_state.check_pending(states, location_id=location.id, direction=direction, priced=priced)
     if not priced:
         raise ApiError(
             422,
@@ -228,10 +209,7 @@ def _data(
             for t in priced
         ]
         columns = _price(location, inputs, start=as_utc(start), end=as_utc(end), decimals=5)
-        if cap is not None:
-            levels = columns.confidences or [Decimal(1)] * len(columns.values)
-            columns = replace(columns, confidences=[min(level, cap) for level in levels])
-        found = series_json(columns, offset)
+        found = series_json(direct_state.capped(columns, cap), offset)
         SERIES.put(key, found)
     return found
 
@@ -246,12 +224,19 @@ def intervals(
     versions: dict[str, store.Version] | None = None,
 ) -> list[Interval]:
     """The summed price intervals of `priced` (tariffs of `location`, already checked to be
-    the caller's) from `start` to `end` (UTC); 422 `no_price_data` where market prices are
-    missing. `versions` are the market sources' (read here when not given)."""
+    the caller's) from `start` to `end` (UTC), confidence capped as /prices caps it while a
+    DIRECT tariff is stale; 422 `no_price_data` where market prices are missing. `versions`
+    are the market sources' (read here when not given)."""
     if versions is None:
         versions = _versions(session, priced)
     inputs = [(_schedule(t), _market(session, t, versions, start, end)) for t in priced]
-    return exact_intervals(location, inputs, start=start, end=end, decimals=5)
+    columns = _price(location, inputs, start=start, end=end, decimals=5)
+    if priced:
+        states = direct_status.states(session, [location.id])[location.id]
+        columns = direct_state.capped(
+            columns, direct_state.stale_cap(states, priced[0].tariff_direction)
+        )
+    return as_intervals(columns)
 
 
 def tariff_inputs(
@@ -331,50 +316,6 @@ def _holidays(location: Location, start: datetime, end: datetime) -> frozenset[d
 
 def _no_price_data() -> ApiError:
     return ApiError(422, "no_price_data", "Market prices for this window are not available yet.")
-
-
-# The text between an interval's fields in the `data` array, in the wire order.
-_FROM = b'{"valid_from":'
-_TO, _VALUE_AT, _CONFIDENCE_AT = b',"valid_to":', b',"price":{"value":', b',"confidence":'
-_FIRST, _NEXT, _LAST = b"[" + _FROM, b"}}," + _FROM, b"}}]"
-_CERTAIN = orjson.dumps(1.0)
-
-
-def series_json(columns: Columns, offset: tzinfo) -> bytes:
-    """The `data` array as JSON: for each interval `{"valid_from": ..., "valid_to": ...,
-    "price": {"value": ..., "confidence": ...}}`, times in `offset`.
-
-    A 90-day series at 15 minutes has 8,640 intervals, so this is the hot loop of a request
-    the series cache cannot answer. No Interval and no dict per row: orjson writes the
-    boundaries (each converted to the offset once, an interval ends where the next starts) and
-    the values as flat arrays, exactly as it writes them inside objects, each confidence level
-    is written once, and the rows are those pieces laid between fixed texts.
-    tests/prices/test_series_json.py holds these bytes to a per-row orjson.dumps of dicts.
-    """
-    n = len(columns.values)
-    if not n:
-        return b"[]"
-    moments = columns.boundaries
-    if offset.utcoffset(None) != timedelta(0):
-        moments = [moment.astimezone(offset) for moment in moments]
-    # None of these texts holds a comma: an ISO time, a float.
-    times = orjson.dumps(moments, option=JSON_OPTIONS)[1:-1].split(b",")
-    values = orjson.dumps(list(map(float, columns.values)))[1:-1].split(b",")
-    if columns.confidences is None:
-        confidences = [_CERTAIN] * n
-    else:
-        texts = {level: orjson.dumps(float(level)) for level in set(columns.confidences)}
-        confidences = list(map(texts.__getitem__, columns.confidences))
-    parts = [_NEXT] * (8 * n)
-    parts[0::8] = times[:-1]
-    parts[1::8] = [_TO] * n
-    parts[2::8] = times[1:]
-    parts[3::8] = [_VALUE_AT] * n
-    parts[4::8] = values
-    parts[5::8] = [_CONFIDENCE_AT] * n
-    parts[6::8] = confidences
-    parts[-1] = _LAST
-    return _FIRST + b"".join(parts)
 
 
 def _schedule(tariff: Tariff) -> Schedule:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,23 @@ from tariffconnect.tariffs.schemas import StandingCharge, TariffCreate, TariffOu
 
 # Connection types whose tariff follows an outside source: the library's syncs, a provider.
 LINKED = frozenset({"LIBRARY", "DIRECT"})
+
+# (session, scope, location_id, tariff_direction, tariff_type) of an element whose tariff the
+# app created or deleted itself: integrations (a room above) registers the removal of the
+# element's DIRECT connection at start-up (tariffconnect/hooks.py), so no pull undoes the change.
+ElementChanged = Callable[[Session, Scope, str, str, str], None]
+_element_hooks: list[ElementChanged] = []
+
+
+def on_element_changed(hook: ElementChanged) -> None:
+    """Register a hook for tariffs the app changes itself (idempotent)."""
+    if hook not in _element_hooks:
+        _element_hooks.append(hook)
+
+
+def _element_changed(session: Session, scope: Scope, tariff: Tariff) -> None:
+    for hook in _element_hooks:
+        hook(session, scope, tariff.location_id, tariff.tariff_direction, tariff.tariff_type)
 
 
 def get(session: Session, *, scope: Scope, tariff_id: str) -> Tariff | None:
@@ -128,6 +145,8 @@ def create(
     session.flush()
     out = render(tariff)
     events.record(session, scope=scope, type="tariff.create", object_id=tariff.id, data=out)
+    if connection_type != "DIRECT":  # the pull's own tariff keeps its connection
+        _element_changed(session, scope, tariff)
     _location_changed(session, scope, location)
     return out
 
@@ -183,7 +202,8 @@ def delete(session: Session, *, scope: Scope, tariff_id: str) -> None:
     session.delete(tariff)
     session.flush()
     events.record(session, scope=scope, type="tariff.delete", object_id=tariff.id, data=out)
-    if was_connected:
+    if was_connected:  # a REPLACED one is history: the element's connection stays
+        _element_changed(session, scope, tariff)
         _location_changed(session, scope, _location(session, tariff.location_id))
 
 

@@ -3,6 +3,7 @@ each page's content, every way out, CSRF, the errors, and a German page."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import func, select
@@ -10,6 +11,7 @@ from starlette.testclient import TestClient
 
 from tariffconnect.app import create_app
 from tariffconnect.connect.web import csrf
+from tariffconnect.integrations import bindings
 from tariffconnect.integrations.models import AuthMetadata
 from tariffconnect.providers.sandbox import SANDBOX_PROVIDER_ID
 from tests.connect.flow.flow import make_session, plain_provider, start, submit
@@ -18,6 +20,8 @@ from tests.connect.web import Page, csp, press, text_of
 AUTH_PATH = f"/connect/auth/{SANDBOX_PROVIDER_ID}"
 CONNECT_URL = "https://app.example.com/connect"
 LOGIN = {"Username": "user_good", "Password": "pass_good"}
+MISMATCH_TEXT = "This login page is not the one for the energy provider you chose."
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 NOTICE = "Your login details are shared with Test to read your tariff from Sandbox Energy."
 
 
@@ -305,3 +309,57 @@ def test_an_unreachable_provider_goes_back_to_the_failed_connection(client, tena
     assert page.route == "consent_capture"
     back_at(press(client, page, "Allow"), token)
     assert start(client, token)["route"] == "tariff_connection_failed"
+
+
+def test_a_session_now_at_a_module_is_refused_before_anything_is_stored(client, tenant, database):
+    """The hosted pages drive our adapter only: once the provider is bound to a module (a
+    binding wins), a form of the hosted login page sends nothing to the flow."""
+    token = chosen(client, tenant)
+    page = login_page(client, token)
+    before = stored(database)
+    with database.transaction() as session:
+        bindings.bind(
+            session, provider_id=SANDBOX_PROVIDER_ID, url="https://module.example.com", now=NOW
+        )
+    try:
+        refused = Page.of(press(client, page, "Connect", fill=LOGIN))
+        assert refused.status == 409
+        assert MISMATCH_TEXT in text_of(refused.html)
+        assert stored(database) == before
+        shown = Page.of(client.get(AUTH_PATH, params={"fp_cot": token}))
+        assert shown.status == 409
+        assert MISMATCH_TEXT in text_of(shown.html)
+    finally:
+        with database.transaction() as session:
+            bindings.clear(session, provider_id=SANDBOX_PROVIDER_ID)
+    # The session did not move on: unbound again, the login page is where it was.
+    assert login_page(client, token).route == "auth_metadata_capture"
+    assert stored(database) == before
+
+
+def test_a_long_front_end_parameter_is_cut_to_what_the_flow_takes(client, tenant):
+    token = chosen(client, tenant)
+    key = "k" * 300
+    page = login_page(client, token, **{key: "v" * 300})
+    assert page.route == "auth_metadata_capture"
+    assert f"{key}={'v' * 212}" in page.forms[0].action
+
+
+def test_a_login_posted_to_another_providers_path_is_refused_and_stores_nothing(
+    client, tenant, database
+):
+    token = chosen(client, tenant)
+    page = login_page(client, token)
+    before = stored(database)
+    data = {**page.forms[0].fields, "login": "user_good", "password": "pass_good"}
+    response = client.post(
+        f"/connect/auth/{plain_provider()}",
+        params={"fp_cot": token},
+        data=data,
+        follow_redirects=False,
+    )
+    refused = Page.of(response)
+    assert refused.status == 409
+    assert MISMATCH_TEXT in text_of(refused.html)
+    assert stored(database) == before
+    assert login_page(client, token).route == "auth_metadata_capture"

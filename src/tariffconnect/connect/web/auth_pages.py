@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from tariffconnect.connect.flow import runner
+from tariffconnect.connect.flow import peek, runner
 from tariffconnect.connect.flow.machine import Answer
 from tariffconnect.connect.flow.protocol import FlowRequest
 from tariffconnect.connect.web import auth_views, csrf, forms, views
@@ -115,7 +115,21 @@ def _send(visit: AuthVisit, request: FlowRequest) -> Answer:
     return runner.submit(visit.runtime, request, base_url=visit.root_path)
 
 
+def _not_this_provider(visit: AuthVisit) -> Response | None:
+    """The mismatch page, before anything is sent, when the session chose another DIRECT
+    provider than the path's, or one our adapter does not serve (a bound module wins)."""
+    chosen = peek.chosen_direct(visit.runtime.db, visit.token)
+    if chosen is None:  # no session, or no DIRECT choice: the flow answers its own error
+        return None
+    if chosen.provider_id != visit.provider_id or not chosen.via_adapter:
+        return error_page(visit, 409, MISMATCH, MISMATCH_MESSAGE, again=False)
+    return None
+
+
 def _start(visit: AuthVisit, _form: Mapping[str, str]) -> Response:
+    refused = _not_this_provider(visit)
+    if refused is not None:
+        return refused
     request = FlowRequest(
         route="start_tariff_integration",
         connect_token=visit.token,
@@ -140,6 +154,9 @@ def _submit(visit: AuthVisit, form: Mapping[str, str]) -> Response:
     route = form.get(forms.ROUTE_FIELD, "").strip()
     if route not in auth_views.ROUTES:
         return auth_views.see_other(visit, visit.page_url)
+    refused = _not_this_provider(visit)
+    if refused is not None:
+        return refused
     action = form.get(forms.ACTION_FIELD, "").strip().upper()
     if action:
         if action not in ACTIONS:

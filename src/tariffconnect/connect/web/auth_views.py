@@ -14,6 +14,7 @@ from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
 from tariffconnect.connect import service as sessions
+from tariffconnect.connect.flow.direct import QUERY_MAX_ITEMS, QUERY_MAX_LENGTH
 from tariffconnect.connect.flow.machine import Answer
 from tariffconnect.connect.web import csrf, i18n, responses, security, views
 from tariffconnect.connect.web.visit import Visit, visit_of
@@ -36,9 +37,6 @@ ROUTES = frozenset(
         "failed_login",
     }
 )
-# The main front end's query parameters handed back on the return, bounded.
-MAX_QUERY_ITEMS = 20
-MAX_QUERY_VALUE = 256
 # Fields of the extra steps (their names on the wire).
 OTP_FIELD = "otpCode"
 ACCOUNT_FIELD = "account"
@@ -66,11 +64,16 @@ class AuthVisit(Visit):
 
 def auth_visit_of(request: Request, provider_id: str) -> AuthVisit:
     base = visit_of(request)
+    # The main front end's query parameters handed back on the return, within the bounds the
+    # flow accepts (`data.query`): the same constants, so a long one never fails the start.
     query = [
-        (key, value[:MAX_QUERY_VALUE])
+        (key, value[: QUERY_MAX_LENGTH - len(key)])
         for key, value in request.query_params.multi_items()
-        if key != "fp_cot" and key.isprintable() and value.isprintable()
-    ][:MAX_QUERY_ITEMS]
+        if key != "fp_cot"
+        and len(key) < QUERY_MAX_LENGTH
+        and key.isprintable()
+        and value.isprintable()
+    ][:QUERY_MAX_ITEMS]
     state = request.scope.get("state") or {}
     return AuthVisit(
         runtime=base.runtime,

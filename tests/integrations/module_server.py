@@ -9,6 +9,7 @@ of Flatpeak's provider-integration SDK (connect-flow.md §3.2):
   login `alice` or a misbehaving login below; else the SDK's error page, 400), then submits
   `auth_metadata_capture`; `POST /consent_capture` and `POST /action` submit theirs; a
   `session_redirect` answer is an HTTP 302 to `data.redirect_uri`;
+- `GET /pulls?reference_id=` answers how many tariff plans were asked for that reference;
 - `POST /api/tariff_plan` answers the converted tariff in the SDK's schema, or misbehaves as
   the credentials' login (or `--mode`, when not "normal") says: html, badjson,
   invalid_schedule, http500, http422, slow (sleeps past a short time-out), big (over 1 MiB),
@@ -83,6 +84,13 @@ class Module(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         if parts.path == "/health":
             self._send(200, b"ok", "text/plain")
+            return
+        if parts.path == "/pulls":  # how many tariff plans were asked for this reference_id
+            wanted = parse_qs(parts.query).get("reference_id", [""])[0]
+            seen = [
+                p for p in self.server.pulls if p["auth_metadata"].get("reference_id") == wanted
+            ]
+            self._json(200, {"count": len(seen)})
             return
         if parts.path != "/":
             self._send(404, b"not found", "text/plain")

@@ -44,8 +44,10 @@ def connect(
     login: dict[str, str],
     reference: dict[str, Any] | None,
     now: datetime,
+    claimed: bool = False,
 ) -> str:
-    """Stored credentials and an open DIRECT connection for the location's IMPORT COMMODITY."""
+    """Stored credentials and an open DIRECT connection for the location's IMPORT COMMODITY
+    (due for the refresh, as if no first pull claimed it, unless `claimed`)."""
     with database.transaction() as session:
         amd_id = credentials.store(
             session,
@@ -70,6 +72,7 @@ def connect(
             provider_id=provider_id,
             auth_metadata_id=amd_id,
             now=now,
+            claimed=claimed,
         )
 
 
@@ -107,6 +110,12 @@ def tariffs_of(database: Database, location_id: str) -> list[tuple[str, str, str
             .order_by(Tariff.id)
         )
         return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def module_pulls(url: str, reference_id: str) -> int:
+    """How many tariff plans the module process was asked for this connection."""
+    answer = httpx.get(f"{url}/pulls", params={"reference_id": reference_id}, timeout=5)
+    return int(answer.json()["count"])
 
 
 def free_port() -> int:

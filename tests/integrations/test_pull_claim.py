@@ -12,24 +12,24 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete
 
 from tariffconnect.config import Settings
 from tariffconnect.core.scoping import Scope
 from tariffconnect.db import Database
-from tariffconnect.integrations import bindings, pull, tasks
-from tariffconnect.integrations.models import AuthModule
+from tariffconnect.integrations import pull, tasks
 from tariffconnect.jobs import TaskContext
-from tariffconnect.providers import catalogue
 from tariffconnect.runtime import Runtime
-from tariffconnect.webhooks.urls import parse_allowed_networks
 from tests.conftest import Tenant
-from tests.factories import make_location
-from tests.integrations.support import connect, connection, module_pulls, module_server
+from tests.integrations.support import (
+    bound_runtime,
+    connect_module,
+    connection,
+    module_pulls,
+    module_server,
+)
 
 OPENED = datetime(2017, 1, 1, 0, 0, tzinfo=UTC)
 LATER = OPENED + timedelta(minutes=1)
-PROVIDER_ID = next(p.id for p in catalogue.all_providers() if p.integration_type == "DIRECT")
 
 
 @pytest.fixture(scope="module")
@@ -40,29 +40,14 @@ def module_url() -> Iterator[str]:
 
 @pytest.fixture
 def runtime(settings: Settings, database: Database, module_url: str) -> Iterator[Runtime]:
-    """The module bound to a DIRECT provider; the time-out longer than its slow answer."""
-    allow = parse_allowed_networks(settings.webhook_allowed_networks)
-    with database.transaction() as session:
-        bindings.bind(session, provider_id=PROVIDER_ID, url=module_url, now=OPENED, allow=allow)
-    yield Runtime(settings.model_copy(update={"auth_module_timeout_seconds": 10.0}), database)
-    with database.transaction() as session:
-        session.execute(delete(AuthModule).where(AuthModule.provider_id == PROVIDER_ID))
+    """The module bound; the time-out longer than its slow answer."""
+    with bound_runtime(settings, database, module_url, now=OPENED, timeout=10.0) as runtime:
+        yield runtime
 
 
 def _open_claimed(runtime: Runtime, tenant: Tenant, login: str) -> tuple[str, str]:
-    location_id = make_location(runtime.db, tenant.account_id)
-    connection_id = connect(
-        runtime.db,
-        Scope(tenant.account_id, False),
-        location_id,
-        secret=runtime.settings.signing_secret,
-        provider_id=PROVIDER_ID,
-        login={"login": login, "password": "secret"},
-        reference=None,
-        now=OPENED,
-        claimed=True,  # as the Connect flow opens it, for its own first pull
-    )
-    return location_id, connection_id
+    # Claimed, as the Connect flow opens it for its own first pull.
+    return connect_module(runtime, tenant.account_id, login, now=OPENED, claimed=True)
 
 
 def _delete(runtime: Runtime, tenant: Tenant, location_id: str) -> None:

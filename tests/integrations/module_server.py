@@ -9,9 +9,11 @@ of Flatpeak's provider-integration SDK (connect-flow.md §3.2):
   login `alice` or a misbehaving login below; else the SDK's error page, 400), then submits
   `auth_metadata_capture`; `POST /consent_capture` and `POST /action` submit theirs; a
   `session_redirect` answer is an HTTP 302 to `data.redirect_uri`;
+- `GET /pulls?reference_id=` answers how many tariff plans were asked for that reference;
 - `POST /api/tariff_plan` answers the converted tariff in the SDK's schema, or misbehaves as
   the credentials' login (or `--mode`, when not "normal") says: html, badjson,
-  invalid_schedule, http500, http422, slow (sleeps past a short time-out), big (over 1 MiB),
+  invalid_schedule, http500, http422, slow (sleeps past a short time-out),
+  trickle (the body a byte per TRICKLE_SECONDS, each gap within a read time-out), big (over 1 MiB),
   redirect (302 to the cloud metadata address), changed (another tariff), expiring (the
   tariff expires at EXPIRY).
 """
@@ -35,6 +37,7 @@ MISBEHAVING = (
     "http500",
     "http422",
     "slow",
+    "trickle",
     "big",
     "redirect",
     "changed",
@@ -42,6 +45,7 @@ MISBEHAVING = (
 )
 LOGINS = ("alice", *MISBEHAVING)
 SLOW_SECONDS = 3.0
+TRICKLE_SECONDS = 1.9
 EXPIRY = "2026-03-01T13:00:00Z"
 
 
@@ -74,6 +78,8 @@ INVALID = converted("Module Broken", [hours("07:00:00", "20:00:00", 0.28)])
 class Module(BaseHTTPRequestHandler):
     """The module's pages and its tariff API."""
 
+    disable_nagle_algorithm = True  # a trickled byte leaves at once
+
     server: ModuleServer
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet test output
@@ -83,6 +89,13 @@ class Module(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         if parts.path == "/health":
             self._send(200, b"ok", "text/plain")
+            return
+        if parts.path == "/pulls":  # how many tariff plans were asked for this reference_id
+            wanted = parse_qs(parts.query).get("reference_id", [""])[0]
+            seen = [
+                p for p in self.server.pulls if p["auth_metadata"].get("reference_id") == wanted
+            ]
+            self._json(200, {"count": len(seen)})
             return
         if parts.path != "/":
             self._send(404, b"not found", "text/plain")
@@ -191,6 +204,8 @@ class Module(BaseHTTPRequestHandler):
         elif behaviour == "slow":
             time.sleep(SLOW_SECONDS)
             self._json(200, TARIFF)
+        elif behaviour == "trickle":
+            self._trickle(json.dumps(TARIFF).encode())
         elif behaviour == "big":
             self._send(
                 200, b'{"display_name": "' + b"x" * (1024 * 1024 + 10) + b'"}', "application/json"
@@ -206,6 +221,19 @@ class Module(BaseHTTPRequestHandler):
                 200,
                 {**TARIFF, "provider_tariff_reference": body["auth_metadata"].get("reference_id")},
             )
+
+    def _trickle(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for index in range(len(body)):
+                self.wfile.write(body[index : index + 1])
+                self.wfile.flush()
+                time.sleep(TRICKLE_SECONDS)
+        except OSError:  # the client gave up: as it should
+            return
 
     def _json(self, status: int, payload: Any) -> None:
         self._send(status, json.dumps(payload).encode(), "application/json")

@@ -15,16 +15,23 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from tariffconnect.config import Settings
 from tariffconnect.core.scoping import Scope
 from tariffconnect.db import Database
 from tariffconnect.events.models import Event
-from tariffconnect.integrations import credentials, pull
-from tariffconnect.integrations.models import DirectConnection
+from tariffconnect.integrations import bindings, credentials, pull
+from tariffconnect.integrations.models import AuthModule, DirectConnection
+from tariffconnect.providers import catalogue
+from tariffconnect.runtime import Runtime
 from tariffconnect.tariffs.models import Tariff
+from tariffconnect.webhooks.urls import parse_allowed_networks
+from tests.factories import make_location
 
 ROOT = Path(__file__).resolve().parents[2]
+# The DIRECT provider of the catalogue that the module tests bind the module to.
+MODULE_PROVIDER_ID = next(p.id for p in catalogue.all_providers() if p.integration_type == "DIRECT")
 # The test module's misbehaving logins and the reason a pull records for each.
 MODULE_FAILURES = [
     ("html", "the module answered HTML, not JSON"),
@@ -44,8 +51,10 @@ def connect(
     login: dict[str, str],
     reference: dict[str, Any] | None,
     now: datetime,
+    claimed: bool = False,
 ) -> str:
-    """Stored credentials and an open DIRECT connection for the location's IMPORT COMMODITY."""
+    """Stored credentials and an open DIRECT connection for the location's IMPORT COMMODITY
+    (due for the refresh, as if no first pull claimed it, unless `claimed`)."""
     with database.transaction() as session:
         amd_id = credentials.store(
             session,
@@ -70,7 +79,46 @@ def connect(
             provider_id=provider_id,
             auth_metadata_id=amd_id,
             now=now,
+            claimed=claimed,
         )
+
+
+@contextmanager
+def bound_runtime(
+    settings: Settings, database: Database, url: str, *, now: datetime, timeout: float
+) -> Iterator[Runtime]:
+    """A runtime whose MODULE_PROVIDER_ID is bound to the module at `url`, with this module
+    time-out; unbound afterwards."""
+    allow = parse_allowed_networks(settings.webhook_allowed_networks)
+    with database.transaction() as session:
+        bindings.bind(session, provider_id=MODULE_PROVIDER_ID, url=url, now=now, allow=allow)
+    try:
+        yield Runtime(
+            settings.model_copy(update={"auth_module_timeout_seconds": timeout}), database
+        )
+    finally:
+        with database.transaction() as session:
+            session.execute(delete(AuthModule).where(AuthModule.provider_id == MODULE_PROVIDER_ID))
+
+
+def connect_module(
+    runtime: Runtime, account_id: str, login: str, *, now: datetime, claimed: bool = False
+) -> tuple[str, str]:
+    """A new location of the account, connected to the bound module with this login: its id
+    and the connection's."""
+    location_id = make_location(runtime.db, account_id)
+    connection_id = connect(
+        runtime.db,
+        Scope(account_id, False),
+        location_id,
+        secret=runtime.settings.signing_secret,
+        provider_id=MODULE_PROVIDER_ID,
+        login={"login": login, "password": "secret"},
+        reference=None,
+        now=now,
+        claimed=claimed,
+    )
+    return location_id, connection_id
 
 
 def events_of(database: Database, account_id: str) -> list[tuple[str, str]]:
@@ -107,6 +155,12 @@ def tariffs_of(database: Database, location_id: str) -> list[tuple[str, str, str
             .order_by(Tariff.id)
         )
         return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def module_pulls(url: str, reference_id: str) -> int:
+    """How many tariff plans the module process was asked for this connection."""
+    answer = httpx.get(f"{url}/pulls", params={"reference_id": reference_id}, timeout=5)
+    return int(answer.json()["count"])
 
 
 def free_port() -> int:

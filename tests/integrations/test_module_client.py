@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -80,6 +81,16 @@ def test_an_invalid_schedule_fails_the_parse(module_url: str) -> None:
 
 def test_a_slow_module_times_out(module_url: str) -> None:
     assert failure(module_url, "slow", timeout=0.5) == "the module did not answer within 0.5 s"
+
+
+def test_a_trickled_answer_is_cut_at_the_total_time_out(module_url: str) -> None:
+    # Each byte comes within a read time-out, so only a total deadline ends the pull in time.
+    timeout = 2.0
+    started = time.monotonic()
+    assert failure(module_url, "trickle", timeout=timeout) == "the module did not answer within 2 s"
+    took = time.monotonic() - started
+    # The answer would take minutes; a per-read time-out alone would stop it at 2 gaps.
+    assert took < timeout + 1, took
 
 
 def test_a_private_address_is_refused_unless_allowed(module_url: str) -> None:

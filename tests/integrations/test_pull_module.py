@@ -9,24 +9,21 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
-from sqlalchemy import delete
 
 from tariffconnect.config import Settings
 from tariffconnect.core.scoping import Scope
 from tariffconnect.core.timeutil import as_utc
 from tariffconnect.db import Database
 from tariffconnect.integrations import bindings, credentials, pull
-from tariffconnect.integrations.models import AuthModule
-from tariffconnect.providers import catalogue
 from tariffconnect.runtime import Runtime
 from tariffconnect.tariffs import service as tariffs
-from tariffconnect.webhooks.urls import parse_allowed_networks
 from tests.conftest import Tenant
-from tests.factories import make_location
 from tests.integrations import module_server as module_server_process
 from tests.integrations.support import (
     MODULE_FAILURES,
-    connect,
+    MODULE_PROVIDER_ID,
+    bound_runtime,
+    connect_module,
     connection,
     event_data,
     events_of,
@@ -35,7 +32,7 @@ from tests.integrations.support import (
 )
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-PROVIDER_ID = next(p.id for p in catalogue.all_providers() if p.integration_type == "DIRECT")
+PROVIDER_ID = MODULE_PROVIDER_ID
 
 
 @pytest.fixture(scope="module")
@@ -47,27 +44,12 @@ def module_url() -> Iterator[str]:
 @pytest.fixture
 def runtime(settings: Settings, database: Database, module_url: str) -> Iterator[Runtime]:
     """The runtime, with the module bound to a DIRECT provider of the catalogue."""
-    allow = parse_allowed_networks(settings.webhook_allowed_networks)
-    with database.transaction() as session:
-        bindings.bind(session, provider_id=PROVIDER_ID, url=module_url, now=NOW, allow=allow)
-    yield Runtime(settings.model_copy(update={"auth_module_timeout_seconds": 1.0}), database)
-    with database.transaction() as session:
-        session.execute(delete(AuthModule).where(AuthModule.provider_id == PROVIDER_ID))
+    with bound_runtime(settings, database, module_url, now=NOW, timeout=1.0) as runtime:
+        yield runtime
 
 
 def _open(runtime: Runtime, tenant: Tenant, login: str) -> tuple[str, str]:
-    location_id = make_location(runtime.db, tenant.account_id)
-    connection_id = connect(
-        runtime.db,
-        Scope(tenant.account_id, False),
-        location_id,
-        secret=runtime.settings.signing_secret,
-        provider_id=PROVIDER_ID,
-        login={"login": login, "password": "secret"},
-        reference=None,
-        now=NOW,
-    )
-    return location_id, connection_id
+    return connect_module(runtime, tenant.account_id, login, now=NOW)
 
 
 def test_the_module_tariff_is_stored_and_kept(runtime: Runtime, tenant: Tenant) -> None:

@@ -81,6 +81,28 @@ def test_the_first_pull_stores_a_direct_tariff(runtime: Runtime, tenant: Tenant)
         assert connection_id not in pull.due(session, now=NOW + timedelta(hours=1), limit=10_000)
 
 
+def test_a_reference_with_a_bad_count_is_pulled_by_the_rows_count(
+    runtime: Runtime, tenant: Tenant
+) -> None:
+    # The count is the row's: what the sealed reference says (here not a number) is not read.
+    location_id, connection_id = _open(runtime, tenant, "user_good")
+    amd_id = connection(runtime.db, connection_id).auth_metadata_id
+    with runtime.db.transaction() as session:
+        credentials.replace(
+            session,
+            secret=runtime.settings.signing_secret,
+            scope=Scope(tenant.account_id, False),
+            auth_metadata_id=amd_id,
+            credentials={"login": "user_good", "password": "pass_good"},
+            reference={"user": "user_good", "pulls": "many"},
+        )
+    result = pull.pull(runtime, connection_id, now=NOW)
+    assert (result.status, result.changed, result.reason) == ("CONNECTED", True, None)
+    row = connection(runtime.db, connection_id)
+    assert (row.pulls, row.claimed_until, row.last_error) == (1, None, None)
+    assert [status for _, status, *_ in tariffs_of(runtime.db, location_id)] == ["CONNECTED"]
+
+
 def test_an_unchanged_pull_writes_nothing(runtime: Runtime, tenant: Tenant) -> None:
     location_id, connection_id = _open(runtime, tenant, "user_good")
     first = pull.pull(runtime, connection_id, now=NOW)
@@ -175,11 +197,9 @@ def test_a_changed_tariff_replaces_the_connected_one(runtime: Runtime, tenant: T
     first = pull.pull(runtime, connection_id, now=NOW)
     with runtime.db.transaction() as session:
         sealed = credentials.load(session, secret=secret, scope=scope, auth_metadata_id=amd_id)
-        assert sealed is not None and sealed.reference == {
-            "user": "user_multi",
-            "account": "sbx_1",
-            "pulls": 1,
-        }
+        # The count is the row's, so the sealed reference is left as it was.
+        assert sealed is not None and sealed.reference == {"user": "user_multi", "account": "sbx_1"}
+        assert connection(runtime.db, connection_id).pulls == 1
         credentials.replace(
             session,
             secret=secret,

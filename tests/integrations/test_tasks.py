@@ -92,12 +92,13 @@ def test_refresh_pulls_the_due_connections_once(runtime: Runtime, tenant: Tenant
 
 
 def test_a_claim_is_taken_once(runtime: Runtime, tenant: Tenant) -> None:
-    _, first = _open(runtime, tenant, "user_good")
+    first_location, first = _open(runtime, tenant, "user_good")
     _, second = _open(runtime, tenant, "user_good")
     assert tasks.claim_due(runtime, now=T0) == sorted([first, second])
     assert tasks.claim_due(runtime, now=T0) == []
-    # The claim moved the next refresh on; a worker dying now leaves them due after it.
-    assert _utc(connection(runtime.db, first).next_refresh_at) == T0 + tasks.CLAIM
+    # Claimed until a while on; a worker dying now leaves them claimable after it.
+    assert _utc(connection(runtime.db, first).claimed_until) == T0 + tasks.CLAIM
+    assert tasks.claim_location(runtime, location_id=first_location, now=T0) == []
     assert tasks.claim_due(runtime, now=T0 + tasks.CLAIM) == sorted([first, second])
 
 

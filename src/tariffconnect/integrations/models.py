@@ -89,6 +89,11 @@ class DirectConnection(OwnedMixin, Base):
     # sha256 of the answer that stored `tariff_id`: the same answer again skips the comparison
     # and the write (integrations/pull.py).
     answer_digest: Mapped[str | None] = mapped_column(String(64))
+    # Until when a pull in progress owns the row (integrations/pull.py CLAIM): no other
+    # claimer (the refresh, an operator's pass) pulls it meanwhile. Null when nobody does.
+    claimed_until: Mapped[datetime | None]
+    # Pulls attempted, counted under the row's lock (the sandbox's scenarios read it).
+    pulls: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ConnectionUpgrade(Base):

@@ -13,6 +13,7 @@ alive per (origin, checked address), so a refresh pass does not connect for ever
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -139,7 +140,7 @@ def _post(
     }
     extensions = {"sni_hostname": target.host}
     for index, address in enumerate(addresses):
-        remaining = max(deadline - time.monotonic(), 0.001)
+        remaining = max(deadline - time.monotonic(), 0.001)  # what is left, per phase
         client = _client(target, address)
         request = client.build_request(
             "POST",
@@ -165,17 +166,46 @@ def _post(
 
 
 def _read(response: httpx.Response, deadline: float) -> bytes:
-    """The body, at most MAX_RESPONSE_BYTES, within the deadline (a trickle cannot stretch it)."""
+    """The body, at most MAX_RESPONSE_BYTES, within the deadline: a trickle cannot stretch it.
+
+    httpx's read time-out is per read, so a watchdog shuts the socket down at the deadline:
+    a read blocked then returns at once, and its error is reported as the time-out."""
     chunks: list[bytes] = []
     read = 0
-    for chunk in response.iter_raw():
-        read += len(chunk)
-        if read > MAX_RESPONSE_BYTES:
-            raise PullFailed("the module's answer is over 1 MiB")
-        if time.monotonic() > deadline:
-            raise httpx.ReadTimeout("the deadline passed")
-        chunks.append(chunk)
+    watchdog = _watchdog(response, deadline)
+    try:
+        for chunk in response.iter_raw():
+            read += len(chunk)
+            if read > MAX_RESPONSE_BYTES:
+                raise PullFailed("the module's answer is over 1 MiB")
+            if time.monotonic() > deadline:
+                raise httpx.ReadTimeout("the deadline passed")
+            chunks.append(chunk)
+    except httpx.TransportError:
+        if time.monotonic() >= deadline:
+            raise httpx.ReadTimeout("the deadline passed") from None
+        raise
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
     return b"".join(chunks)
+
+
+def _watchdog(response: httpx.Response, deadline: float) -> threading.Timer | None:
+    """A timer that shuts the response's socket down at the deadline (None without one)."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if not isinstance(sock, socket.socket):
+        return None
+    timer = threading.Timer(max(deadline - time.monotonic(), 0.0), _shut, (sock,))
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # closed already: the read is over
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _answer(status: int, content: bytes, kind: str, credentials: dict[str, str]) -> Any:

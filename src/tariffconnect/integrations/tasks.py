@@ -21,38 +21,41 @@ log = logging.getLogger(__name__)
 BATCH = 500  # connections claimed per round
 ROUNDS = 20  # rounds per run at most: what is left waits for the next minute
 PULLERS = 8  # pulls at once, so that a slow module does not hold the others
-# A claimed connection's next_refresh_at moves this far ahead: no other worker (or operator's
-# pass) claims it meanwhile, and a worker that dies mid-pull leaves it due again after this.
-# The pull itself then sets the real next refresh (integrations/pull.py).
-CLAIM = timedelta(minutes=10)
+CLAIM = pull.CLAIM  # how long a claim holds off every other claimer
 
 
 def claim_due(runtime: Runtime, *, now: datetime, limit: int = BATCH) -> list[str]:
     """Ids of due connections, claimed by this caller alone.
 
-    A claim is a conditional UPDATE (still due?) in its own short transaction. It works alike
-    on SQLite and PostgreSQL and holds no lock while the pulls run: on PostgreSQL a second
-    claimer waits for the first's row locks, re-reads the condition, and skips the rows."""
+    A claim is a conditional UPDATE (still due and unclaimed?) in its own short transaction.
+    It works alike on SQLite and PostgreSQL and holds no lock while the pulls run: on
+    PostgreSQL a second claimer waits for the first's row locks, re-reads the condition, and
+    skips the rows."""
     with runtime.db.transaction() as session:
         ids = pull.due(session, now=now, limit=limit)
         if not ids:
             return []
         claimed = session.scalars(
             update(DirectConnection)
-            .where(DirectConnection.id.in_(ids), DirectConnection.next_refresh_at <= now)
-            .values(next_refresh_at=now + CLAIM)
+            .where(
+                DirectConnection.id.in_(ids),
+                DirectConnection.next_refresh_at <= now,
+                pull.unclaimed(now),
+            )
+            .values(claimed_until=now + CLAIM)
             .returning(DirectConnection.id)
         )
         return sorted(claimed)
 
 
 def claim_location(runtime: Runtime, *, location_id: str, now: datetime) -> list[str]:
-    """Every connection of one location, due or not (the operator asked for it now)."""
+    """Every connection of one location, due or not (the operator asked for it now), except
+    those a pull in progress has claimed: never two pulls of one connection at once."""
     with runtime.db.transaction() as session:
         claimed = session.scalars(
             update(DirectConnection)
-            .where(DirectConnection.location_id == location_id)
-            .values(next_refresh_at=now + CLAIM)
+            .where(DirectConnection.location_id == location_id, pull.unclaimed(now))
+            .values(claimed_until=now + CLAIM)
             .returning(DirectConnection.id)
         )
         return sorted(claimed)

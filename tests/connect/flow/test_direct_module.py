@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -56,13 +57,18 @@ TARIFF = {
 
 
 class Module(BaseHTTPRequestHandler):
-    """`POST /api/tariff_plan`: the tariff for login "alice", a 422 for anyone else."""
+    """`POST /api/tariff_plan`: the tariff for login "alice", trickled a byte per
+    TRICKLE_SECONDS for "trickle", a 422 for anyone else."""
 
     received: list[dict[str, Any]] = []
+    disable_nagle_algorithm = True
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"] or 0)))
         Module.received.append(body)
+        if body["auth_metadata"]["data"]["login"] == "trickle":
+            self._trickle(json.dumps(TARIFF).encode())
+            return
         good = self.path == "/api/tariff_plan" and body["auth_metadata"]["data"]["login"] == "alice"
         answer = TARIFF if good else {"object": "error", "message": "Invalid credentials"}
         raw = json.dumps(answer).encode()
@@ -72,8 +78,23 @@ class Module(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
 
+    def _trickle(self, raw: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        try:
+            for index in range(len(raw)):
+                self.wfile.write(raw[index : index + 1])
+                time.sleep(TRICKLE_SECONDS)
+        except OSError:  # the pull gave up, as it should
+            return
+
     def log_message(self, *_args: Any) -> None:
         pass
+
+
+TRICKLE_SECONDS = 0.9  # within the module time-out of the trickle test: only a total ends it
 
 
 def _unlisted_provider() -> str:
@@ -176,3 +197,29 @@ def test_an_external_modules_credentials_are_checked_too(client, tenant, databas
         data={"login": "alice", "blob": "y" * 5000},
     )
     assert stored_for(database, token) == []
+
+
+def test_a_first_pull_out_of_time_still_redirects(client, tenant, database, bound):
+    provider_id, url = bound
+    token = to_module(client, tenant, provider_id, url)
+    module(client, token, "start_tariff_integration")
+    creds = {"login": "trickle", "password": "secret"}
+    amd = module(client, token, "auth_metadata_capture", data=creds)["data"]["auth_metadata_id"]
+    runtime = client.app.state.runtime
+    # The transaction's deadline short, the module's total time-out 1 s: the consent's answer
+    # still waits for the first pull (out of time) and is the redirect, not a 503.
+    quick = runtime.settings.model_copy(
+        update={"auth_module_timeout_seconds": 1.0, "request_deadline_seconds": 0.5}
+    )
+    kept, runtime.settings = runtime.settings, quick
+    try:
+        answer = module(
+            client, token, "consent_capture", data={"auth_metadata_id": amd, "consent_given": True}
+        )
+    finally:
+        runtime.settings = kept
+    assert answer == redirect(token, back_url(token))
+    location_id = session_of(client, tenant, token)["location_id"]
+    assert connection(database, location_id) == (PENDING, "the module did not answer within 1 s")
+    assert start(client, token)["route"] == "tariff_connection_failed"
+    assert tariffs_of(client, tenant, location_id) == []

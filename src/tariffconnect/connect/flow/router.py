@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tariffconnect.config import Settings
 from tariffconnect.connect.flow import direct, runner
 from tariffconnect.connect.flow.protocol import FlowRequest, error_body, for_client, parse
 from tariffconnect.core.errors import ApiError
@@ -54,11 +55,7 @@ def build_router(path: str) -> APIRouter:
                 verdict = rate_limits.hit("connect", parsed.connect_token[:64])
                 headers |= {} if verdict is None else verdict.header_dict()
             status = 200
-            # A DIRECT submit may wait for the provider (authorise, the first pull) too.
-            waits = parsed.route in direct.MODULE_ROUTES
-            deadline = settings.request_deadline_seconds + (
-                settings.auth_module_timeout_seconds if waits else 0
-            )
+            deadline = _deadline(settings, waits=parsed.route in direct.MODULE_ROUTES)
             answer = await in_thread(_answer, runtime, parsed, base_url, seconds=deadline)
         except ApiError as refused:  # bad input, the flow's own errors, a limit, the deadline
             status, answer = _error(refused, parsed, request_id)
@@ -114,3 +111,18 @@ class FlowHost:
             if name == b"host":
                 return bytes(value).split(b":", 1)[0].lower()
         return b""
+
+
+SLACK_SECONDS = 1.0  # threads and the event loop between the phases
+
+
+def _deadline(settings: Settings, *, waits: bool) -> float:
+    """Seconds the answer may take. A DIRECT submit also waits for the provider: a built-in
+    adapter's authorise before the transaction, and after it the first pull (the module's
+    total time-out, then its own store transaction). So a consent that committed is never
+    answered 503: the first pull ends first, and the customer gets the redirect."""
+    transaction = settings.request_deadline_seconds
+    if not waits:
+        return float(transaction)
+    module = settings.auth_module_timeout_seconds
+    return float(transaction + module + module + transaction + SLACK_SECONDS)

@@ -1,0 +1,296 @@
+"""The pull's database steps: (1) load a connection and open its credentials, in a read
+transaction; (3) store what the provider answered, in a write transaction that locks the
+connection's row, unless the connection was deleted or reset meanwhile (integrations/pull.py
+asks the provider in between, outside any transaction)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tariffconnect.core.errors import ApiError
+from tariffconnect.core.scoping import Scope, get_owned
+from tariffconnect.core.timeutil import as_utc, format_utc
+from tariffconnect.events import service as events
+from tariffconnect.integrations import credentials, sdk_tariff
+from tariffconnect.integrations.adapters.base import NotYet
+from tariffconnect.integrations.models import (
+    CONNECTED,
+    ERROR,
+    AuthMetadata,
+    AuthModule,
+    DirectConnection,
+)
+from tariffconnect.integrations.sdk_tariff import Captured, PullFailed
+from tariffconnect.integrations.vault import VaultError
+from tariffconnect.locations.models import Location
+from tariffconnect.runtime import Runtime
+from tariffconnect.tariffs import service as tariffs
+from tariffconnect.tariffs.models import CONNECTED as TARIFF_CONNECTED
+from tariffconnect.tariffs.models import Tariff
+from tariffconnect.tariffs.schemas import TariffCreate
+
+PREFIX = "dcn"
+DELETED = "DELETED"  # PullResult.status: the connection went away during the pull
+MIN_REFRESH = timedelta(minutes=15)
+JITTER = 0.1
+MAX_REASON_LENGTH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class PullResult:
+    """How a pull went: the connection's status after it, whether a new tariff was stored,
+    why it failed (None when it did not), and the connected tariff's id."""
+
+    status: str
+    changed: bool
+    reason: str | None
+    tariff_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What step 1 read: enough to ask the provider and to write the outcome."""
+
+    connection_id: str
+    scope: Scope
+    location_id: str
+    timezone: str
+    provider_id: str
+    auth_metadata_id: str
+    module_url: str | None  # a bound module wins over a built-in adapter
+    credentials: dict[str, str]
+    reference: dict[str, Any]
+    fault: str | None  # the credentials did not open
+    answer_digest: str | None  # of the answer that stored the connected tariff
+    pulls: int  # pulls attempted before this one (the sandbox's scenarios read it)
+    tariff_id: str | None
+    tariff_current: bool  # that tariff is still the location's connected DIRECT one
+
+
+def load(session: Session, secret: bytes, connection_id: str) -> Loaded | None:
+    """Step 1 in one statement: the connection, its location's zone, its sealed credentials,
+    its provider's module and whether the tariff it last stored is still the connected one."""
+    query = (
+        select(
+            DirectConnection,
+            Location.timezone,
+            AuthMetadata.sealed,
+            AuthModule.url,
+            Tariff.status,
+            Tariff.connection_type,
+        )
+        .join(
+            Location,
+            (Location.id == DirectConnection.location_id)
+            & (Location.account_id == DirectConnection.account_id)
+            & (Location.live_mode == DirectConnection.live_mode),
+        )
+        .outerjoin(
+            AuthMetadata,
+            (AuthMetadata.id == DirectConnection.auth_metadata_id)
+            & (AuthMetadata.account_id == DirectConnection.account_id)
+            & (AuthMetadata.live_mode == DirectConnection.live_mode),
+        )
+        .outerjoin(AuthModule, AuthModule.provider_id == DirectConnection.provider_id)
+        .outerjoin(
+            Tariff,
+            (Tariff.id == DirectConnection.tariff_id)
+            & (Tariff.account_id == DirectConnection.account_id)
+            & (Tariff.live_mode == DirectConnection.live_mode),
+        )
+        .where(DirectConnection.id == connection_id)
+    )
+    found = session.execute(query).one_or_none()
+    if found is None:
+        return None
+    row, timezone, sealed, module_url, tariff_status, tariff_connection = found
+    fault, opened = None, None
+    if sealed is None:
+        fault = "the stored credentials are gone"
+    else:
+        try:
+            opened = credentials.open_sealed(secret, sealed)
+        except VaultError:
+            fault = "the stored credentials do not open (was the secret key changed?)"
+    return Loaded(
+        connection_id=row.id,
+        scope=Scope(row.account_id, row.live_mode),
+        location_id=row.location_id,
+        timezone=timezone,
+        provider_id=row.provider_id,
+        auth_metadata_id=row.auth_metadata_id,
+        module_url=module_url,
+        credentials=opened[0] if opened else {},
+        reference=dict(opened[1] or {}) if opened else {},
+        fault=fault,
+        answer_digest=row.answer_digest,
+        pulls=row.pulls,
+        tariff_id=row.tariff_id,
+        tariff_current=(tariff_status, tariff_connection) == (TARIFF_CONNECTED, "DIRECT"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Again:
+    """The answer that stored the connected tariff, again: not checked a second time."""
+
+    answer: Any
+    expires: datetime | None
+
+
+Outcome = Captured | Again | NotYet | PullFailed
+
+
+def store(
+    session: Session,
+    runtime: Runtime,
+    loaded: Loaded,
+    outcome: Outcome,
+    digest: str | None,
+    now: datetime,
+) -> PullResult:
+    """Step 3: the outcome stored on the locked row (a tariff, a failure, or a retry)."""
+    row = get_owned(
+        session, DirectConnection, loaded.scope, loaded.connection_id, prefix=PREFIX, lock=True
+    )
+    if row is None or row.auth_metadata_id != loaded.auth_metadata_id:
+        return PullResult(DELETED, False, "the connection was deleted", None)
+    settings = runtime.settings
+    row.pulls += 1  # under the row's lock: two pulls never count as one
+    row.claimed_until = None  # this pull is over: the next refresh or an operator may claim it
+    row.last_attempt_at = now
+    retry = now + timedelta(minutes=settings.direct_retry_minutes)
+    if isinstance(outcome, NotYet):
+        row.next_refresh_at = retry
+        return PullResult(row.status, False, None, row.tariff_id)
+    if isinstance(outcome, Again) and not _unchanged(loaded, row, digest):
+        outcome = _parsed(outcome.answer, loaded.timezone)  # the row changed during the pull
+    changed = False
+    if isinstance(outcome, Captured) and _unchanged(loaded, row, digest):
+        pass  # the answer that stored the connected tariff again: nothing to compare or store
+    elif isinstance(outcome, Captured):
+        row.answer_digest = None
+        try:
+            with session.begin_nested():
+                changed = _keep(session, loaded, row, outcome)
+            row.answer_digest = digest
+        except ApiError as refused:
+            outcome = PullFailed(f"the tariff was refused: {refused.code}: {refused.message}")
+    if isinstance(outcome, PullFailed):
+        _failed(session, runtime, loaded, row, outcome.reason, now)
+        row.next_refresh_at = retry
+        return PullResult(row.status, False, row.last_error, row.tariff_id)
+    assert isinstance(outcome, Captured | Again)
+    row.status, row.last_success_at = CONNECTED, now
+    row.failing_since = row.last_error = row.fetch_failed_at = None
+    row.next_refresh_at = _next_refresh(now, settings.direct_refresh_hours, outcome.expires)
+    return PullResult(CONNECTED, changed, None, row.tariff_id)
+
+
+def _parsed(answer: Any, timezone: str) -> Captured | PullFailed:
+    try:
+        return sdk_tariff.parse(answer, timezone=timezone)
+    except PullFailed as failed:
+        return failed
+
+
+def _unchanged(loaded: Loaded, row: DirectConnection, digest: str | None) -> bool:
+    """The answer is the one that stored the tariff, which is still connected (as read in
+    step 1, and the row under the lock still points at it)."""
+    return (
+        digest is not None
+        and loaded.tariff_current
+        and row.answer_digest == digest
+        and row.tariff_id == loaded.tariff_id
+        and row.status == CONNECTED
+    )
+
+
+def _current(session: Session, row: DirectConnection) -> Any:
+    for tariff in tariffs.connected(session, location_ids=[row.location_id]):
+        if (tariff.tariff_direction, tariff.tariff_type) == (row.tariff_direction, row.tariff_type):
+            return tariff
+    return None
+
+
+def _keep(session: Session, loaded: Loaded, row: DirectConnection, got: Captured) -> bool:
+    """Store the pulled tariff unless the connected one is already it; whether it changed."""
+    current = _current(session, row)
+    end = got.contract_end_date
+    if (
+        current is not None
+        and current.connection_type == "DIRECT"
+        and current.display_name == got.display_name
+        and current.schedule == got.schedule
+        and (None if current.contract_end_date is None else as_utc(current.contract_end_date))
+        == end
+    ):
+        row.tariff_id = current.id
+        return False
+    data = TariffCreate.model_validate(
+        {
+            "location_id": row.location_id,
+            "tariff_direction": row.tariff_direction,
+            "tariff_type": row.tariff_type,
+            "display_name": got.display_name,
+            "provider_id": row.provider_id,
+            "contract_end_date": None if end is None else format_utc(end),
+            "schedule": got.schedule,
+        }
+    )
+    out = tariffs.create(session, scope=loaded.scope, data=data, connection_type="DIRECT")
+    row.tariff_id = out.id
+    return True
+
+
+def _failed(
+    session: Session,
+    runtime: Runtime,
+    loaded: Loaded,
+    row: DirectConnection,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Record a failed pull; past the setting's hours of failures, ERROR and (once per run
+    of failures) `tariff.fetch.failed`."""
+    row.last_error = reason[:MAX_REASON_LENGTH]
+    if row.failing_since is None:
+        row.failing_since = now
+    after = timedelta(hours=runtime.settings.direct_fetch_failed_after_hours)
+    if now - as_utc(row.failing_since) < after:
+        return
+    row.status = ERROR
+    if row.fetch_failed_at is not None:
+        return
+    row.fetch_failed_at = now
+    current = _current(session, row)
+    data: Any = (
+        tariffs.render(current)
+        if current is not None
+        else {
+            "location_id": row.location_id,
+            "tariff_direction": row.tariff_direction,
+            "tariff_type": row.tariff_type,
+            "provider_id": row.provider_id,
+            "reason": row.last_error,
+        }
+    )
+    object_id = current.id if current is not None else row.location_id
+    events.record(
+        session, scope=loaded.scope, type="tariff.fetch.failed", object_id=object_id, data=data
+    )
+
+
+def _next_refresh(now: datetime, hours: float, expires: datetime | None) -> datetime:
+    """In about `hours` (jittered so connections made together spread out), or at the
+    tariff's expiry if sooner; never within 15 minutes."""
+    due_at = now + timedelta(hours=hours * random.uniform(1 - JITTER, 1 + JITTER))  # noqa: S311
+    if expires is not None and expires < due_at:
+        due_at = expires
+    return max(due_at, now + MIN_REFRESH)

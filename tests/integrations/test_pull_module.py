@@ -212,7 +212,7 @@ def test_the_same_answer_again_stores_nothing_new(runtime: Runtime, tenant: Tena
     ]
 
 
-def test_the_same_answer_after_the_tariff_was_deleted_stores_it_again(
+def test_deleting_the_direct_tariff_ends_the_connection_so_the_same_answer_is_not_stored_again(
     runtime: Runtime, tenant: Tenant
 ) -> None:
     location_id, connection_id = _open(runtime, tenant, "alice")
@@ -221,11 +221,8 @@ def test_the_same_answer_after_the_tariff_was_deleted_stores_it_again(
     with runtime.db.transaction() as session:
         tariffs.delete(session, scope=Scope(tenant.account_id, False), tariff_id=first.tariff_id)
     again = pull.pull(runtime, connection_id, now=NOW + timedelta(days=1))
-    assert (again.status, again.changed, again.reason) == ("CONNECTED", True, None)
-    assert again.tariff_id != first.tariff_id
-    assert [t[1:] for t in tariffs_of(runtime.db, location_id)] == [
-        ("CONNECTED", "DIRECT", "Module Day & Night")
-    ]
+    assert (again.status, again.changed, again.tariff_id) == ("DELETED", False, None)
+    assert tariffs_of(runtime.db, location_id) == []
 
 
 def test_a_module_pull_leaves_the_sealed_reference_as_it_was(

@@ -119,6 +119,11 @@ def leave(visit: Visit, answer: Answer) -> Response:
     allowed |= {f"{scheme}://{netloc}" for scheme, netloc in visit.own_origins}
     if security.csp_source(target) in allowed - {None}:
         return see_other(visit, target)
+    if not answer.ended:
+        # Not the end but a provider's auth module elsewhere (DIRECT): this page's form-action
+        # could not name it, so a page that moves on by itself (a meta refresh is navigation,
+        # which form-action does not govern), with a link for a browser that does not.
+        return render(visit, "auth_module_redirect.html", {"redirect_url": target, "data": data})
     return render(visit, "session_redirect.html", {"redirect_url": target, "data": data})
 
 

@@ -38,8 +38,12 @@ chromium:
 axe:
 	scripts/install-axe
 
+# Test files run in parallel, one file to a worker at a time (`--dist loadfile`: a file's
+# module fixtures and servers stay in one process); each worker has its own PostgreSQL database
+# (tests/conftest.py). Many tests wait on servers they start, so more workers than cores pay.
+TEST_WORKERS ?= 3
 test: lint typecheck chromium axe
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
 from starlette.testclient import TestClient
 
 from tariffconnect.accounts import service as accounts
@@ -24,7 +25,37 @@ from tariffconnect.config import Settings
 from tariffconnect.db import Database
 from tariffconnect.db.migrate import upgrade
 
-TEST_DATABASE_URL = os.environ.get("TARIFFCONNECT_TEST_DATABASE_URL", "")
+
+def _database_of_this_worker(url: str) -> str:
+    """Under pytest-xdist (Makefile `test`), each worker process runs its test files on a
+    PostgreSQL database of its own, `<name>_<worker>`, made empty here: tests that count rows
+    across accounts (a whole delivery pass, a fan-out) then see only their own worker's. The
+    variable is rewritten, so the servers and workers the tests start inherit it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    own = base.set(database=name)
+    _drop(own)
+    _admin(own, f'CREATE DATABASE "{name}"')
+    rendered = own.render_as_string(hide_password=False)
+    os.environ["TARIFFCONNECT_TEST_DATABASE_URL"] = rendered
+    return rendered
+
+
+def _admin(url: URL, statement: str) -> None:
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(statement))
+    admin.dispose()
+
+
+def _drop(url: URL) -> None:
+    _admin(url, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+
+
+TEST_DATABASE_URL = _database_of_this_worker(os.environ.get("TARIFFCONNECT_TEST_DATABASE_URL", ""))
 # No test reaches a public price feed: each points at a closed local port (every server and
 # worker process a test starts inherits this), unless a test points it at its own fixture.
 CLOSED_PORT = "http://127.0.0.1:9"
@@ -67,6 +98,8 @@ def database(settings: Settings) -> Iterator[Database]:
     upgrade(db.engine)
     yield db
     db.dispose()
+    if TEST_DATABASE_URL and os.environ.get("PYTEST_XDIST_WORKER"):
+        _drop(make_url(TEST_DATABASE_URL))
 
 
 @pytest.fixture(scope="session")

@@ -3,10 +3,27 @@
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
+from tariffconnect.db import Database
+from tariffconnect.db.migrate import upgrade
 from tariffconnect.market import fetching, ingest, sources, store
+from tests.conftest import TEST_DATABASE_URL
+from tests.e2e.server import fresh_database_url
 
 GB = sources.find("gb-southern-wales")
 SE4 = sources.find("se4")
+
+
+@pytest.fixture
+def database(tmp_path):
+    """A database of these tests' own: what they assert is the source's newest stored price,
+    which any other test storing a later day of the same source would move."""
+    with fresh_database_url(TEST_DATABASE_URL, tmp_path) as url:
+        db = Database(url)
+        upgrade(db.engine)
+        yield db
+        db.dispose()
 
 
 def fill(database, source, first, last, minutes):
@@ -19,7 +36,7 @@ def fill(database, source, first, last, minutes):
 
 
 def test_before_publication_only_today_and_after_it_tomorrow_too(database):
-    # 2034 is a year no other test stores prices in. 11:00 UTC is 12:00 in Brussels (CET).
+    # 11:00 UTC is 12:00 in Brussels (CET).
     morning = datetime(2034, 1, 10, 11, 0, tzinfo=UTC)
     afternoon = datetime(2034, 1, 10, 12, 0, tzinfo=UTC)  # 13:00 Brussels, after 12:45
     assert fetching.days_needed(database, SE4, now=morning) == (date(2034, 1, 10),) * 2

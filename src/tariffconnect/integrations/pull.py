@@ -19,6 +19,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,7 +34,7 @@ from tariffconnect.core.timeutil import utcnow
 from tariffconnect.integrations import credentials, module_client, pull_store, sdk_tariff
 from tariffconnect.integrations.adapters.base import NotYet, Unavailable
 from tariffconnect.integrations.adapters.registry import adapter_for
-from tariffconnect.integrations.models import PENDING, DirectConnection
+from tariffconnect.integrations.models import CONNECTED, PENDING, DirectConnection
 from tariffconnect.integrations.pull_store import (
     DELETED,
     PREFIX,
@@ -46,7 +48,16 @@ from tariffconnect.locations import service as locations
 from tariffconnect.runtime import Runtime
 from tariffconnect.webhooks.urls import IPNetwork, parse_allowed_networks
 
-__all__ = ["CLAIM", "DELETED", "PREFIX", "PullResult", "disconnect", "due", "open_connection"]
+__all__ = [
+    "CLAIM",
+    "DELETED",
+    "PREFIX",
+    "PullResult",
+    "disconnect",
+    "due",
+    "open_connection",
+    "pull_many",
+]
 
 log = logging.getLogger(__name__)
 
@@ -146,17 +157,62 @@ def unclaimed(now: datetime) -> Any:
     return or_(DirectConnection.claimed_until.is_(None), DirectConnection.claimed_until <= now)
 
 
+_GONE = PullResult(DELETED, False, "the connection was deleted", None)
+
+
 def pull(runtime: Runtime, connection_id: str, *, now: datetime | None = None) -> PullResult:
     """Pull the connection's tariff once and store what came of it."""
-    settings = runtime.settings
     with runtime.db.transaction(write=False) as session:
-        loaded = pull_store.load(session, settings.signing_secret, connection_id)
+        loaded = pull_store.load(session, runtime.settings.signing_secret, connection_id)
     if loaded is None:
-        return PullResult(DELETED, False, "the connection was deleted", None)
+        return _GONE
     outcome, digest = _ask(runtime, loaded)
-    moment = now or utcnow()
+    return _store(runtime, loaded, outcome, digest, now or utcnow())
+
+
+def pull_many(
+    runtime: Runtime, ids: Sequence[str], *, now: datetime, pullers: int
+) -> dict[str, PullResult | Exception]:
+    """Pull a refresh round's connections, `pullers` at a time: each id's result (or the
+    error that stopped its pull).
+
+    One read loads them all. An answer that is, by digest, the one which stored the connected
+    tariff (the usual refresh) is stored with the others like it in one write at the end; any
+    other outcome is stored at once, in its own transaction, as `pull` stores it."""
+    with runtime.db.transaction(write=False) as session:
+        loaded = pull_store.load_many(session, runtime.settings.signing_secret, ids)
+    results: dict[str, PullResult | Exception] = {i: _GONE for i in ids if i not in loaded}
+    unchanged: list[tuple[Loaded, Again, str]] = []
+
+    def one(item: Loaded) -> None:
+        try:
+            outcome, digest = _ask(runtime, item)
+            if isinstance(outcome, Again) and digest is not None:
+                unchanged.append((item, outcome, digest))  # list.append is atomic
+            else:
+                results[item.connection_id] = _store(runtime, item, outcome, digest, now)
+        except Exception as error:  # one connection's fault must not stop the others
+            results[item.connection_id] = error
+
+    with ThreadPoolExecutor(max_workers=pullers, thread_name_prefix="pull") as pool:
+        list(pool.map(one, loaded.values()))
     with runtime.db.transaction() as session:
-        return pull_store.store(session, runtime, loaded, outcome, digest, moment)
+        kept = pull_store.store_unchanged(session, runtime, unchanged, now)
+    results.update(dict.fromkeys(kept.deleted, _GONE))
+    for item, outcome, digest in unchanged:
+        cid = item.connection_id
+        if cid in kept.stored:
+            results[cid] = PullResult(CONNECTED, False, None, item.tariff_id)
+        elif cid in kept.alone:
+            results[cid] = _store(runtime, item, outcome, digest, now)
+    return results
+
+
+def _store(
+    runtime: Runtime, loaded: Loaded, outcome: Outcome, digest: str | None, now: datetime
+) -> PullResult:
+    with runtime.db.transaction() as session:
+        return pull_store.store(session, runtime, loaded, outcome, digest, now)
 
 
 def _digest(answer: Any, timezone: str) -> str:

@@ -6,11 +6,12 @@ asks the provider in between, outside any transaction)."""
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from tariffconnect.core.errors import ApiError
@@ -73,43 +74,62 @@ class Loaded:
     tariff_current: bool  # that tariff is still the location's connected DIRECT one
 
 
-def load(session: Session, secret: bytes, connection_id: str) -> Loaded | None:
-    """Step 1 in one statement: the connection, its location's zone, its sealed credentials,
-    its provider's module and whether the tariff it last stored is still the connected one."""
-    query = (
-        select(
-            DirectConnection,
-            Location.timezone,
-            AuthMetadata.sealed,
-            AuthModule.url,
-            Tariff.status,
-            Tariff.connection_type,
-        )
-        .join(
-            Location,
-            (Location.id == DirectConnection.location_id)
-            & (Location.account_id == DirectConnection.account_id)
-            & (Location.live_mode == DirectConnection.live_mode),
-        )
-        .outerjoin(
-            AuthMetadata,
-            (AuthMetadata.id == DirectConnection.auth_metadata_id)
-            & (AuthMetadata.account_id == DirectConnection.account_id)
-            & (AuthMetadata.live_mode == DirectConnection.live_mode),
-        )
-        .outerjoin(AuthModule, AuthModule.provider_id == DirectConnection.provider_id)
-        .outerjoin(
-            Tariff,
-            (Tariff.id == DirectConnection.tariff_id)
-            & (Tariff.account_id == DirectConnection.account_id)
-            & (Tariff.live_mode == DirectConnection.live_mode),
-        )
-        .where(DirectConnection.id == connection_id)
+# Step 1 in one statement: the connections, their locations' zones, their sealed credentials,
+# their providers' modules and whether the tariff each last stored is still the connected one.
+_LOAD = (
+    select(
+        DirectConnection,
+        Location.timezone,
+        AuthMetadata.sealed,
+        AuthModule.url,
+        Tariff.status,
+        Tariff.connection_type,
     )
-    found = session.execute(query).one_or_none()
-    if found is None:
-        return None
-    row, timezone, sealed, module_url, tariff_status, tariff_connection = found
+    .join(
+        Location,
+        (Location.id == DirectConnection.location_id)
+        & (Location.account_id == DirectConnection.account_id)
+        & (Location.live_mode == DirectConnection.live_mode),
+    )
+    .outerjoin(
+        AuthMetadata,
+        (AuthMetadata.id == DirectConnection.auth_metadata_id)
+        & (AuthMetadata.account_id == DirectConnection.account_id)
+        & (AuthMetadata.live_mode == DirectConnection.live_mode),
+    )
+    .outerjoin(AuthModule, AuthModule.provider_id == DirectConnection.provider_id)
+    .outerjoin(
+        Tariff,
+        (Tariff.id == DirectConnection.tariff_id)
+        & (Tariff.account_id == DirectConnection.account_id)
+        & (Tariff.live_mode == DirectConnection.live_mode),
+    )
+    .where(DirectConnection.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def load(session: Session, secret: bytes, connection_id: str) -> Loaded | None:
+    """Step 1 for one connection; None when it is gone."""
+    return load_many(session, secret, [connection_id]).get(connection_id)
+
+
+def load_many(session: Session, secret: bytes, ids: Sequence[str]) -> dict[str, Loaded]:
+    """Step 1 for a refresh round, in one statement: each connection still there, by id."""
+    if not ids:
+        return {}
+    found = session.execute(_LOAD, {"ids": list(ids)})
+    return {row[0].id: _loaded(secret, *row) for row in found}
+
+
+def _loaded(
+    secret: bytes,
+    row: DirectConnection,
+    timezone: str,
+    sealed: bytes | None,
+    module_url: str | None,
+    tariff_status: str | None,
+    tariff_connection: str | None,
+) -> Loaded:
     fault, opened = None, None
     if sealed is None:
         fault = "the stored credentials are gone"
@@ -191,6 +211,81 @@ def store(
     row.failing_since = row.last_error = row.fetch_failed_at = None
     row.next_refresh_at = _next_refresh(now, settings.direct_refresh_hours, outcome.expires)
     return PullResult(CONNECTED, changed, None, row.tariff_id)
+
+
+# `store` of an answer that is the one which stored the connected tariff, for a whole refresh
+# round at once: one UPDATE per row, sent as one executemany on the session's connection (so
+# Core: no row object, no lock taken first). Its WHERE is what `store` checks under the row's
+# lock (the same credentials, answer digest and tariff, and CONNECTED); a row that no longer
+# matches stays claimed, and goes to `store` alone. It sets what `store` sets for such an answer.
+_UNCHANGED = (
+    update(DirectConnection)
+    .where(
+        DirectConnection.id == bindparam("b_id"),
+        DirectConnection.auth_metadata_id == bindparam("b_amd"),
+        DirectConnection.answer_digest == bindparam("b_digest"),
+        DirectConnection.tariff_id == bindparam("b_tariff"),
+        DirectConnection.status == CONNECTED,
+    )
+    .values(
+        pulls=DirectConnection.pulls + 1,
+        claimed_until=None,
+        last_attempt_at=bindparam("b_now"),
+        last_success_at=bindparam("b_now"),
+        failing_since=None,
+        last_error=None,
+        fetch_failed_at=None,
+        next_refresh_at=bindparam("b_next"),
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Unchanged:
+    """What `store_unchanged` made of a round's unchanged answers: the ids stored, those to
+    store one by one (`store`), and those deleted during the pull."""
+
+    stored: list[str]
+    alone: list[str]
+    deleted: list[str]
+
+
+def store_unchanged(
+    session: Session,
+    runtime: Runtime,
+    answers: Sequence[tuple[Loaded, Again, str]],
+    now: datetime,
+) -> Unchanged:
+    """Step 3 for the round's answers that are, by digest, the connected tariff's again."""
+    if not answers:
+        return Unchanged([], [], [])
+    hours = runtime.settings.direct_refresh_hours
+    ids = [loaded.connection_id for loaded, _, _ in answers]
+    params = [
+        {
+            "b_id": loaded.connection_id,
+            "b_amd": loaded.auth_metadata_id,
+            "b_digest": digest,
+            "b_tariff": loaded.tariff_id,
+            "b_now": now,
+            "b_next": _next_refresh(now, hours, again.expires),
+        }
+        for loaded, again, digest in answers
+        if loaded.tariff_current
+    ]
+    matched = session.connection().execute(_UNCHANGED, params).rowcount if params else 0
+    if matched == len(ids):
+        return Unchanged(ids, [], [])
+    # Some rows changed during the pull (rare): which are gone, which still wait for `store`.
+    query = select(DirectConnection.id, DirectConnection.claimed_until).where(
+        DirectConnection.id.in_(ids)
+    )
+    still = {cid: claimed for cid, claimed in session.execute(query)}
+    return Unchanged(
+        stored=[i for i in ids if i in still and still[i] is None],
+        alone=[i for i in ids if i in still and still[i] is not None],
+        deleted=[i for i in ids if i not in still],
+    )
 
 
 def _parsed(answer: Any, timezone: str) -> Captured | PullFailed:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -64,22 +63,17 @@ def claim_location(runtime: Runtime, *, location_id: str, now: datetime) -> list
 def pull_all(runtime: Runtime, ids: Sequence[str], *, now: datetime) -> Counter[str]:
     """Pull each connection (several at once); counts by outcome."""
     outcomes: Counter[str] = Counter()
-
-    def one(connection_id: str) -> str:
-        try:
-            result = pull.pull(runtime, connection_id, now=now)
-        except Exception as error:  # one connection's fault must not stop the others
+    for connection_id, result in pull.pull_many(runtime, ids, now=now, pullers=PULLERS).items():
+        if isinstance(result, Exception):
             # Only the type: a message might quote what a module or adapter was sent.
-            log.error("pull of %s failed: %s", connection_id, type(error).__name__)
-            return "crashed"
-        if result.status == pull.DELETED:
-            return "deleted"
-        if result.reason is not None:
-            return "failed"
-        return "changed" if result.changed else result.status.lower()
-
-    with ThreadPoolExecutor(max_workers=PULLERS, thread_name_prefix="pull") as pool:
-        outcomes.update(pool.map(one, ids))
+            log.error("pull of %s failed: %s", connection_id, type(result).__name__)
+            outcomes["crashed"] += 1
+        elif result.status == pull.DELETED:
+            outcomes["deleted"] += 1
+        elif result.reason is not None:
+            outcomes["failed"] += 1
+        else:
+            outcomes["changed" if result.changed else result.status.lower()] += 1
     return outcomes
 
 

@@ -144,6 +144,7 @@ def populate(runtime: Runtime, count: int, module_url: str) -> None:
                     provider_id=PROVIDER_ID,
                     auth_metadata_id=amd_id,
                     now=now,
+                    claimed=False,  # left to the refresh, as if no first pull had claimed it
                 )
 
 

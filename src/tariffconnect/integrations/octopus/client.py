@@ -10,7 +10,8 @@ How it calls out, and why:
   modules do: the host is resolved here, a private address needs the operator's leave
   (`TARIFFCONNECT_WEBHOOK_ALLOWED_NETWORKS`), the request goes to the checked address (the host
   name kept for Host, SNI and the certificate), no proxy from the environment, no redirects;
-  plain http only outside live mode (the tests' fixture server on loopback).
+  plain http only outside live mode and only to a network the operator allowed (the
+  tests' fixture server on loopback).
 - Every call has a time-out; 429 and 5xx (and a dropped connection) are retried a bounded
   number of times with doubling backoff, a Retry-After honoured up to a minute.
 - Lists are followed through `next` while it stays on the API, at most MAX_PAGES pages and
@@ -281,8 +282,16 @@ class OctopusClient:
                 raise OctopusAddressRefused(
                     "the Octopus API URL is on a private network the operator did not allow"
                 )
+            if self._base.scheme == "http" and not all(self._allowed(a) for a in found):
+                # Plain http is for a fixture or proxy beside us, never a public host.
+                raise OctopusAddressRefused(
+                    "plain http to the Octopus API only to a network the operator allowed"
+                )
             self._addresses = found
         return self._addresses
+
+    def _allowed(self, address: IPAddress) -> bool:
+        return any(address in net for net in self._allow if address.version == net.version)
 
 
 def _base_url(value: str, *, live_mode: bool) -> httpx.URL:

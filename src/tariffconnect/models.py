@@ -17,5 +17,6 @@ def import_all_models() -> None:
     from tariffconnect.market import models as _market  # noqa: F401
     from tariffconnect.meters import models as _meters  # noqa: F401
     from tariffconnect.openadr import models as _openadr  # noqa: F401
+    from tariffconnect.tariffs import library_models as _library  # noqa: F401
     from tariffconnect.tariffs import models as _tariffs  # noqa: F401
     from tariffconnect.webhooks import models as _webhooks  # noqa: F401

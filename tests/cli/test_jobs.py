@@ -48,6 +48,7 @@ def test_status_before_any_worker_lists_the_declared_tasks(fresh):
         "integrations.refresh",
         "integrations.purge_unconsented",
         "integrations.upgrade_scan",
+        "integrations.octopus_library_sync",
     ]
     scan = got["periodic"][0]
     assert scan == {
@@ -97,7 +98,8 @@ def test_run_refuses_an_unknown_task_and_names_the_known_ones(fresh):
     assert result.stderr.strip() == (
         "error: no periodic task named 'market.ingest' (there are: tariffs.expiry_scan, "
         "market.day_ahead, market.back_check, jobs.purge, meters.partitions, "
-        "integrations.refresh, integrations.purge_unconsented, integrations.upgrade_scan)"
+        "integrations.refresh, integrations.purge_unconsented, integrations.upgrade_scan, "
+        "integrations.octopus_library_sync)"
     )
 
 

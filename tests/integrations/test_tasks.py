@@ -59,8 +59,10 @@ def test_the_tasks_are_declared():
         "integrations.refresh",
         "integrations.purge_unconsented",
         "integrations.upgrade_scan",
+        "integrations.octopus_library_sync",
     ]
     assert declared["integrations.refresh"].schedule.describe() == "every 1 min"
+    assert declared["integrations.octopus_library_sync"].schedule.describe() == "every 168 h"
 
 
 def test_refresh_pulls_the_due_connections_once(runtime: Runtime, tenant: Tenant) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from tariffconnect.integrations import credentials, pull, upgrades
 from tariffconnect.integrations.models import DirectConnection
+from tariffconnect.integrations.octopus.library_sync import sync_task as octopus_library_sync
 from tariffconnect.jobs import DailyAt, Every, PeriodicTask, TaskContext
 from tariffconnect.runtime import Runtime
 
@@ -134,5 +135,12 @@ TASKS = [
         schedule=Every(timedelta(hours=1)),
         run=upgrade_scan,
         jitter=timedelta(minutes=1),
+    ),
+    PeriodicTask(
+        name="integrations.octopus_library_sync",
+        schedule=Every(timedelta(days=7)),
+        run=octopus_library_sync,
+        jitter=timedelta(hours=1),
+        lease=timedelta(minutes=30),
     ),
 ]

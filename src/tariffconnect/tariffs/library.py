@@ -1,4 +1,6 @@
-"""The library of real published tariffs, shipped as data (data/tariff_library.json)."""
+"""The library of real published tariffs: shipped as data (data/tariff_library.json), and
+synced from suppliers' published products into the database (integrations/octopus/
+library_sync.py). Given a session, the lookups serve both; withdrawn entries are not offered."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from importlib.resources import files
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tariffconnect.tariffs.schedule import ScheduleEntry, validate_schedule
 from tariffconnect.tariffs.schemas import StandingCharge
@@ -34,6 +38,10 @@ class LibraryTariff(BaseModel):
     source_url: str
     published_date: str
     notes: str | None = None
+    # Synced entries: where the figures were read (`octopus`), and for which product and tariff.
+    source: str | None = None
+    product_code: str | None = None
+    tariff_code: str | None = None
 
 
 @cache
@@ -48,15 +56,33 @@ def load() -> tuple[LibraryTariff, ...]:
     return tuple(sorted(tariffs, key=lambda t: t.id, reverse=True))
 
 
-def get(tariff_id: str) -> LibraryTariff | None:
-    return next((t for t in load() if t.id == tariff_id), None)
+def synced(session: Session) -> list[LibraryTariff]:
+    """The synced entries on offer (not withdrawn)."""
+    from tariffconnect.tariffs.library_models import SyncedLibraryTariff
+
+    rows = session.scalars(
+        select(SyncedLibraryTariff.entry).where(SyncedLibraryTariff.withdrawn_at.is_(None))
+    )
+    return [LibraryTariff.model_validate(entry) for entry in rows]
 
 
-def search(*, provider_id: str | None, country_code: str | None) -> Sequence[LibraryTariff]:
+def _all(session: Session | None) -> Sequence[LibraryTariff]:
+    if session is None:
+        return load()
+    return sorted([*load(), *synced(session)], key=lambda t: t.id, reverse=True)
+
+
+def get(tariff_id: str, *, session: Session | None = None) -> LibraryTariff | None:
+    return next((t for t in _all(session) if t.id == tariff_id), None)
+
+
+def search(
+    *, provider_id: str | None, country_code: str | None, session: Session | None = None
+) -> Sequence[LibraryTariff]:
     country = country_code.upper() if country_code else None
     return [
         t
-        for t in load()
+        for t in _all(session)
         if (provider_id is None or t.provider_id == provider_id)
         and (country is None or t.country_code == country)
     ]

@@ -40,7 +40,7 @@ def list_library(
     country_code: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
 ) -> dict[str, Any]:
     """Real published tariffs, with their sources; Connect's LIBRARY path offers them."""
-    found = library.search(provider_id=provider_id, country_code=country_code)
+    found = library.search(provider_id=provider_id, country_code=country_code, session=api.db)
     rows, has_more = page_in_memory(found, page)
     return {"object": "list", "url": "/tariffs/library", "has_more": has_more, "data": rows}
 

@@ -51,7 +51,7 @@ def _create_body(
         "contract_start_date": contract_start,
     }
     if draft.library_tariff_id is not None:
-        chosen = library.get(draft.library_tariff_id)
+        chosen = library.get(draft.library_tariff_id, session=flow.db)
         if chosen is None:
             raise invalid("tariff_id_invalid", "That tariff is no longer in the library.")
         body = TariffCreate.model_validate(

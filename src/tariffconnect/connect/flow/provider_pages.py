@@ -60,7 +60,9 @@ def library_tariffs(flow: Flow) -> list[library.LibraryTariff]:
     return [
         t
         for t in library.search(
-            provider_id=flow.state.draft.provider_id, country_code=flow.location.country_code
+            provider_id=flow.state.draft.provider_id,
+            country_code=flow.location.country_code,
+            session=flow.db,
         )
         if (t.tariff_direction, t.tariff_type) == (flow.direction, flow.tariff_type)
     ]

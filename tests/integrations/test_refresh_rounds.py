@@ -2,15 +2,17 @@
 the conditions `store` checks under the row's lock; a row that changed during the pull is
 stored alone (or found deleted), never overwritten.
 
-Connections here are opened in 2015, before any other test's, so that the refresh of 2015
-finds only these; each round is run on these ids alone."""
+Connections here are opened in 2015, before any other test's, and each round is run on these
+ids alone; every test deletes its connections at the end, so no other test's refresh finds
+them due."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from tariffconnect.config import Settings
 from tariffconnect.core.scoping import Scope
@@ -29,8 +31,19 @@ DAY = T0 + timedelta(days=1)
 
 
 @pytest.fixture
-def runtime(settings: Settings, database: Database) -> Runtime:
-    return Runtime(settings, database)
+def runtime(settings: Settings, database: Database, tenant: Tenant) -> Iterator[Runtime]:
+    yield Runtime(settings, database)
+    with database.transaction() as session:  # the tenant's connections and their credentials
+        for row in session.scalars(
+            select(DirectConnection).where(DirectConnection.account_id == tenant.account_id)
+        ):
+            pull.disconnect(
+                session,
+                scope=Scope(tenant.account_id, False),
+                location_id=row.location_id,
+                direction=row.tariff_direction,
+                tariff_type=row.tariff_type,
+            )
 
 
 def _connected(runtime: Runtime, tenant: Tenant, count: int) -> list[str]:

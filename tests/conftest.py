@@ -59,7 +59,7 @@ TEST_DATABASE_URL = _database_of_this_worker(os.environ.get("TARIFFCONNECT_TEST_
 # No test reaches a public price feed: each points at a closed local port (every server and
 # worker process a test starts inherits this), unless a test points it at its own fixture.
 CLOSED_PORT = "http://127.0.0.1:9"
-for _feed in ("ENTSOE", "ENERGY_CHARTS", "ELEXON", "OCTOPUS", "ECB"):
+for _feed in ("ENTSOE", "ENERGY_CHARTS", "ELEXON", "OCTOPUS", "OCTOPUS_API", "ECB"):
     os.environ.setdefault(f"TARIFFCONNECT_{_feed}_URL", CLOSED_PORT)
 # Tests receive webhooks on this machine: the operator's leave that a developer gives too
 # (docs/webhooks.md). Tests of the address rules build their settings without it.

@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     elexon_url: str = "https://data.elexon.co.uk/bmrs/api/v1"
     octopus_url: str = "https://api.octopus.energy/v1"
     ecb_url: str = "https://data-api.ecb.europa.eu/service"
+    # The Octopus Energy REST API (docs/integrations.md): customers' accounts and the published
+    # products the library is synced from; under the webhook network rules like auth modules.
+    octopus_api_url: str = "https://api.octopus.energy"
+    octopus_api_timeout_seconds: float = Field(default=10.0, gt=0)
     market_feed_timeout_seconds: float = Field(default=10.0, gt=0)
     # DIRECT connections (docs/direct.md). Auth modules follow the webhook network rules
     # (https in live mode; private networks only where webhook_allowed_networks allows them).

@@ -4,6 +4,7 @@ modules): the verifying TLS context, IP literals, and telling a TLS failure from
 from __future__ import annotations
 
 import ipaddress
+import socket
 import ssl
 
 import httpx
@@ -37,3 +38,17 @@ def is_tls_error(exc: BaseException | None) -> bool:
             return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
+
+
+def resolve_addresses(host: str, port: int) -> list[IPAddress]:
+    """The host's addresses, in resolver order (an IP literal is its own); OSError or
+    UnicodeError when the name does not resolve."""
+    found = literal_address(host.strip("[]"))
+    if found:
+        return found
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    for *_, sockaddr in infos:
+        for address in literal_address(str(sockaddr[0]).split("%", 1)[0]):
+            if address not in found:
+                found.append(address)
+    return found

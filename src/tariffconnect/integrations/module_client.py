@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from tariffconnect.core.outbound import IPAddress, is_tls_error, literal_address, ssl_context
+from tariffconnect.core.outbound import IPAddress, is_tls_error, resolve_addresses, ssl_context
 from tariffconnect.integrations.sdk_tariff import PullFailed
 from tariffconnect.webhooks.urls import IPNetwork, is_forbidden_address
 
@@ -77,18 +77,10 @@ def _late(timeout: float) -> str:
 
 def _addresses(host: str, port: int) -> list[IPAddress]:
     """The host's addresses, in resolver order."""
-    found = literal_address(host.strip("[]"))
-    if found:
-        return found
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+        return resolve_addresses(host, port)
     except (OSError, UnicodeError):
         raise PullFailed("the module's host name does not resolve") from None
-    for *_, sockaddr in infos:
-        for address in literal_address(str(sockaddr[0]).split("%", 1)[0]):
-            if address not in found:
-                found.append(address)
-    return found
 
 
 _clients: dict[tuple[str, str, int, str], httpx.Client] = {}

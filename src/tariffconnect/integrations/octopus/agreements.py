@@ -156,11 +156,12 @@ def rates_tariff(
     display_name: str,
     agreement: Agreement,
     unit_rates: Sequence[Rate],
-    standing: Sequence[Rate],
+    standing: Sequence[Rate] | None,
     day: date,
 ) -> Json:
     """A single-register tariff from the unit rates of local `day`: fixed when one value covers
-    it, else the day's windows (Go, Cosy, Flux, ...). PullFailed when they do not tile it."""
+    it, else the day's windows (Go, Cosy, Flux, ...). PullFailed when they do not tile it.
+    `standing` None: the tariff has none (an export tariff)."""
     start = datetime.combine(day, time(0), LONDON).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), LONDON).astimezone(UTC)
     if end - start != timedelta(hours=24):
@@ -220,7 +221,7 @@ def _tariff(
     display_name: str,
     agreement: Agreement,
     data: list[Json],
-    standing: Sequence[Rate],
+    standing: Sequence[Rate] | None,
     at: datetime,
     *,
     market: Json | None = None,
@@ -230,8 +231,9 @@ def _tariff(
         "timezone": TIMEZONE,
         "data": data,
         "contract_end_date": None if agreement.valid_to is None else _iso(agreement.valid_to),
-        "standing_charge": {"value": _value_at(standing, at, "standing charge")},
     }
+    if standing is not None:
+        out["standing_charge"] = {"value": _value_at(standing, at, "standing charge")}
     if agreement.valid_to is not None:
         out["provider_tariff_expiry_date"] = _iso(agreement.valid_to)
     if market is not None:

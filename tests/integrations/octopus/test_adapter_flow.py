@@ -1,6 +1,7 @@
 """An Octopus customer through the Connect flow's JSON protocol (as an auth module's page
-speaks it), against the fixture server: the login, the consent, the first pull's summary and
-the tariffs it stored; a wrong key's failed-login page."""
+speaks it) and the hosted auth page, against the fixture server: the login, the consent, the
+first pull's summary and the tariffs it stored; a failed login's reason, in English and
+German."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tariffconnect.integrations.octopus import adapter as octopus
 from tests.conftest import Tenant, make_tenant
 from tests.connect.flow.flow import make_session, start, submit
 from tests.connect.flow.test_direct_routes import module
+from tests.connect.web import Page, press, text_of
 from tests.integrations.octopus import adapter_support as octo
 from tests.integrations.octopus.fixture_server import API_KEY, octopus_api
 
@@ -104,3 +106,45 @@ def test_a_wrong_key_is_the_failed_login_page_with_its_reason(
         "failed_login",
         octopus.ACCOUNT_MALFORMED,
     )
+
+
+AUTH_PATH = f"/connect/auth/{OCTOPUS_GB_PROVIDER_ID}"
+
+
+@pytest.mark.parametrize(
+    ("language", "button", "key", "expected"),
+    [
+        (
+            "en",
+            "Connect",
+            "sk_live_WrongKey0123456789abcdef",
+            "Octopus did not accept this API key. Check it on your Octopus dashboard.",
+        ),
+        (
+            "de",
+            "Verbinden",
+            "sk_live_WrongKey0123456789abcdef",
+            "Octopus hat diesen API-Schlüssel nicht akzeptiert. Prüfen Sie ihn in Ihrem "
+            "Octopus-Dashboard.",
+        ),
+        (
+            "de",
+            "Verbinden",
+            "not-a-key",
+            "Der API-Schlüssel beginnt mit sk_live_: Kopieren Sie ihn aus Ihrem Octopus-Dashboard.",
+        ),
+    ],
+)
+def test_the_failed_login_page_says_why(octo_client, octo_tenant, language, button, key, expected):
+    token = make_session(octo_client, octo_tenant.test)
+    start(octo_client, token)
+    submit(octo_client, token, "provider_select", data={"provider": {"id": OCTOPUS_GB_PROVIDER_ID}})
+    headers = {"Accept-Language": language}
+    response = octo_client.get(AUTH_PATH, params={"fp_cot": token}, headers=headers)
+    page = Page.of(response)
+    assert page.route == "auth_metadata_capture"
+    fill = {"Account number": octo.GO_NUMBER, "API key": key}
+    failed = Page.of(press(octo_client, page, button, fill=fill, headers=headers))
+    assert failed.route == "failed_login"
+    assert expected in text_of(failed.html)
+    assert key not in failed.html

@@ -22,6 +22,7 @@ from tariffconnect.core.scoping import Scope
 from tariffconnect.db import Database
 from tariffconnect.events.models import Event
 from tariffconnect.integrations import bindings, credentials, pull
+from tariffconnect.integrations.adapters.registry import adapter_for
 from tariffconnect.integrations.models import AuthModule, DirectConnection
 from tariffconnect.providers import catalogue
 from tariffconnect.runtime import Runtime
@@ -30,8 +31,13 @@ from tariffconnect.webhooks.urls import parse_allowed_networks
 from tests.factories import make_location
 
 ROOT = Path(__file__).resolve().parents[2]
-# The DIRECT provider of the catalogue that the module tests bind the module to.
-MODULE_PROVIDER_ID = next(p.id for p in catalogue.all_providers() if p.integration_type == "DIRECT")
+# The DIRECT provider of the catalogue that the module tests bind the module to: one with no
+# built-in adapter, so that unbinding it leaves it without a DIRECT route.
+MODULE_PROVIDER_ID = next(
+    p.id
+    for p in catalogue.all_providers()
+    if p.integration_type == "DIRECT" and adapter_for(p.id, live_mode=False) is None
+)
 # The test module's misbehaving logins and the reason a pull records for each.
 MODULE_FAILURES = [
     ("html", "the module answered HTML, not JSON"),

@@ -12,9 +12,9 @@ from tariffconnect.core.errors import ApiError
 from tariffconnect.db import Database
 from tariffconnect.integrations import bindings
 from tariffconnect.integrations.models import AuthModule
-from tariffconnect.providers import catalogue
 from tariffconnect.providers.sandbox import SANDBOX_PROVIDER_ID
 from tariffconnect.webhooks.urls import parse_allowed_networks
+from tests.integrations.support import MODULE_PROVIDER_ID
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LOOPBACK = parse_allowed_networks("127.0.0.0/8,::1/128")
@@ -22,8 +22,8 @@ LOOPBACK = parse_allowed_networks("127.0.0.0/8,::1/128")
 
 @pytest.fixture
 def provider_id(database: Database) -> Iterator[str]:
-    """A DIRECT provider of the catalogue, unbound before and after the test."""
-    chosen = next(p.id for p in catalogue.all_providers() if p.integration_type == "DIRECT")
+    """A DIRECT provider of the catalogue with no built-in adapter, unbound before and after."""
+    chosen = MODULE_PROVIDER_ID
     with database.transaction() as session:
         session.execute(delete(AuthModule).where(AuthModule.provider_id == chosen))
     yield chosen

@@ -245,7 +245,9 @@ def _ask(runtime: Runtime, loaded: Loaded) -> tuple[Outcome, str | None]:
                 timeout=runtime.settings.auth_module_timeout_seconds,
             )
             return _checked(loaded, answer)
-        adapter = adapter_for(loaded.provider_id, live_mode=loaded.scope.live_mode)
+        adapter = adapter_for(
+            loaded.provider_id, live_mode=loaded.scope.live_mode, settings=runtime.settings
+        )
         if adapter is None:
             return PullFailed("the provider has no auth module or adapter any more"), None
         reference = {

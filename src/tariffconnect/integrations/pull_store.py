@@ -307,41 +307,65 @@ def _unchanged(loaded: Loaded, row: DirectConnection, digest: str | None) -> boo
     )
 
 
-def _current(session: Session, row: DirectConnection) -> Any:
+def _current(session: Session, row: DirectConnection, direction: str | None = None) -> Any:
+    wanted = (direction or row.tariff_direction, row.tariff_type)
     for tariff in tariffs.connected(session, location_ids=[row.location_id]):
-        if (tariff.tariff_direction, tariff.tariff_type) == (row.tariff_direction, row.tariff_type):
+        if (tariff.tariff_direction, tariff.tariff_type) == wanted:
             return tariff
     return None
 
 
 def _keep(session: Session, loaded: Loaded, row: DirectConnection, got: Captured) -> bool:
-    """Store the pulled tariff unless the connected one is already it; whether it changed."""
-    current = _current(session, row)
+    """Store the pulled tariff unless the connected one is already it; whether it changed.
+    An export tariff pulled with it (an adapter's `export`, as Octopus's Outgoing) is kept
+    the same way as the location's EXPORT tariff of the same type."""
+    row.tariff_id, changed = _store_unless_same(session, loaded, row, row.tariff_direction, got)
+    if got.export is not None and row.tariff_direction != "EXPORT":
+        _, exported = _store_unless_same(session, loaded, row, "EXPORT", got.export)
+        changed = changed or exported
+    return changed
+
+
+def _store_unless_same(
+    session: Session,
+    loaded: Loaded,
+    row: DirectConnection,
+    direction: str,
+    got: Captured,
+) -> tuple[str, bool]:
+    """The location's connected `direction` tariff's id once `got` is stored (unless it is
+    the connected one already), and whether it was."""
+    current = _current(session, row, direction)
     end = got.contract_end_date
     if (
         current is not None
         and current.connection_type == "DIRECT"
         and current.display_name == got.display_name
         and current.schedule == got.schedule
+        and current.market_source_id == got.market_source_id
+        and current.standing_charge == got.standing_charge
         and (None if current.contract_end_date is None else as_utc(current.contract_end_date))
         == end
     ):
-        row.tariff_id = current.id
-        return False
+        return current.id, False
     data = TariffCreate.model_validate(
         {
             "location_id": row.location_id,
-            "tariff_direction": row.tariff_direction,
+            "tariff_direction": direction,
             "tariff_type": row.tariff_type,
             "display_name": got.display_name,
             "provider_id": row.provider_id,
+            "market_rates": got.market_source_id is not None,
+            "market_source_id": got.market_source_id,
             "contract_end_date": None if end is None else format_utc(end),
             "schedule": got.schedule,
+            "standing_charge": None
+            if got.standing_charge is None
+            else {"value": got.standing_charge},
         }
     )
     out = tariffs.create(session, scope=loaded.scope, data=data, connection_type="DIRECT")
-    row.tariff_id = out.id
-    return True
+    return out.id, True
 
 
 def _failed(

@@ -2,14 +2,21 @@
 schema (`display_name`, `data` of months / days_and_hours / hours with `rate: [{value}]`),
 or in the anode schedule form (`schedule`, `rate: [{fixed}]`), turned into ours and checked.
 
-Rates are major units per kWh. Month and day names may be spelt out ("January", "Monday")
-or abbreviated as our schedules are ("Jan", "Mon"), in any case; "All", "Weekdays", "Weekend"
-and "Holidays" as the schedule validator knows them.
+Rates are major units per kWh. Two additions beyond the SDK's schema, for what a built-in
+adapter knows (Octopus): `standing_charge` ({value} in major units per day),
+and `market_rates: true` with `market_source_id` (a market-rate tariff, whose windows carry
+surcharges rather than values). An adapter whose provider has an export tariff beside the
+import one answers it under `export`, in the same schema (stored as the location's EXPORT
+tariff by the same pull: integrations/pull_store.py).
+
+Month and day names may be spelt out ("January", "Monday") or abbreviated as our schedules
+are ("Jan", "Mon"), in any case; "All", "Weekdays", "Weekend" and "Holidays"
+as the schedule validator knows them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,6 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tariffconnect.core.errors import ApiError
+from tariffconnect.market import sources
 from tariffconnect.tariffs.schedule import MONTHS, WEEKDAYS, ScheduleEntry, validate_schedule
 
 MAX_NAME_LENGTH = 255
@@ -71,10 +79,27 @@ class Captured:
     schedule: list[dict[str, Any]]  # our stored schedule shape (rate `fixed`, `to_kwh` kept)
     contract_end_date: datetime | None
     expires: datetime | None  # provider_tariff_expiry_date: pull again by then
+    market_source_id: str | None = None  # set: a market-rate tariff on this source
+    standing_charge: Decimal | None = None  # major units per day
+    export: Captured | None = None  # the provider's export tariff, pulled with this one
 
 
 def parse(answer: Any, *, timezone: str) -> Captured:
     """The tariff in `answer`, checked; PullFailed naming what is wrong."""
+    captured = _parse_one(answer, timezone=timezone)
+    export = answer.get("export")
+    if export is None:
+        return captured
+    try:
+        exported = _parse_one(export, timezone=timezone)
+    except PullFailed as failed:
+        raise PullFailed(f"the export tariff: {failed.reason}") from None
+    if isinstance(export, dict) and "export" in export:
+        raise PullFailed("the export tariff has an export tariff")
+    return replace(captured, export=exported)
+
+
+def _parse_one(answer: Any, *, timezone: str) -> Captured:
     if not isinstance(answer, dict):
         raise PullFailed("the tariff is not a JSON object")
     name = answer.get("display_name")
@@ -88,9 +113,11 @@ def parse(answer: Any, *, timezone: str) -> Captured:
         raise PullFailed("the tariff has no data (a non-empty list of schedule entries)")
     if len(raw) > MAX_ENTRIES:
         raise PullFailed(f"the tariff has more than {MAX_ENTRIES} schedule entries")
-    entries = [_validated(index, item) for index, item in enumerate(raw)]
+    source_id = _market_source(answer)
+    market = source_id is not None
+    entries = [_validated(index, item, market) for index, item in enumerate(raw)]
     try:
-        validate_schedule(entries, market_rates=False)
+        validate_schedule(entries, market_rates=market)
     except ApiError as exc:
         raise PullFailed(f"invalid schedule: {exc.code}: {exc.message}") from None
     return Captured(
@@ -98,19 +125,42 @@ def parse(answer: Any, *, timezone: str) -> Captured:
         schedule=[entry.model_dump(mode="json") for entry in entries],
         contract_end_date=_moment(answer.get("contract_end_date"), "contract_end_date"),
         expires=_moment(answer.get("provider_tariff_expiry_date"), "provider_tariff_expiry_date"),
+        market_source_id=source_id,
+        standing_charge=_standing_charge(answer.get("standing_charge")),
     )
 
 
-def _validated(index: int, item: Any) -> ScheduleEntry:
+def _market_source(answer: dict[str, Any]) -> str | None:
+    """The market source of a market-rate tariff (a known one), or None for a fixed one."""
+    flag = answer.get("market_rates", False)
+    if flag is False:
+        return None
+    source_id = answer.get("market_source_id")
+    if flag is not True or not isinstance(source_id, str) or sources.get(source_id) is None:
+        raise PullFailed("a market-rate tariff needs the id of a known market source")
+    return source_id
+
+
+def _standing_charge(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    amount = value.get("value") if isinstance(value, dict) else None
+    rounded = _rounded(amount)
+    if not isinstance(rounded, Decimal) or rounded < 0:
+        raise PullFailed("the standing_charge is not {value} of zero or more per day")
+    return rounded
+
+
+def _validated(index: int, item: Any, market: bool) -> ScheduleEntry:
     try:
-        return ScheduleEntry.model_validate(_entry(item))
+        return ScheduleEntry.model_validate(_entry(item, market))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in (index, *first["loc"]))
         raise PullFailed(f"invalid schedule at data.{where}: {first['msg']}") from None
 
 
-def _entry(item: Any) -> Any:
+def _entry(item: Any, market: bool) -> Any:
     """An SDK or anode entry in our schedule entry's shape (left as is where it is not one:
     the model's validation then names the fault)."""
     if not isinstance(item, dict):
@@ -119,29 +169,30 @@ def _entry(item: Any) -> Any:
     if isinstance(item.get("months"), list):
         out["months"] = [_name(_MONTH_NAMES, m) for m in item["months"]]
     if isinstance(item.get("days_and_hours"), list):
-        out["days_and_hours"] = [_day_rule(rule) for rule in item["days_and_hours"]]
+        out["days_and_hours"] = [_day_rule(rule, market) for rule in item["days_and_hours"]]
     return out
 
 
-def _day_rule(rule: Any) -> Any:
+def _day_rule(rule: Any, market: bool) -> Any:
     if not isinstance(rule, dict):
         return rule
     out = dict(rule)
     if isinstance(rule.get("days"), list):
         out["days"] = [_name(_DAY_NAMES, d) for d in rule["days"]]
     if isinstance(rule.get("hours"), list):
-        out["hours"] = [_window(window) for window in rule["hours"]]
+        out["hours"] = [_window(window, market) for window in rule["hours"]]
     return out
 
 
-def _window(window: Any) -> Any:
+def _window(window: Any, market: bool) -> Any:
     if not isinstance(window, dict) or not isinstance(window.get("rate"), list):
         return window
-    return {**window, "rate": [_tier(tier) for tier in window["rate"]]}
+    return {**window, "rate": [_tier(tier, market) for tier in window["rate"]]}
 
 
-def _tier(tier: Any) -> Any:
-    """`{value, to_kwh}` (SDK) or `{fixed, to_kwh}` (anode) as our `{fixed, to_kwh}`."""
+def _tier(tier: Any, market: bool) -> Any:
+    """`{value, to_kwh}` (SDK) or `{fixed, to_kwh}` (anode) as our `{fixed, to_kwh}`; a
+    market-rate tariff's tier may carry surcharges alone (the market price is its value)."""
     if not isinstance(tier, dict):
         return tier
     out = {key: value for key, value in tier.items() if key != "value"}
@@ -149,6 +200,9 @@ def _tier(tier: Any) -> Any:
         if "fixed" in tier:
             raise PullFailed("a rate has both value and fixed")
         out["fixed"] = tier["value"]
+    if market and out.get("fixed") is None:
+        out.pop("fixed", None)
+        return out
     out["fixed"] = _rounded(out.get("fixed"))
     if out.get("fixed") is None:
         raise PullFailed("a rate has no value")

@@ -14,19 +14,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tariffconnect.config import Settings
 from tariffconnect.connect import service as sessions
 from tariffconnect.connect.flow import direct, machine, steps
 from tariffconnect.connect.flow.context import Authorisation
 from tariffconnect.connect.flow.protocol import FlowRequest
 from tariffconnect.connect.flow.state import FlowState
 from tariffconnect.core.errors import DATABASE_ERRORS, ApiError, database_unavailable
-from tariffconnect.core.scoping import Scope
+from tariffconnect.core.scoping import Scope, get_owned
 from tariffconnect.db import Database
 from tariffconnect.integrations import bindings, pull
 from tariffconnect.integrations.adapters import registry
+from tariffconnect.integrations.adapters.base import Where
+from tariffconnect.locations.models import Location
 from tariffconnect.runtime import Runtime
 
 log = logging.getLogger("tariffconnect.connect.flow")
@@ -41,7 +45,9 @@ def submit(
     setup = _setup(runtime, base_url)
     if runtime is not None:
         with _outage():
-            authorisation = authorise_first(db, request, secret=setup.secret)
+            authorisation = authorise_first(
+                db, request, secret=setup.secret, settings=runtime.settings
+            )
         setup = machine.Setup(base_url, setup.settings, setup.secret, authorisation)
     with _write(db) as session:
         answer = machine.advance(session, request, setup=setup)
@@ -66,10 +72,13 @@ def submit_form(
     return answer
 
 
-def authorise_first(db: Database, request: FlowRequest, *, secret: bytes) -> Authorisation | None:
-    """For a built-in adapter's module page: read the credentials the submit gives (in a read
-    transaction), then ask the adapter, outside any transaction. None when there is nothing
-    to ask or the request is refused: the machine then raises the same error."""
+def authorise_first(
+    db: Database, request: FlowRequest, *, secret: bytes, settings: Settings | None = None
+) -> Authorisation | None:
+    """For a built-in adapter's module page: read the credentials the submit gives and where
+    the tariff is (in a read transaction), then ask the adapter, outside any transaction.
+    None when there is nothing to ask or the request is refused: the machine then raises the
+    same error."""
     if request.route not in direct.AUTHORISING_ROUTES or request.action is not None:
         return None
     with db.transaction(write=False) as session:
@@ -90,10 +99,25 @@ def authorise_first(db: Database, request: FlowRequest, *, secret: bytes) -> Aut
             )
         except ApiError:
             return None
-    adapter = registry.adapter_for(chosen.provider_id, live_mode=live_mode)
+        where = _where(session, scope, found.location_id, state.address)
+    adapter = registry.adapter_for(chosen.provider_id, live_mode=live_mode, settings=settings)
     if adapter is None:
         return None
-    return Authorisation(given, adapter.authorise(given))
+    return Authorisation(given, adapter.authorise(given, where))
+
+
+def _where(
+    session: Session, scope: Scope, location_id: str | None, address: dict[str, Any] | None
+) -> Where:
+    """The session's location's address, or the one the flow captured for the location it
+    will create."""
+    if location_id is not None:
+        location = get_owned(session, Location, scope, location_id, prefix="loc")
+        if location is not None:
+            return Where(location.country_code, location.post_code)
+    if address:
+        return Where(address.get("country_code"), address.get("post_code"))
+    return Where()
 
 
 def _split(service: Runtime | Database) -> tuple[Runtime | None, Database]:

@@ -194,6 +194,8 @@ def _extra(
                 visit.provider_id, live_mode=context.get("live_mode") is not False
             )
         ]
+    elif route == "failed_login":
+        extra["failure"] = _text(data.get("message"))  # the adapter's, matched in the page
     elif route == "consent_capture":
         extra["auth_metadata_id"] = _text(data.get(AUTH_METADATA_FIELD))
     elif route == "mfa_capture":

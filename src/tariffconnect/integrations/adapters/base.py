@@ -3,10 +3,12 @@
 The shape follows the hooks of Flatpeak's provider-integration SDK (`authorise`, `capture`,
 `convert`), so a module's logic moves to an adapter (or back) without being rethought:
 
-- `authorise(credentials)` checks the login. Credentials are the strings the customer typed
+- `authorise(credentials, where)` checks the login. Credentials are the strings the customer typed
   (`login`, `password`, ...), plus what the extra steps added (`otpCode` after `mfa_capture`,
   `account` after `multiple_available_tariffs`). It answers `Authorised` with a reference
   (what `capture` needs; stored sealed beside the credentials) or one of the other outcomes.
+  `where` is the session's address as the flow knows it (an adapter whose login spans several
+  supply addresses, as an Octopus account does, picks the one being connected by it).
 - `capture(reference)` reads the provider's current tariff, in the provider's own terms.
 - `convert(provider_tariff)` turns that into the SDK's tariff schema (`display_name`,
   `timezone`, `provider_tariff_expiry_date`, `data` of months / days_and_hours / hours with
@@ -23,6 +25,16 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 Credentials = dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """The address of the location being connected (the session's location, or the address
+    the flow captured for one it will create): what an adapter may match the login's
+    supplies against. Empty when the flow has none."""
+
+    country_code: str | None = None
+    post_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +104,7 @@ class Adapter(Protocol):
     # where kind is "text" or "password".
     fields: tuple[tuple[str, str, str], ...]
 
-    def authorise(self, credentials: Credentials) -> AuthOutcome: ...
+    def authorise(self, credentials: Credentials, where: Where = ...) -> AuthOutcome: ...
 
     def capture(self, reference: dict[str, Any]) -> CaptureOutcome: ...
 

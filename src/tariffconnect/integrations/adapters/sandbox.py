@@ -20,6 +20,7 @@ from tariffconnect.integrations.adapters.base import (
     SeveralTariffs,
     TariffChoice,
     Unavailable,
+    Where,
 )
 
 PASSWORD = "pass_good"  # noqa: S105 - the documented sandbox password
@@ -43,7 +44,7 @@ class SandboxAdapter:
         ("password", "Password", "password"),
     )
 
-    def authorise(self, credentials: Credentials) -> AuthOutcome:
+    def authorise(self, credentials: Credentials, where: Where = Where()) -> AuthOutcome:
         """The scenario's outcome for these credentials."""
         user = credentials.get("login", "")
         if credentials.get("password") != PASSWORD:

@@ -587,6 +587,9 @@ class LibraryTariff(ApiModel):
     source_url: str
     published_date: str
     notes: str | None = None
+    source: str | None = None
+    product_code: str | None = None
+    tariff_code: str | None = None
 
 
 class LibraryTariffList(ApiModel):

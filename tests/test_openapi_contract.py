@@ -55,11 +55,12 @@ REJECTED = [
     "429",
     "5xx",
 ]
-# Operations on an object whose body names other objects (PATCH /devices/{id}: `locations`):
-# a 404 `location_not_found` for a named location is not the device gone, which is all that
-# ensure_resource_availability can tell from a 404 after a create. The device's own 404 after
-# its create is still checked by retrieve and delete, and by use_after_free.
-NAMES_OTHER_OBJECTS = {"device_update"}
+# Operations on an object whose body names other objects (PATCH /devices/{id}: `locations`;
+# PATCH /locations/{id}: `customer_id`): a 404 `location_not_found` or `customer_not_found` for
+# a named object is not the updated one gone, which is all that ensure_resource_availability
+# can tell from a 404 after a create. The object's own 404 after its create is still checked by
+# retrieve and delete, and by use_after_free.
+NAMES_OTHER_OBJECTS = {"device_update", "location_update"}
 
 
 @schemathesis.check

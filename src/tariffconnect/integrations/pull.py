@@ -16,7 +16,6 @@ provider has not published yet (NotYet).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -46,7 +45,7 @@ from tariffconnect.integrations.pull_store import (
 from tariffconnect.integrations.sdk_tariff import Captured, PullFailed
 from tariffconnect.locations import service as locations
 from tariffconnect.runtime import Runtime
-from tariffconnect.webhooks.urls import IPNetwork, parse_allowed_networks
+from tariffconnect.webhooks.urls import parse_allowed_networks
 
 __all__ = [
     "CLAIM",
@@ -199,11 +198,12 @@ def pull_many(
     with runtime.db.transaction() as session:
         kept = pull_store.store_unchanged(session, runtime, unchanged, now)
     results.update(dict.fromkeys(kept.deleted, _GONE))
+    stored, alone = set(kept.stored), set(kept.alone)
     for item, outcome, digest in unchanged:
         cid = item.connection_id
-        if cid in kept.stored:
+        if cid in stored:
             results[cid] = PullResult(CONNECTED, False, None, item.tariff_id)
-        elif cid in kept.alone:
+        elif cid in alone:
             results[cid] = _store(runtime, item, outcome, digest, now)
     return results
 
@@ -241,7 +241,7 @@ def _ask(runtime: Runtime, loaded: Loaded) -> tuple[Outcome, str | None]:
                 credentials=loaded.credentials,
                 reference_id=loaded.connection_id,
                 live_mode=loaded.scope.live_mode,
-                allow=_allowed(runtime.settings.webhook_allowed_networks),
+                allow=parse_allowed_networks(runtime.settings.webhook_allowed_networks),
                 timeout=runtime.settings.auth_module_timeout_seconds,
             )
             return _checked(loaded, answer)
@@ -266,9 +266,3 @@ def _ask(runtime: Runtime, loaded: Loaded) -> tuple[Outcome, str | None]:
     except Exception:  # an adapter's bug must not stop the refresh of every other tariff
         log.exception("the adapter of %s failed", loaded.provider_id)
         return PullFailed("the adapter failed unexpectedly"), None
-
-
-@functools.lru_cache(maxsize=8)
-def _allowed(setting: str) -> tuple[IPNetwork, ...]:
-    """The setting's networks, parsed once per value rather than once per pull."""
-    return tuple(parse_allowed_networks(setting))

@@ -18,6 +18,7 @@ and [::1]; live mode is https only.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Sequence
@@ -97,6 +98,7 @@ def is_forbidden_address(address: IPAddress, allow: Sequence[IPNetwork] = ()) ->
     return False
 
 
+@functools.lru_cache(maxsize=8)  # pulls and adapters ask for the same setting on every call
 def parse_allowed_networks(value: str) -> tuple[IPNetwork, ...]:
     """Parse a comma-separated CIDR list (e.g. "10.1.0.0/16, fd00::/8"); ValueError if bad."""
     return tuple(

@@ -20,7 +20,6 @@ has nothing else to call with), the property id and the meter points' MPANs.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -59,7 +58,7 @@ from tariffconnect.integrations.octopus.errors import (
     OctopusNotFound,
 )
 from tariffconnect.integrations.sdk_tariff import PullFailed
-from tariffconnect.webhooks.urls import IPNetwork, parse_allowed_networks
+from tariffconnect.webhooks.urls import parse_allowed_networks
 
 # What the customer is told on a failed login (translated on the hosted pages: the auth
 # pages' catalogues under connect/web).
@@ -153,7 +152,7 @@ class OctopusAdapter:
             timeout=self._settings.octopus_api_timeout_seconds,
             live_mode=self._live_mode,
             api_key=key,
-            allow=_allowed(self._settings.webhook_allowed_networks),
+            allow=parse_allowed_networks(self._settings.webhook_allowed_networks),
         )
 
 
@@ -271,8 +270,3 @@ def _bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(0), agreements.LONDON).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), agreements.LONDON).astimezone(UTC)
     return start, end
-
-
-@functools.lru_cache(maxsize=8)
-def _allowed(setting: str) -> tuple[IPNetwork, ...]:
-    return tuple(parse_allowed_networks(setting))

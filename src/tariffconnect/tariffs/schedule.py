@@ -333,11 +333,6 @@ def _rank(entries: Sequence[ScheduleEntry]) -> list[int]:
     )
 
 
-def _matches(entry: ScheduleEntry, month: int, day: int) -> bool:
-    in_month = entry.months == ["All"] or MONTHS[month - 1] in entry.months
-    return in_month and (not entry.dates or day in entry.dates)
-
-
 def _rule_in(claims: dict[str, int], weekday: int, holiday: bool) -> int:
     names: tuple[str, ...] = ("Holidays",) if holiday else ()
     names += (WEEKDAYS[weekday], "Weekend" if weekday >= 5 else "Weekdays", "All")
@@ -347,25 +342,39 @@ def _rule_in(claims: dict[str, int], weekday: int, holiday: bool) -> int:
 def _day_table(entries: Sequence[ScheduleEntry], claims: list[dict[str, int]]) -> tuple[int, ...]:
     """Resolve every (month, day, weekday, holiday); -1 marks a date no rule prices."""
     ranked = _rank(entries)
+    dates = [frozenset(entry.dates or ()) for entry in entries]
     table = [-1] * (12 * 31 * 14)
     solved: dict[tuple[int, ...], list[int]] = {}  # the ranked matching entries -> 14 rules
+
+    def rules_of(matching: tuple[int, ...]) -> list[int]:
+        if matching not in solved:
+            solved[matching] = [
+                next((r for i in matching if (r := _rule_in(claims[i], wd, h)) >= 0), -1)
+                for wd in range(7)
+                for h in (False, True)
+            ]
+        return solved[matching]
+
     for month in range(1, 13):
-        if not any(_matches(entries[i], month, day) for i in ranked for day in range(1, 32)):
+        name = MONTHS[month - 1]
+        in_month = [i for i in ranked if entries[i].months == ["All"] or name in entries[i].months]
+        if not any(not dates[i] or not dates[i].isdisjoint(range(1, 32)) for i in in_month):
             raise ScheduleError(
-                "incomplete_time_period",
-                f"{MONTHS[month - 1]}: no schedule entry covers this month",
+                "incomplete_time_period", f"{name}: no schedule entry covers this month"
             )
-        for day in range(1, monthrange(2000, month)[1] + 1):  # 2000: February has its 29th
-            matching = tuple(i for i in ranked if _matches(entries[i], month, day))
-            if matching not in solved:
-                solved[matching] = [
-                    next((r for i in matching if (r := _rule_in(claims[i], wd, h)) >= 0), -1)
-                    for wd in range(7)
-                    for h in (False, True)
-                ]
-            base = day_index(month, day, 0, False)
-            table[base : base + 14] = solved[matching]
-        _check_complete(table, month)
+        days = monthrange(2000, month)[1]  # 2000: February has its 29th
+        start = day_index(month, 1, 0, False)
+        if not any(dates[i] for i in in_month):  # every day of the month alike: one block
+            by_day = [rules_of(tuple(in_month))] * days
+        else:
+            by_day = [
+                rules_of(tuple(i for i in in_month if not dates[i] or day in dates[i]))
+                for day in range(1, days + 1)
+            ]
+        table[start : start + days * 14] = [rule for rules in by_day for rule in rules]
+        # Holidays fall back to their weekday: a priced weekday (an even slot) is enough.
+        if any(min(rules[0::2]) < 0 for rules in by_day):
+            _check_complete(table, month)  # names the first date no rule prices
     return tuple(table)
 
 

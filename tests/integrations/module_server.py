@@ -24,6 +24,7 @@ import argparse
 import html
 import http.client
 import json
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -156,10 +157,15 @@ class Module(BaseHTTPRequestHandler):
         """The SDK's respondToAction: a redirect, or the page of the answer's route."""
         route = answer.get("route")
         data = answer.get("data") or {}
+        spent = getattr(self.server.timing, "connect_ms", None)
+        self.server.timing.connect_ms = None
+        timing = {} if spent is None else {"X-Connect-Ms": f"{spent:.3f}"}
         if route == "session_redirect":
             self.send_response(302)
             self.send_header("Location", str(data.get("redirect_uri", "")))
             self.send_header("Content-Length", "0")
+            for name, value in timing.items():
+                self.send_header(name, value)
             self.end_headers()
             return
         if answer.get("object") == "error" or not isinstance(route, str):
@@ -168,9 +174,10 @@ class Module(BaseHTTPRequestHandler):
             self._send(
                 400,
                 f"<html><body><h1>Error</h1><p id=code>{code}</p><p>{message}</p>".encode(),
+                **timing,
             )
             return
-        self._send(200, render(route, answer.get("connect_token", ""), data).encode())
+        self._send(200, render(route, answer.get("connect_token", ""), data).encode(), **timing)
 
     def _tariff_plan(self) -> None:
         try:
@@ -280,10 +287,14 @@ class ModuleServer(ThreadingHTTPServer):
         self.connect_api = urlsplit(connect_api)
         self.mode = mode
         self.pulls: list[Any] = []
+        # The wall time of the Connect call the request being answered made: the module's
+        # answer reports it (X-Connect-Ms), so a benchmark can tell Connect's time from its own.
+        self.timing = threading.local()
 
     def connect(self, request: dict[str, Any]) -> dict[str, Any]:
         """POST the request to the Connect API as the SDK does: JSON, without a Content-Type."""
         api = self.connect_api
+        began = time.perf_counter()
         connection_class = (
             http.client.HTTPSConnection if api.scheme == "https" else http.client.HTTPConnection
         )
@@ -297,6 +308,7 @@ class ModuleServer(ThreadingHTTPServer):
             payload = answer.read()
         finally:
             connection.close()
+        self.timing.connect_ms = (time.perf_counter() - began) * 1000
         try:
             parsed = json.loads(payload)
         except ValueError:

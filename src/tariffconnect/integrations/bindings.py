@@ -26,11 +26,10 @@ Route = Literal["module", "adapter"]
 
 
 def module_url(session: Session, provider_id: str) -> str | None:
-    """The URL of the module bound to this provider, or None."""
-    found: str | None = session.scalar(
-        select(AuthModule.url).where(AuthModule.provider_id == provider_id)
-    )
-    return found
+    """The URL of the module bound to this provider, or None. By primary key: a flow step
+    asks several times, and the session's identity map answers all but the first."""
+    row = session.get(AuthModule, provider_id)
+    return row.url if row is not None else None
 
 
 def validate_module_url(url: str, *, allow: Sequence[IPNetwork] = ()) -> str:

@@ -222,17 +222,20 @@ def intervals(
     start: datetime,
     end: datetime,
     versions: dict[str, store.Version] | None = None,
+    states: Sequence[direct_status.ElementState] | None = None,
 ) -> list[Interval]:
     """The summed price intervals of `priced` (tariffs of `location`, already checked to be
     the caller's) from `start` to `end` (UTC), confidence capped as /prices caps it while a
     DIRECT tariff is stale; 422 `no_price_data` where market prices are missing. `versions`
-    are the market sources' (read here when not given)."""
+    are the market sources' and `states` the location's DIRECT elements (each read here when
+    not given: a caller pricing several windows reads them once)."""
     if versions is None:
         versions = _versions(session, priced)
     inputs = [(_schedule(t), _market(session, t, versions, start, end)) for t in priced]
     columns = _price(location, inputs, start=start, end=end, decimals=5)
     if priced:
-        states = direct_status.states(session, [location.id])[location.id]
+        if states is None:
+            states = direct_status.states(session, [location.id])[location.id]
         columns = direct_state.capped(
             columns, direct_state.stale_cap(states, priced[0].tariff_direction)
         )

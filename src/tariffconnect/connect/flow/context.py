@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -76,12 +77,16 @@ class Flow:
         """False until a session created without a location completes."""
         return self.connect_session.location_id is not None
 
-    def connected_tariff(self) -> Tariff | None:
-        """The location's connected tariff of the session's direction and type: what Connect
-        captures."""
+    def connected_tariffs(self) -> list[Tariff]:
+        """The location's connected tariffs, of every element."""
         if not self.has_location:
-            return None
-        found = tariffs.connected(self.db, location_ids=[self.location.id])
+            return []
+        return tariffs.connected(self.db, location_ids=[self.location.id])
+
+    def connected_tariff(self, connected: Sequence[Tariff] | None = None) -> Tariff | None:
+        """The location's connected tariff of the session's direction and type: what Connect
+        captures. `connected`: `connected_tariffs()` when the caller has read them."""
+        found = self.connected_tariffs() if connected is None else connected
         return next(
             (
                 t

@@ -358,7 +358,8 @@ def _submit_contract(flow: Flow, data: dict[str, Any] | None) -> str:
 
 def render_summary(flow: Flow) -> dict[str, Any]:
     """The location's connected tariff (the machine never shows this page without one)."""
-    tariff = flow.connected_tariff()
+    connected = flow.connected_tariffs()
+    tariff = flow.connected_tariff(connected)
     assert tariff is not None
     return {
         "provider": flow.provider(tariff.provider_id, typed_name=tariff.provider_name),
@@ -374,6 +375,7 @@ def render_summary(flow: Flow) -> dict[str, Any]:
             now=flow.now,
             direction=flow.direction,
             tariff_type=flow.tariff_type,
+            connected=connected,
         ),
     }
 

@@ -23,12 +23,18 @@ def rates(
     now: datetime,
     direction: str = "IMPORT",
     tariff_type: str | None = None,
+    connected: Sequence[Tariff] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Each local day's prices of the location's tariffs of `direction` (and `tariff_type`:
     a session's summary shows its own element alone, a grid fee without the energy price),
-    as RateEntry."""
+    as RateEntry. `connected`: the location's connected tariffs, when the caller read them."""
     found = days.around(
-        session, location=location, now=now, direction=direction, tariff_type=tariff_type
+        session,
+        location=location,
+        now=now,
+        direction=direction,
+        tariff_type=tariff_type,
+        connected=connected,
     )
     return {
         key: [

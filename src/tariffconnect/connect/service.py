@@ -70,12 +70,26 @@ def get_by_token(
 ) -> ConnectSession | None:
     """The session a Connect token names, in any account: the token is the customer's
     authority in the flow, which has no bearer token. `lock` holds the row until commit."""
+    found = load_by_token(session, connect_token=connect_token, lock=lock)
+    return None if found is None else found[0]
+
+
+def load_by_token(
+    session: Session, *, connect_token: str, lock: bool = False
+) -> tuple[ConnectSession, Location | None] | None:
+    """`get_by_token` with the session's location (None for a session created without one),
+    read in the same statement: each flow step needs both."""
     if not is_valid_id(connect_token, "cot"):
         return None
-    query = select(ConnectSession).where(ConnectSession.id == connect_token)
+    query = (
+        select(ConnectSession, Location)
+        .outerjoin(Location, Location.id == ConnectSession.location_id)
+        .where(ConnectSession.id == connect_token)
+    )
     if lock:
-        query = query.with_for_update()
-    return session.scalars(query).one_or_none()
+        query = query.with_for_update(of=ConnectSession)
+    row = session.execute(query).one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
 def past_expiry(connect_session: ConnectSession, *, now: datetime) -> bool:

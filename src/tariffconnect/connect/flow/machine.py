@@ -76,8 +76,8 @@ def advance(
 
     `base_url` prefixes the provider logo URLs (empty: paths on this host).
     """
-    connect_session = _load(session, request.connect_token)
-    return _answer(session, connect_session, request, setup or Setup(base_url=base_url))
+    connect_session, stored = _load(session, request.connect_token)
+    return _answer(session, connect_session, stored, request, setup or Setup(base_url=base_url))
 
 
 def advance_form(
@@ -90,19 +90,23 @@ def advance_form(
 ) -> Answer | None:
     """`advance` with the request `request_for` builds from the session's currency (the hosted
     pages take rates in its minor unit); None, changing nothing, when it builds none."""
-    connect_session = _load(session, token)
+    connect_session, stored = _load(session, token)
     state = FlowState.load(connect_session.flow) if connect_session.flow else None
-    request = request_for(_location(session, connect_session, state).currency_code)
+    request = request_for(_location(connect_session, stored, state).currency_code)
     if request is None:
         return None
-    return _answer(session, connect_session, request, setup or Setup(base_url=base_url))
+    return _answer(session, connect_session, stored, request, setup or Setup(base_url=base_url))
 
 
 def _answer(
-    session: Session, connect_session: ConnectSession, request: FlowRequest, setup: Setup
+    session: Session,
+    connect_session: ConnectSession,
+    stored: Location | None,
+    request: FlowRequest,
+    setup: Setup,
 ) -> Answer:
     try:
-        page, opened = _advance(session, connect_session, request, setup)
+        page, opened = _advance(session, connect_session, stored, request, setup)
     except ApiError as error:  # the flow's own checks, or a service's (address, schedule)
         # Answered in the context of the page answered, in the session's mode.
         error.context = context_of(request.asked_route or request.route)
@@ -118,29 +122,33 @@ def _answer(
     )
 
 
-def _load(session: Session, token: str) -> ConnectSession:
-    found = sessions.get_by_token(session, connect_token=token, lock=True)
+def _load(session: Session, token: str) -> tuple[ConnectSession, Location | None]:
+    """The session (locked) and its stored location, in one round trip."""
+    found = sessions.load_by_token(session, connect_token=token, lock=True)
     if found is None:
         raise ApiError(404, "connect_token_invalid", "This Connect link is not valid.")
     return found
 
 
-def _location(session: Session, cs: ConnectSession, state: FlowState | None) -> Location:
+def _location(cs: ConnectSession, stored: Location | None, state: FlowState | None) -> Location:
     """The session's location; for a session created without one, the location it will
     create (from the address captured so far), not stored until the flow completes."""
     if cs.location_id is None:
         return pending_location(cs, state.address if state else None)
-    location = session.get(Location, cs.location_id)
-    assert location is not None  # the foreign key cascades: a session never outlives it
-    return location
+    assert stored is not None  # the foreign key cascades: a session never outlives it
+    return stored
 
 
 def _advance(
-    session: Session, cs: ConnectSession, request: FlowRequest, setup: Setup
+    session: Session,
+    cs: ConnectSession,
+    stored: Location | None,
+    request: FlowRequest,
+    setup: Setup,
 ) -> tuple[dict[str, Any], str | None]:
     now = utcnow()
     state = FlowState.load(cs.flow) if cs.flow else None
-    location = _location(session, cs, state)
+    location = _location(cs, stored, state)
     expired = sessions.past_expiry(cs, now=now)
     ended = state is not None and state.ended
     if not ended and sessions.status_of(cs, now=now) == sessions.EXPIRED:

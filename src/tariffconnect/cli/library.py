@@ -34,7 +34,5 @@ def library_sync_command(
             result = library_sync.run(settings, db, now=datetime.now(UTC))
     except (OctopusError, CodeInvalid, library_sync.LibrarySyncFailed) as error:
         raise fail(f"library sync failed, the library is unchanged: {error}") from None
-    typer.echo(
-        f"{result.products} products, {result.offered} entries on offer, "
-        f"{result.withdrawn} withdrawn"
-    )
+    for line in library_sync.describe(result):
+        typer.echo(line)

@@ -7,8 +7,10 @@ API"; the account example of the API endpoints guide):
   were not provided."}`, an unknown account (or another key's) is 404 `{"detail": "Not found."}`;
 - `GET /v1/products/`: public, paginated (`count`, `next` as an absolute URL, `previous`,
   `results`), PRODUCTS_PAGE_SIZE rows a page, filtered by the `is_*` flags and `brand`;
-- `GET /v1/products/{code}/`: the product with `single_register_electricity_tariffs` and
-  `dual_register_electricity_tariffs` by GSP group `_A` … `_P` and payment method;
+- `GET /v1/products/{code}/`: the product with `single_register_electricity_tariffs`,
+  `dual_register_electricity_tariffs` (and, for smart EV products,
+  `four_rate_ev_electricity_tariffs`) by GSP group `_A` … `_P` and payment method; with
+  `tariffs_active_at`, the tariffs in force then (a product given in `details_from`);
 - `GET /v1/products/{p}/electricity-tariffs/{t}/{standard-unit-rates,day-unit-rates,
   night-unit-rates,standing-charges}/`: newest first, `period_from` / `period_to` kept to the
   rows overlapping them, `page_size` (default 100, at most 1500), paginated through `next`.
@@ -51,6 +53,9 @@ class OctopusData:
     accounts: dict[str, Json] = field(default_factory=dict)
     products: list[Json] = field(default_factory=list)
     details: dict[str, Json] = field(default_factory=dict)
+    # A product whose tariffs change: (ISO "…Z" moment, detail from then on), oldest first;
+    # answered for `tariffs_active_at`, or the newest without it (the API's "now").
+    details_from: dict[str, list[tuple[str, Json]]] = field(default_factory=dict)
     rates: dict[tuple[str, str], list[Json]] = field(default_factory=dict)  # newest first
     failures: list[Answer] = field(default_factory=list)  # answered first, one per request
     looping_next: bool = False  # every list's `next` points back at its first page
@@ -82,11 +87,12 @@ class OctopusApi:
         if parts == ["v1", "products"]:
             return self._page(asked, self._products(asked.query), PRODUCTS_PAGE_SIZE)
         if len(parts) == 3 and parts[1] == "products":
-            found = self.data.details.get(parts[2])
+            found = self._detail(parts[2], asked.query.get("tariffs_active_at"))
             return _json(200, found) if found is not None else _json(404, NOT_FOUND)
         if len(parts) == 6 and parts[1] == "products" and parts[3] == "electricity-tariffs":
             rows = self.data.rates.get((parts[4], parts[5]))
-            if parts[5] not in RATE_KINDS or parts[2] not in self.data.details or rows is None:
+            known = parts[2] in self.data.details or parts[2] in self.data.details_from
+            if parts[5] not in RATE_KINDS or not known or rows is None:
                 return _json(404, NOT_FOUND)
             size = min(int(asked.query.get("page_size", RATES_PAGE_SIZE)), MAX_PAGE_SIZE)
             return self._page(asked, _in_period(rows, asked.query), size)
@@ -103,6 +109,15 @@ class OctopusApi:
         except ValueError:
             return "bad"
         return "ok" if scheme == "Basic" and user == self.data.api_key else "bad"
+
+    def _detail(self, code: str, active_at: str | None) -> Json | None:
+        versions = self.data.details_from.get(code)
+        if versions is None:
+            return self.data.details.get(code)
+        in_force = [d for since, d in versions if active_at is None or since <= active_at]
+        if not in_force:
+            return None
+        return {**in_force[-1], "tariffs_active_at": active_at or versions[-1][0]}
 
     def _products(self, query: dict[str, str]) -> list[Json]:
         rows = self.data.products
@@ -306,10 +321,17 @@ def product_detail(
     *,
     single: dict[str, Json] | None = None,
     dual: dict[str, Json] | None = None,
+    four_rate: dict[str, Json] | None = None,
     tariffs_active_at: str = "2026-12-01T00:00:00Z",
 ) -> Json:
-    """`GET /v1/products/{code}/`: `single` / `dual` map a region letter to its
-    direct_debit_monthly tariff (regional_tariff)."""
+    """`GET /v1/products/{code}/`: `single` / `dual` / `four_rate` map a region letter to its
+    direct_debit_monthly tariff (regional_tariff; four_rate_ev_tariff). `four_rate` is sent
+    only when given, as the API sends it only for smart EV products."""
+    extra: Json = {}
+    if four_rate is not None:
+        extra["four_rate_ev_electricity_tariffs"] = {
+            f"_{region}": {"direct_debit_monthly": tariff} for region, tariff in four_rate.items()
+        }
     return {
         **{k: v for k, v in row.items() if k not in ("links", "direction")},
         "tariffs_active_at": tariffs_active_at,
@@ -321,6 +343,7 @@ def product_detail(
             f"_{region}": {"direct_debit_monthly": tariff}
             for region, tariff in (dual or {}).items()
         },
+        **extra,
         "single_register_gas_tariffs": {},
         "dual_register_gas_tariffs": {},
         "sample_quotes": {},
@@ -328,6 +351,29 @@ def product_detail(
         "links": row["links"],
         "brand": row["brand"],
     }
+
+
+def four_rate_ev_tariff(code: str, standing: float, **rates: float) -> Json:
+    """A four-rate EV tariff (Intelligent Octopus Go and the like): day and night rates plus
+    the EV device's peak and off-peak rates, each with its rates link."""
+    body = regional_tariff(code, standing, **rates)
+    product = code[5:-2]
+    body["links"] = [
+        {
+            "href": f"https://api.octopus.energy/v1/products/{product}/electricity-tariffs/"
+            f"{code}/{kind.replace('_', '-')}/",
+            "method": "GET",
+            "rel": kind,
+        }
+        for kind in (
+            "day_unit_rates",
+            "night_unit_rates",
+            "ev_device_peak_unit_rates",
+            "ev_device_off_peak_unit_rates",
+            "standing_charges",
+        )
+    ]
+    return body
 
 
 def rate_row(

@@ -5,7 +5,7 @@ client's answers module)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
@@ -381,3 +381,19 @@ def test_overlapping_agreements_fail_the_pull():
     with pytest.raises(PullFailed) as failed:
         agreements.current_agreement(point, datetime(2026, 1, 1, tzinfo=UTC))
     assert failed.value.reason == "meter point 1200000000009 has overlapping agreements"
+
+
+@pytest.mark.parametrize(
+    ("day", "window"),
+    [
+        (date(2026, 12, 1), (time(0, 30), time(7, 30))),  # GMT
+        (date(2026, 7, 1), (time(1, 30), time(8, 30))),  # BST
+        # The clock-change days themselves: the UTC window spans the change.
+        (date(2026, 3, 29), (time(0, 30), time(8, 30))),
+        (date(2026, 10, 25), (time(1, 30), time(7, 30))),
+    ],
+)
+def test_economy_7_night_is_00_30_to_07_30_utc_on_the_local_clock(
+    day: date, window: tuple[time, time]
+) -> None:
+    assert agreements.economy7_night(day) == window

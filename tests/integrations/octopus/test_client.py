@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from tariffconnect.integrations.octopus.client import RETRIES, OctopusClient
+from tariffconnect.integrations.octopus.client import MAX_WAIT_SECONDS, RETRIES, OctopusClient
 from tariffconnect.integrations.octopus.codes import CodeInvalid
 from tariffconnect.integrations.octopus.errors import (
     OctopusAddressRefused,
@@ -316,14 +316,46 @@ def test_429_honours_retry_after_then_succeeds(api: tuple[FixtureServer, Octopus
     assert len(server.asked) == 3
 
 
-def test_a_long_retry_after_is_not_waited_for(api: tuple[FixtureServer, OctopusData]) -> None:
+@pytest.mark.parametrize(
+    ("retry_afters", "message", "waited"),
+    [
+        # Longer than the cap on its own: not waited at all.
+        (["3600"], "Octopus asks to wait 3600 s (429)", []),
+        # 20 s is waited once; the next 20 would pass the 30 s cap, so the request fails
+        # there instead of sleeping a minute.
+        (["20", "20", "20"], "Octopus asks to wait 20 s (429)", [20.0]),
+        # The cap counts every wait of the request: 15 + 15 is exactly it, 1 more is past it.
+        (["15", "15", "1"], "Octopus asks to wait 1 s (429)", [15.0, 15.0]),
+    ],
+)
+def test_the_waits_of_one_request_are_capped(
+    api: tuple[FixtureServer, OctopusData],
+    retry_afters: list[str],
+    message: str,
+    waited: list[float],
+) -> None:
     server, data = api
-    fail_with_429(data, times=1, retry_after="3600")
+    for value in retry_afters:
+        fail_with_429(data, times=1, retry_after=value)
     sleeps = Sleeps()
     with client_for(server, sleep=sleeps) as client, pytest.raises(OctopusUnavailable) as caught:
         client.account(NUMBER)
-    assert str(caught.value) == "Octopus asks to wait 3600 s (429)"
-    assert sleeps == [] and len(server.asked) == 1
+    assert str(caught.value) == message
+    assert sleeps == waited and len(server.asked) == len(waited) + 1
+    assert sum(waited) <= MAX_WAIT_SECONDS == 30.0
+
+
+def test_a_retry_after_does_not_feed_the_backoff(api: tuple[FixtureServer, OctopusData]) -> None:
+    """The backoff doubles from 0.5 s whatever a 429 asked: the 503s after a Retry-After of
+    10 s wait 1 and 2 s, not 20 and 40."""
+    server, data = api
+    fail_with_429(data, times=1, retry_after="10")
+    fail_with_503(data, times=2)
+    sleeps = Sleeps()
+    with client_for(server, sleep=sleeps) as client:
+        found = client.account(NUMBER)
+    assert found.number == NUMBER
+    assert sleeps == [10.0, 1.0, 2.0] and len(server.asked) == 4
 
 
 def test_503_is_retried_with_backoff_then_succeeds(api: tuple[FixtureServer, OctopusData]) -> None:

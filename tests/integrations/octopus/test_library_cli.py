@@ -16,7 +16,13 @@ from tariffconnect.tariffs.library_models import SyncedLibraryTariff
 from tests.cli.conftest import tariffconnect
 from tests.conftest import TEST_DATABASE_URL
 from tests.e2e.server import fresh_database_url
-from tests.integrations.octopus.fixture_server import fail_with_503, octopus_api
+from tests.integrations.octopus.fixture_server import (
+    fail_with_503,
+    octopus_api,
+    product_detail,
+    product_row,
+    regional_tariff,
+)
 from tests.integrations.octopus.test_library_sync import published
 
 
@@ -61,6 +67,28 @@ def test_sync_then_a_failing_sync_that_changes_nothing(
     assert failed.returncode == 1
     assert "library sync failed, the library is unchanged" in failed.stderr
     assert "Octopus answered HTTP 503, 4 tries" in failed.stderr
+    assert count(db) == 3
+
+
+def test_an_odd_product_is_skipped_and_said_so(fresh: tuple[Database, dict[str, str]]) -> None:
+    db, env = fresh
+    data = published()
+    data.products = [p for p in data.products if p["code"] != "GO-VAR-22-10-14"]
+    cosy = product_row("COSY-22-12-08", display_name="Cosy Octopus")
+    data.products.append(cosy)
+    # Region "_Z" is none of the 14: the answer is not shaped as documented.
+    tariff = regional_tariff("E-1R-COSY-22-12-08-C", 50.0, standard_unit_rate=25.0)
+    data.details["COSY-22-12-08"] = product_detail(cosy, single={"Z": tariff})
+    reason = "the Octopus answer has an unknown GSP group in single_register_electricity_tariffs"
+    with octopus_api(data) as (server, _):
+        env = env | {"TARIFFCONNECT_OCTOPUS_API_URL": server.url}
+        done = tariffconnect(env, "library", "sync", "--source", "octopus")
+    assert (done.returncode, done.stdout) == (
+        0,
+        "2 products, 3 entries on offer, 0 withdrawn, 1 skipped\n"
+        f"skipped COSY-22-12-08: {reason}\n",
+    )
+    assert f"skipped product 'COSY-22-12-08': {reason}" in done.stderr
     assert count(db) == 3
 
 

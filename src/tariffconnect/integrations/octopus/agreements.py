@@ -9,7 +9,8 @@
   - `E-1R-AGILE-…` (not Outgoing): a MARKET tariff on the Agile source of the code's region
     (its prices include VAT already: no surcharge);
   - `E-2R-…` (Economy 7): the day and night rates, night in the smart-meter window Octopus
-    documents, 00:30-07:30 UTC (NIGHT_UTC; docs/direct.md, "Octopus Energy");
+    documents, 00:30-07:30 UTC (economy7_night, which the library sync uses too;
+    docs/octopus.md);
   - any other `E-1R-…` (a fixed or variable product, Go, Intelligent Go, Cosy, Flux,
     Outgoing): the unit rates of one local day, which must tile it; one value all day is a
     fixed rate, several are the day's windows. Rates that leave a gap or overlap fail the pull.
@@ -47,12 +48,21 @@ OUTGOING = "OUTGOING"
 # Economy 7 on a smart meter: 00:30-07:30 UTC all year (01:30-08:30 local in summer time), as
 # Octopus's help article "What happens to my Economy Seven (E7) tariff when I have a smart
 # meter installed?" states. Older meters vary by meter, not by supplier: not known from the API.
+# The one source of the night hours for both the adapter and the library sync: economy7_night.
 NIGHT_UTC = (time(0, 30), time(7, 30))
 PENCE = Decimal(100)
 QUANTUM = Decimal("0.00001")  # the 5 decimals our rates keep
 _SPACES = re.compile(r"\s+")
 
 Json = dict[str, Any]
+
+
+def economy7_night(day: date) -> tuple[time, time]:
+    """The Economy 7 night window on London day `day`, as its local clock shows it:
+    NIGHT_UTC is fixed in UTC, so 00:30-07:30 in GMT and 01:30-08:30 in summer time (BST).
+    Both the adapter's pull and the library sync take the night hours from here."""
+    on, off = (datetime.combine(day, moment, UTC).astimezone(LONDON).time() for moment in NIGHT_UTC)
+    return on, off
 
 
 def normalised_post_code(text: str) -> str:
@@ -140,7 +150,7 @@ def day_night_tariff(
     it is at `at`; the tariff expires at the next clock change, so the pull re-reads it then
     (when the local night window moves by an hour)."""
     day, night = _value_at(day_rates, at, "day"), _value_at(night_rates, at, "night")
-    start, end = (_local_clock(at, moment) for moment in NIGHT_UTC)
+    start, end = (moment.strftime("%H:%M:%S") for moment in economy7_night(_london_day(at)))
     hours = [
         {"valid_from": end, "valid_to": start, "rate": [{"value": day}]},
         {"valid_from": start, "valid_to": end, "rate": [{"value": night}]},
@@ -192,8 +202,8 @@ def rates_tariff(
         raise PullFailed(f"the unit rates do not cover {day.isoformat()}")
     hours = [
         {
-            "valid_from": _local_clock(a, a),
-            "valid_to": _local_clock(b, b),
+            "valid_from": _local_clock(a),
+            "valid_to": _local_clock(b),
             "rate": [{"value": _major(value)}],
         }
         for a, b, value in windows
@@ -255,11 +265,13 @@ def _major(pence: Decimal) -> float:
     return float((pence / PENCE).quantize(QUANTUM))
 
 
-def _local_clock(day_of: datetime, moment: datetime | time) -> str:
-    """`moment` (a UTC datetime, or a UTC time of `day_of`'s date) as local HH:MM:SS."""
-    if isinstance(moment, time):
-        moment = datetime.combine(day_of.astimezone(UTC).date(), moment, UTC)
+def _local_clock(moment: datetime) -> str:
+    """`moment` as local HH:MM:SS."""
     return moment.astimezone(LONDON).strftime("%H:%M:%S")
+
+
+def _london_day(moment: datetime) -> date:
+    return moment.astimezone(LONDON).date()
 
 
 def _all_day(hours: list[Json]) -> Json:

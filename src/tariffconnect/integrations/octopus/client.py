@@ -10,10 +10,14 @@ How it calls out, and why:
   modules do: the host is resolved here, a private address needs the operator's leave
   (`TARIFFCONNECT_WEBHOOK_ALLOWED_NETWORKS`), the request goes to the checked address (the host
   name kept for Host, SNI and the certificate), no proxy from the environment, no redirects;
-  plain http only outside live mode and only to a network the operator allowed (the
-  tests' fixture server on loopback).
+  plain http only outside live mode and only to a loopback or private address inside a
+  network the operator allowed (the tests' fixture server, a proxy beside us): a public host,
+  the real Octopus API included, is reached over https whatever the allow-list says.
 - Every call has a time-out; 429 and 5xx (and a dropped connection) are retried a bounded
-  number of times with doubling backoff, a Retry-After honoured up to a minute.
+  number of times with doubling backoff (0.5, 1, 2 s), a 429's Retry-After honoured instead
+  of that attempt's backoff. The waits of one request add up to at most MAX_WAIT_SECONDS: a
+  wait that would pass it is not waited for (the request fails as unavailable and the caller
+  tries again later), so a throttling answer never stalls a sync or a pull for minutes.
 - Lists are followed through `next` while it stays on the API, at most MAX_PAGES pages and
   never the same page twice: a `next` loop is an error, not an endless refresh.
 - Answers are parsed with Decimal numbers (rates are published to 4-5 decimals) and checked
@@ -63,7 +67,7 @@ log = logging.getLogger(__name__)
 
 RETRIES = 3  # attempts after the first
 BACKOFF_SECONDS = 0.5  # doubled after each retry
-MAX_RETRY_AFTER = 60.0  # a longer Retry-After is not waited for: the caller tries again later
+MAX_WAIT_SECONDS = 30.0  # all the waits of one request; a longer one is not waited for
 MAX_PAGES = 200  # products and a year of rates fit easily; more is a runaway `next` chain
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 RATES_PAGE_SIZE = "1500"  # the API's largest page: a month of half hours in one answer
@@ -206,11 +210,14 @@ class OctopusClient:
 
     def _request(self, url: httpx.URL) -> Any:
         """GET `url` with retries; the parsed JSON of a 2xx answer, else the error's type."""
-        delay = BACKOFF_SECONDS
+        addresses = self._checked_addresses()
+        backoff = BACKOFF_SECONDS
+        waited = 0.0
         for attempt in range(RETRIES + 1):
             last = attempt == RETRIES
+            wait = backoff
             try:
-                status, headers, content = self._send(url)
+                status, headers, content = self._send(url, addresses)
             except OctopusError:
                 raise
             except httpx.TimeoutException:
@@ -235,19 +242,22 @@ class OctopusClient:
                     raise OctopusRefused(f"Octopus answered HTTP {status}", status=status)
                 problem = f"Octopus answered HTTP {status}"
                 if status == 429:
-                    delay = retry_after(headers.get("retry-after"), default=delay)
-                    if delay > MAX_RETRY_AFTER:
-                        raise OctopusUnavailable(f"Octopus asks to wait {delay:.0f} s (429)")
-            if last:
-                raise OctopusUnavailable(f"{problem}, {RETRIES + 1} tries")
-            log.info("octopus GET %s: %s; retrying in %.1f s", url.path, problem, delay)
-            self._sleep(delay)
-            delay *= 2
+                    # Its own wait, not the backoff's: it does not feed the doubling.
+                    wait = retry_after(headers.get("retry-after"), default=backoff)
+                    if waited + wait > MAX_WAIT_SECONDS:
+                        raise OctopusUnavailable(f"Octopus asks to wait {wait:.0f} s (429)")
+            if last or waited + wait > MAX_WAIT_SECONDS:
+                raise OctopusUnavailable(f"{problem}, {attempt + 1} tries")
+            log.info("octopus GET %s: %s; retrying in %.1f s", url.path, problem, wait)
+            self._sleep(wait)
+            waited += wait
+            backoff *= 2
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _send(self, url: httpx.URL) -> tuple[int, httpx.Headers, bytes]:
-        """One GET to the first checked address that connects."""
-        addresses = self._checked_addresses()
+    def _send(
+        self, url: httpx.URL, addresses: Sequence[IPAddress]
+    ) -> tuple[int, httpx.Headers, bytes]:
+        """One GET to the first of the checked `addresses` that connects."""
         headers = {
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
@@ -282,16 +292,20 @@ class OctopusClient:
                 raise OctopusAddressRefused(
                     "the Octopus API URL is on a private network the operator did not allow"
                 )
-            if self._base.scheme == "http" and not all(self._allowed(a) for a in found):
-                # Plain http is for a fixture or proxy beside us, never a public host.
+            if self._base.scheme == "http" and not all(self._plain_http_allowed(a) for a in found):
+                # Plain http is for a fixture or proxy beside us, never a public host: the
+                # operator's allow-list lets us reach private networks, it does not make a
+                # public address safe to talk to in the clear.
                 raise OctopusAddressRefused(
-                    "plain http to the Octopus API only to a network the operator allowed"
+                    "plain http to the Octopus API only to a private address the operator allowed"
                 )
             self._addresses = found
         return self._addresses
 
-    def _allowed(self, address: IPAddress) -> bool:
-        return any(address in net for net in self._allow if address.version == net.version)
+    def _plain_http_allowed(self, address: IPAddress) -> bool:
+        """A loopback or private address inside a network the operator allowed."""
+        allowed = any(address in net for net in self._allow if address.version == net.version)
+        return allowed and is_forbidden_address(address)  # forbidden without the leave: local
 
 
 def _base_url(value: str, *, live_mode: bool) -> httpx.URL:

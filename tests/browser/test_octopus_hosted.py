@@ -22,7 +22,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from tests.browser import test_accessibility
 from tests.browser.conftest import Live, Phone
+from tests.browser.test_accessibility import Auditor
 from tests.browser.test_hosted_flow import LONDON, OCTOPUS, choose_provider, heading, next_page
 from tests.cli.conftest import tariffconnect
 from tests.connect.flow.flow import make_session
@@ -32,6 +34,9 @@ from tests.market.public_feeds import agile_pence, public_feeds, urls
 
 pytestmark = pytest.mark.e2e
 
+# The accessibility tests' fixtures: a phone that runs axe-core over each page it shows.
+auditor = test_accessibility.auditor
+axe_script = test_accessibility.axe_script
 AUTH_URL = re.compile(r".*/connect/auth/prv_\w+\?fp_cot=cot_\w+")
 WRONG_KEY = "sk_live_WrongKey0123456789abcdef"
 LONDON_TIME = ZoneInfo("Europe/London")
@@ -214,3 +219,18 @@ def test_a_wrong_key_says_so_and_trying_again_connects(phone: Phone, live: Live)
     log_in(phone, octo.E7_NUMBER)
     assert "Tariff Flexible Octopus" in allow(phone)
     assert set(done(phone, live, token)) == {"IMPORT"}
+
+
+def test_the_octopus_auth_pages_have_no_serious_violation(auditor: Auditor, live: Live) -> None:
+    ask = auditor.answer
+    open_octopus(auditor.phone, live)
+    login = {"Account number": octo.E7_NUMBER, "API key": WRONG_KEY}
+    ask("auth_metadata_capture", "Log in to Octopus Energy", fill=login, press="Connect")
+    ask("failed_login", "We could not log you in", press="")
+    auditor.page.get_by_role("link", name="Try again", exact=True).click()
+    auditor.page.wait_for_load_state()
+    login = {"Account number": octo.E7_NUMBER, "API key": API_KEY}
+    ask("", "Log in to Octopus Energy", fill=login, press="Connect")
+    ask("consent_capture", "Allow access to your tariff", press="")
+    assert auditor.problems == {}, auditor.problems
+    assert auditor.audited == ["auth_metadata_capture", "failed_login", "consent_capture"]

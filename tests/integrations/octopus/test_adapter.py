@@ -20,11 +20,11 @@ from tariffconnect.integrations.adapters.base import (
     NoTariffs,
     SeveralTariffs,
     TariffChoice,
-    Unavailable,
     Where,
 )
 from tariffconnect.integrations.adapters.registry import OCTOPUS_GB_PROVIDER_ID, adapter_for
 from tariffconnect.integrations.octopus import adapter as octopus
+from tariffconnect.integrations.octopus import errors
 from tariffconnect.market import sources
 from tariffconnect.runtime import Runtime
 from tests.conftest import Tenant
@@ -36,7 +36,6 @@ from tests.integrations.octopus.fixture_server import (
     account_property,
     agreement,
     change_agreements,
-    fail_with_503,
     meter_point,
     octopus_api,
 )
@@ -81,10 +80,10 @@ def login(number: str, key: str = API_KEY, **more: str) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("given", "message"),
     [
-        (login("A-123"), octopus.ACCOUNT_MALFORMED),
-        (login("B-0000A001"), octopus.ACCOUNT_MALFORMED),
-        (login(octo.GO_NUMBER, "pk_live_x"), octopus.KEY_MALFORMED),
-        (login(octo.GO_NUMBER, ""), octopus.KEY_MALFORMED),
+        (login("A-123"), errors.ACCOUNT_NUMBER_MALFORMED.message),
+        (login("B-0000A001"), errors.ACCOUNT_NUMBER_MALFORMED.message),
+        (login(octo.GO_NUMBER, "pk_live_x"), errors.API_KEY_MALFORMED.message),
+        (login(octo.GO_NUMBER, ""), errors.API_KEY_MALFORMED.message),
     ],
 )
 def test_malformed_values_fail_before_any_call(runtime: Runtime, served, given, message) -> None:
@@ -96,8 +95,10 @@ def test_malformed_values_fail_before_any_call(runtime: Runtime, served, given, 
 def test_a_wrong_key_and_anothers_account_are_failed_logins(runtime: Runtime) -> None:
     adapter = the_adapter(runtime)
     wrong = login(octo.GO_NUMBER, "sk_live_WrongKey0123456789abcdef")
-    assert adapter.authorise(wrong, LONDON) == FailedLogin(octopus.WRONG_KEY)
-    assert adapter.authorise(login("A-FFFF0000"), LONDON) == FailedLogin(octopus.NOT_YOURS)
+    assert adapter.authorise(wrong, LONDON) == FailedLogin(errors.KEY_REJECTED.message)
+    assert adapter.authorise(login("A-FFFF0000"), LONDON) == FailedLogin(
+        errors.ACCOUNT_NOT_YOURS.message
+    )
 
 
 def test_the_property_at_the_post_code_is_authorised_with_its_meter_points(
@@ -127,12 +128,18 @@ def test_several_properties_or_none_at_the_post_code_are_offered(
     chosen = adapter.authorise(login(octo.GO_NUMBER, account="1"), Where("GB", "M1 1AE"))
     assert isinstance(chosen, Authorised) and chosen.reference["property_id"] == 1
     not_theirs = adapter.authorise(login(octo.GO_NUMBER, account="9"), LONDON)
-    assert not_theirs == FailedLogin(octopus.NOT_A_PROPERTY)
-    second = account_property(7, "SW1A2AA", [], line_1="11 Downing Street")
+    assert not_theirs == FailedLogin(errors.PROPERTY_NOT_ON_ACCOUNT.message)
+    gas_only = account_property(8, "SW1A 2AA", [], line_1="12 Downing Street")
+    data.accounts[octo.GO_NUMBER]["properties"].append(gas_only)
+    only_electric = adapter.authorise(login(octo.GO_NUMBER), LONDON)
+    assert isinstance(only_electric, Authorised)
+    assert only_electric.reference["property_id"] == 1
+    supplied = [meter_point("1200000000009", [agreement(octo.FLEX, octo.SINCE)])]
+    second = account_property(7, "SW1A2AA", supplied, line_1="11 Downing Street")
     data.accounts[octo.GO_NUMBER]["properties"].append(second)
     both = adapter.authorise(login(octo.GO_NUMBER), LONDON)
     assert isinstance(both, SeveralTariffs)
-    assert [c.id for c in both.accounts] == ["1", "7"]
+    assert [c.id for c in both.accounts] == ["1", "7"]  # never the property without electricity
 
 
 def test_a_property_without_electricity_has_no_tariff(runtime: Runtime, data: OctopusData) -> None:
@@ -143,14 +150,6 @@ def test_a_property_without_electricity_has_no_tariff(runtime: Runtime, data: Oc
     ]
     data.accounts[octo.GO_NUMBER]["properties"] = [account_property(1, octo.POST_CODE, export_only)]
     assert the_adapter(runtime).authorise(login(octo.GO_NUMBER), LONDON) == NoTariffs()
-
-
-def test_octopus_unreachable_is_unavailable(runtime: Runtime, data: OctopusData) -> None:
-    fail_with_503(data, times=4)  # the first try and the client's three retries
-    outcome = the_adapter(runtime).authorise(login(octo.GO_NUMBER), LONDON)
-    assert isinstance(outcome, Unavailable)
-    assert outcome.reason.startswith("octopus: ")
-    assert API_KEY not in outcome.reason
 
 
 # --- the pull -------------------------------------------------------------------------------

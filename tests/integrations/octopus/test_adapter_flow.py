@@ -15,7 +15,7 @@ from tariffconnect.app import create_app
 from tariffconnect.config import Settings
 from tariffconnect.db import Database
 from tariffconnect.integrations.adapters.registry import OCTOPUS_GB_PROVIDER_ID
-from tariffconnect.integrations.octopus import adapter as octopus
+from tariffconnect.integrations.octopus import errors
 from tests.conftest import Tenant, make_tenant
 from tests.connect.flow.flow import make_session, start, submit
 from tests.connect.flow.test_direct_routes import module
@@ -99,12 +99,12 @@ def test_a_wrong_key_is_the_failed_login_page_with_its_reason(
     token = at_login(octo_client, octo_tenant)
     failed = log_in(octo_client, token, octo.GO_NUMBER, "sk_live_WrongKey0123456789abcdef")
     assert failed["route"] == "failed_login"
-    assert failed["data"]["message"] == octopus.WRONG_KEY
+    assert failed["data"]["message"] == errors.KEY_REJECTED.message
     again = at_login(octo_client, octo_tenant)
     malformed = log_in(octo_client, again, "A-12")
     assert (malformed["route"], malformed["data"]["message"]) == (
         "failed_login",
-        octopus.ACCOUNT_MALFORMED,
+        errors.ACCOUNT_NUMBER_MALFORMED.message,
     )
 
 

@@ -3,11 +3,14 @@ Octopus dashboard), the property at the location's post code, and its current ag
 read from the REST API (client.py) and converted by agreements.py.
 
 - `authorise` checks the two values' shapes before any call; reads the account (401: the key
-  is wrong; 404: the account number is not this key's); picks the property whose post code is
-  the location's, or offers the account's properties (`multiple_available_tariffs`) when
-  several match or none does; a property with no electricity import point has no tariff.
-  Octopus unreachable (time-outs, 429 / 5xx after the client's retries) is Unavailable: the
-  customer is offered the manual path.
+  is wrong; 404 or 403: the account number is not this key's); of the account's properties
+  with an electricity supply (an import meter point with an agreement), picks the one whose
+  post code is the location's, or offers them (`multiple_available_tariffs`) when several
+  match or none does; an account without one has no tariff (`no_available_tariffs`).
+  Octopus unreachable (time-outs, refused connections, 429 / 5xx after the client's retries)
+  is a failed login saying so, whose page offers the manual path (DISMISS_DIRECT) beside
+  trying again; an answer we cannot use is Unavailable (the operator's problem, not the
+  customer's). Each refusal is errors.py's `Refusal`: a stable code, logged, and its text.
 - `capture` reads the account again (a tariff change is a new agreement: the next refresh
   picks it up), the product, and the rates around now; it answers the import tariff and,
   where the property has an export meter point with a current agreement, the export tariff.
@@ -20,6 +23,7 @@ has nothing else to call with), the property id and the meter points' MPANs.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -53,20 +57,23 @@ from tariffconnect.integrations.octopus.codes import (
     check_api_key,
 )
 from tariffconnect.integrations.octopus.errors import (
+    ACCOUNT_NOT_YOURS,
+    ACCOUNT_NUMBER_MALFORMED,
+    API_KEY_MALFORMED,
+    KEY_REJECTED,
+    PROPERTY_NOT_ON_ACCOUNT,
+    UNREACHABLE,
     OctopusError,
     OctopusKeyRejected,
     OctopusNotFound,
+    OctopusRefused,
+    OctopusUnavailable,
+    Refusal,
 )
 from tariffconnect.integrations.sdk_tariff import PullFailed
 from tariffconnect.webhooks.urls import parse_allowed_networks
 
-# What the customer is told on a failed login (translated on the hosted pages: the auth
-# pages' catalogues under connect/web).
-ACCOUNT_MALFORMED = "The account number is A- and 8 characters, as on your Octopus bill."
-KEY_MALFORMED = "The API key starts with sk_live_: copy it from your Octopus dashboard."
-WRONG_KEY = "Octopus did not accept this API key. Check it on your Octopus dashboard."
-NOT_YOURS = "This account number is not right, or not the API key's account."
-NOT_A_PROPERTY = "That property is not one of this account's."
+log = logging.getLogger("tariffconnect.integrations.octopus")
 CURRENT_DAY = timedelta(days=1)
 Clock = Callable[[], datetime]
 
@@ -90,29 +97,40 @@ class OctopusAdapter:
         try:
             check_account_number(number)
         except CodeInvalid:
-            return FailedLogin(ACCOUNT_MALFORMED)
+            return _refused(ACCOUNT_NUMBER_MALFORMED)
         try:
             check_api_key(key)
         except CodeInvalid:
-            return FailedLogin(KEY_MALFORMED)
+            return _refused(API_KEY_MALFORMED)
         try:
             with self._client(key) as client:
                 account = client.account(number)
         except OctopusKeyRejected:
-            return FailedLogin(WRONG_KEY)
+            return _refused(KEY_REJECTED)
         except OctopusNotFound:
-            return FailedLogin(NOT_YOURS)
+            return _refused(ACCOUNT_NOT_YOURS)
+        except OctopusRefused as error:
+            # 403: the key is valid but may not read this account.
+            if error.status == 403:
+                return _refused(ACCOUNT_NOT_YOURS)
+            return Unavailable(f"octopus: {error.message}")
+        except OctopusUnavailable as error:
+            return _refused(UNREACHABLE, error.message)
         except OctopusError as error:
             return Unavailable(f"octopus: {error.message}")
         chosen = credentials.get("account")
         if chosen is not None:
             prop = next((p for p in account.properties if str(p.id) == chosen), None)
             if prop is None:
-                return FailedLogin(NOT_A_PROPERTY)
+                return _refused(PROPERTY_NOT_ON_ACCOUNT)
         else:
+            supplied = [p for p in account.properties if _import_points(p)]
+            if not supplied:
+                return NoTariffs()
             matching = agreements.properties_at(account, where.post_code or "")
+            matching = [p for p in matching if p in supplied]
             if len(matching) != 1:
-                return _choices(account) if account.properties else NoTariffs()
+                return _choices(supplied)
             prop = matching[0]
         return _authorised(number, key, prop)
 
@@ -156,7 +174,22 @@ class OctopusAdapter:
         )
 
 
-def _choices(account: Account) -> SeveralTariffs:
+def _refused(refusal: Refusal, detail: str | None = None) -> FailedLogin:
+    """The failed login the customer reads, logged by its code (`detail`, the client's
+    key-free message, says what happened when Octopus could not be asked)."""
+    if detail is None:
+        log.info("octopus login refused: %s", refusal.code)
+    else:
+        log.warning("octopus login refused: %s (%s)", refusal.code, detail)
+    return FailedLogin(refusal.message)
+
+
+def _import_points(prop: Property) -> list[ElectricityMeterPoint]:
+    """The property's electricity supply: its import meter points with an agreement."""
+    return [p for p in agreements.import_points(prop) if p.agreements]
+
+
+def _choices(properties: list[Property]) -> SeveralTariffs:
     return SeveralTariffs(
         tuple(
             TariffChoice(
@@ -164,13 +197,13 @@ def _choices(account: Account) -> SeveralTariffs:
                 ", ".join(part for part in (p.address_line_1, p.town, p.postcode) if part),
                 f"{len(agreements.import_points(p))} electricity supply point(s)",
             )
-            for p in account.properties
+            for p in properties
         )
     )
 
 
 def _authorised(number: str, key: str, prop: Property) -> AuthOutcome:
-    imports = [p for p in agreements.import_points(prop) if p.agreements]
+    imports = _import_points(prop)
     if not imports:
         return NoTariffs()
     exports = [p for p in agreements.export_points(prop) if p.agreements]

@@ -71,13 +71,13 @@ def test_a_task_longer_than_its_lease_keeps_it_while_its_runner_lives(settings, 
     task = PeriodicTask(
         name=name,
         schedule=Every(timedelta(seconds=0.05)),
-        run=recorder(runs, hold=1.2),
-        lease=timedelta(seconds=0.3),
+        run=recorder(runs, hold=2.5),
+        lease=timedelta(seconds=1.0),
     )
     rt = runtime(settings, database)
-    run_until([build(rt, task), build(rt, task)], lambda: len(runs) >= 2, timeout=20)
+    run_until([build(rt, task), build(rt, task)], lambda: len(runs) >= 2, timeout=30)
     # Had the lease not been renewed, the second runner would have started the same due time
-    # 0.3 s into the first run.
+    # 1 s into the first run. (A lease of a second leaves a loaded machine's ticks room.)
     assert len(set(runs)) == len(runs)
 
 

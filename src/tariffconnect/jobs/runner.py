@@ -146,6 +146,10 @@ class Runner:
                 session, names, now=now, lease=self.job_lease, limit=free - len(claims)
             )
         self._rows_ready = True
+        # A lease's renewal clock starts when it was taken, not at the next tick: a slow tick
+        # (a busy database) must not eat the margin before the first renewal.
+        for key in [claim.task.name for claim in claims] + [lease.job_id for lease in leases]:
+            self._renewed[key] = now
         return claims, leases
 
     def _renew(self, session: Session, *, now: datetime) -> None:

@@ -382,9 +382,12 @@ def rate_row(
     valid_to: str | None,
     *,
     payment_method: str | None = None,
+    exc_vat: float | None = None,
 ) -> Json:
+    """A row of a rates list; `exc_vat` defaults to the inc-VAT figure at 5 % VAT (an export
+    rate, paid without VAT, gives both the same)."""
     return {
-        "value_exc_vat": round(inc_vat / 1.05, 4),
+        "value_exc_vat": round(inc_vat / 1.05, 4) if exc_vat is None else exc_vat,
         "value_inc_vat": inc_vat,
         "valid_from": valid_from,
         "valid_to": valid_to,

@@ -60,14 +60,14 @@ def test_sync_then_a_failing_sync_that_changes_nothing(
         done = tariffconnect(env, "library", "sync", "--source", "octopus")
         assert (done.returncode, done.stdout) == (
             0,
-            "1 products, 3 entries on offer, 0 withdrawn\n",
+            "2 products, 4 entries on offer, 0 withdrawn\n",
         )
         fail_with_503(data, times=40)
         failed = tariffconnect(env, "library", "sync", "--source", "octopus")
     assert failed.returncode == 1
     assert "library sync failed, the library is unchanged" in failed.stderr
     assert "Octopus answered HTTP 503, 4 tries" in failed.stderr
-    assert count(db) == 3
+    assert count(db) == 4
 
 
 def test_an_odd_product_is_skipped_and_said_so(fresh: tuple[Database, dict[str, str]]) -> None:
@@ -85,11 +85,11 @@ def test_an_odd_product_is_skipped_and_said_so(fresh: tuple[Database, dict[str, 
         done = tariffconnect(env, "library", "sync", "--source", "octopus")
     assert (done.returncode, done.stdout) == (
         0,
-        "2 products, 3 entries on offer, 0 withdrawn, 1 skipped\n"
+        "3 products, 4 entries on offer, 0 withdrawn, 1 skipped\n"
         f"skipped COSY-22-12-08: {reason}\n",
     )
     assert f"skipped product 'COSY-22-12-08': {reason}" in done.stderr
-    assert count(db) == 3
+    assert count(db) == 4
 
 
 def test_an_unknown_source_is_refused(fresh: tuple[Database, dict[str, str]]) -> None:

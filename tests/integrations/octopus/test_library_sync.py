@@ -80,6 +80,13 @@ def published() -> OctopusData:
     data.details["GO-VAR-22-10-14"] = product_detail(
         go, single={"C": regional_tariff("E-1R-GO-VAR-22-10-14-C", 55.2, standard_unit_rate=26.0)}
     )
+    outgoing = next(p for p in data.products if p["code"] == "OUTGOING-VAR-24-10-26")
+    data.details["OUTGOING-VAR-24-10-26"] = product_detail(
+        outgoing, single={"C": export_tariff("E-1R-OUTGOING-VAR-24-10-26-C", 15.0)}
+    )
+    data.rates[("E-1R-OUTGOING-VAR-24-10-26-C", "standard-unit-rates")] = [
+        rate_row(15.0, "2026-10-01T00:00:00Z", None, exc_vat=15.0)
+    ]
     data.rates[("E-1R-VAR-22-11-01-A", "standard-unit-rates")] = [
         rate_row(24.5175, "2026-10-01T00:00:00Z", None, payment_method="DIRECT_DEBIT")
     ]
@@ -89,6 +96,14 @@ def published() -> OctopusData:
     ]
     data.rates[("E-1R-GO-VAR-22-10-14-C", "standard-unit-rates")] = go_rates(26.0, 8.5)
     return data
+
+
+def export_tariff(code: str, rate: float) -> dict[str, object]:
+    """An Outgoing tariff as published: no standing charge, and no VAT on what is paid for
+    exported energy (the exc-VAT and inc-VAT rates are the same)."""
+    tariff = regional_tariff(code, 0, standard_unit_rate=rate)
+    tariff["standard_unit_rate_exc_vat"] = rate
+    return tariff
 
 
 def go_rates(day: float, night: float) -> list[dict[str, object]]:
@@ -156,10 +171,11 @@ def test_sync_stores_every_wanted_product_and_region_to_the_penny(
 ) -> None:
     with octopus_api(published()) as (server, _):
         result = sync(settings, clean, server)
-    assert (result.products, result.offered, result.withdrawn) == (2, 4, 0)
+    assert (result.products, result.offered, result.withdrawn) == (3, 5, 0)
     rows = stored(clean)
     assert sorted(rows) == [
         "E-1R-GO-VAR-22-10-14-C",
+        "E-1R-OUTGOING-VAR-24-10-26-C",
         "E-1R-VAR-22-11-01-A",
         "E-1R-VAR-22-11-01-C",
         "E-2R-VAR-22-11-01-C",
@@ -199,6 +215,13 @@ def test_sync_stores_every_wanted_product_and_region_to_the_penny(
         ("00:30:00", "07:30:00", "0.1305"),
         ("07:30:00", "00:00:00", "0.2863"),
     ]
+    # An export product: what the customer is paid, no standing charge.
+    outgoing = rows["E-1R-OUTGOING-VAR-24-10-26-C"].entry
+    assert (outgoing["tariff_direction"], outgoing["standing_charge"]) == ("EXPORT", None)
+    assert hours(outgoing) == [("00:00:00", "00:00:00", "0.15")]
+    assert outgoing["notes"] == (
+        "Read from the Octopus Energy API: the export rates paid per kWh, no standing charge."
+    )
 
 
 def test_a_withdrawn_product_stops_being_offered_and_a_second_sync_updates_rates(
@@ -219,7 +242,7 @@ def test_a_withdrawn_product_stops_being_offered_and_a_second_sync_updates_rates
         ]
         later = NOW + timedelta(days=7)
         result = sync(settings, clean, server, now=later)
-    assert (result.offered, result.withdrawn) == (3, 1)
+    assert (result.offered, result.withdrawn) == (4, 1)
     rows = stored(clean)
     withdrawn = rows["E-1R-GO-VAR-22-10-14-C"].withdrawn_at
     assert withdrawn is not None and withdrawn.replace(tzinfo=UTC) == later  # SQLite: naive UTC
@@ -273,6 +296,7 @@ def test_the_library_endpoint_lists_synced_entries(
     }
     assert sorted(listed) == [
         ("GO-VAR-22-10-14", "C", "Octopus Go"),
+        ("OUTGOING-VAR-24-10-26", "C", "Outgoing"),
         ("VAR-22-11-01", "A", "Flexible Octopus"),
         ("VAR-22-11-01", "C", "Flexible Octopus"),
         ("VAR-22-11-01", "C", "Flexible Octopus (Economy 7)"),
@@ -453,9 +477,9 @@ def test_one_odd_product_is_skipped_with_its_reason_and_the_rest_synced(
         caplog.set_level(logging.WARNING, logger=library_sync.__name__)
         result = sync(settings, clean, server)
     assert result.skipped == (library_sync.Skipped("GO-VAR-22-10-14", reason),)
-    assert (result.products, result.offered, result.withdrawn) == (2, 4, 0)
+    assert (result.products, result.offered, result.withdrawn) == (3, 5, 0)
     assert library_sync.describe(result) == [
-        "2 products, 4 entries on offer, 0 withdrawn, 1 skipped",
+        "3 products, 5 entries on offer, 0 withdrawn, 1 skipped",
         f"skipped GO-VAR-22-10-14: {reason}",
     ]
     assert [r.getMessage() for r in caplog.records] == [
@@ -475,7 +499,7 @@ def test_an_odd_product_on_a_first_sync_is_just_left_out(
     _unknown_region(data)
     with octopus_api(data) as (server, _):
         result = sync(settings, clean, server)
-    assert (result.products, result.offered, len(result.skipped)) == (2, 3, 1)
+    assert (result.products, result.offered, len(result.skipped)) == (3, 4, 1)
     assert GO not in stored(clean)
 
 
@@ -506,9 +530,10 @@ def test_four_rate_ev_tariffs_are_left_out_without_error(
     }
     with octopus_api(data) as (server, _):
         result = sync(settings, clean, server)
-    assert (result.products, result.offered, result.withdrawn, result.skipped) == (3, 4, 0, ())
+    assert (result.products, result.offered, result.withdrawn, result.skipped) == (4, 5, 0, ())
     assert sorted(stored(clean)) == [
         GO,
+        "E-1R-OUTGOING-VAR-24-10-26-C",
         "E-1R-VAR-22-11-01-A",
         "E-1R-VAR-22-11-01-C",
         "E-2R-VAR-22-11-01-C",
@@ -573,7 +598,7 @@ def test_plain_http_needs_the_fixture_on_an_allowed_network(
     settings: Settings, clean: Database
 ) -> None:
     with octopus_api(published()) as (server, _):
-        assert sync(settings, clean, server, allowed="127.0.0.0/8").offered == 4
+        assert sync(settings, clean, server, allowed="127.0.0.0/8").offered == 5
         served = len(server.asked)
         with pytest.raises(OctopusAddressRefused) as caught:
             sync(settings, clean, server, allowed="", now=NOW + timedelta(days=7))

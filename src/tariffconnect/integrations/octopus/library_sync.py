@@ -3,11 +3,13 @@
 `integrations.octopus_library_sync`); docs/octopus.md has the whole story.
 
 What is synced: the products `GET /v1/products/` lists as on sale now that are domestic
-(not business), not prepay, not restricted, electricity import, and not market-priced
-(Agile and Tracker follow the market series, docs/market-prices.md). For each, every region's
-direct-debit tariff from `GET /v1/products/{code}/` becomes one entry; a day/night (E7) tariff
-becomes its own entry. Every figure comes from the API: unit rates and standing charges
-including VAT (as billed to households), in pounds.
+(not business), not prepay, not restricted, and not market-priced (Agile, Agile Outgoing and
+Tracker follow the market series, docs/market-prices.md): import products, and export ones
+(`direction: EXPORT`, Outgoing and Flux's export side) as EXPORT entries. For each, every
+region's direct-debit tariff from `GET /v1/products/{code}/` becomes one entry; an import
+product's day/night (E7) tariff becomes its own entry. Every figure comes from the API: unit
+rates and standing charges including VAT (as billed to households), in pounds; an export
+entry has its unit rates (what the customer is paid) and no standing charge.
 
 One moment for every figure: the reference day, the last full London day before the sync that
 is 24 hours long (a clock-change day of 23 or 25 hours is passed over, compared in UTC). The
@@ -161,6 +163,8 @@ def read_product(
             )
             windows = _windows(rates, day)
             entries.append(_entry(product, region, tariff, windows, now=now, e7=False))
+    if _exports(product):
+        return entries  # no day/night export tariff: an export meter has one register
     for region, methods in sorted(detail.dual_register_electricity_tariffs.items()):
         tariff = methods.get(PAYMENT_METHOD)
         if tariff is not None:
@@ -195,10 +199,14 @@ def _reason(error: Exception) -> str:
     return str(error)
 
 
+def _exports(product: Product) -> bool:
+    return product.direction == "EXPORT"
+
+
 def _wanted(product: Product, now: datetime) -> bool:
     return (
         not (product.is_business or product.is_prepay or product.is_restricted)
-        and product.direction in (None, "IMPORT")
+        and product.direction in (None, "IMPORT", "EXPORT")
         and not product.code.startswith(MARKET_PRICED)
         and not product.is_tracker
         and (product.available_from is None or product.available_from <= now)
@@ -273,8 +281,11 @@ def _entry(
         {"valid_from": _hms(a), "valid_to": _hms(b), "rate": [{"fixed": value}]}
         for a, b, value in windows
     ]
+    exports = _exports(product)
     note = (
-        "Read from the Octopus Energy API: unit rates and standing charge incl. 5% VAT, "
+        "Read from the Octopus Energy API: the export rates paid per kWh, no standing charge."
+        if exports
+        else "Read from the Octopus Energy API: unit rates and standing charge incl. 5% VAT, "
         "direct debit."
     )
     if e7:
@@ -293,14 +304,13 @@ def _entry(
             "country_code": "GB",
             "region": region,
             "currency_code": "GBP",
-            "tariff_direction": "IMPORT",
+            "tariff_direction": "EXPORT" if exports else "IMPORT",
             "tariff_type": "COMMODITY",
             "market_rates": False,
             "timezone": "Europe/London",
-            "standing_charge": {
-                "value": _pounds(tariff.standing_charge_inc_vat),
-                "unit": "per_day",
-            },
+            "standing_charge": None
+            if exports
+            else {"value": _pounds(tariff.standing_charge_inc_vat), "unit": "per_day"},
             "schedule": [
                 {
                     "months": ["All"],

@@ -454,8 +454,15 @@ def _check_answers(
     # HAProxy logged every request the load sent but those it closed without an answer (it
     # writes a line once the answer is sent: the last ones may come a moment after).
     answered = {r.id for r in load.results if r.status != NO_ANSWER}
-    wait_until(lambda: answered <= set(proxy_lines(cluster.log("haproxy"))), "HAProxy's log", 10)
-    lines = proxy_lines(cluster.log("haproxy"))
+    deadline = time.monotonic() + 30
+    while not answered <= set(lines := proxy_lines(cluster.log("haproxy"))):
+        if time.monotonic() > deadline:
+            # What a failure needs to be understood (CI keeps no run directory).
+            unlogged = [r for r in load.results if r.id in answered - set(lines)]
+            moments = {"before_kill": before_kill, "after_kill": after_kill}
+            tail = cluster.log("haproxy")[-2000:]
+            raise AssertionError(f"not in HAProxy's log: {unlogged}, {moments}, log:\n{tail}")
+        time.sleep(0.1)
     assert set(lines) == answered
     assert all(NO_ANSWER < r.status < 500 for r in load.results if r.id in setup_ids)
     failed = [r for r in results if r.status >= 500 or r.status == NO_ANSWER]

@@ -25,7 +25,7 @@ import pytest
 from tariffconnect.providers import catalogue
 from tests.browser.conftest import PHONE, Phone
 from tests.browser.test_advanced_schedules import fill_window, open_advanced_flow, season
-from tests.browser.test_hosted_flow import LONDON, OCTOPUS, PLAIN_PROVIDER, open_flow
+from tests.browser.test_hosted_flow import LIBRARY_PROVIDER, LONDON, PLAIN_PROVIDER, open_flow
 from tests.browser.test_tariff_elements import open_session
 from tests.connect.flow.flow import make_location, make_session, plain_provider
 
@@ -167,8 +167,8 @@ def test_every_manual_page_has_no_serious_violation(auditor, live):
 def test_library_and_market_pages_have_no_serious_violation(auditor, live):
     ask = auditor.answer
     open_flow(auditor, live, LONDON)
-    ask("", "Choose your energy provider", choose=OCTOPUS)
-    ask("tariff_select", "Choose your tariff", choose="Octopus Go")
+    ask("", "Choose your energy provider", choose=LIBRARY_PROVIDER)
+    ask("tariff_select", "Choose your tariff", choose="E.ON Next Drive")
     ask("", "When does your contract end?", press=SKIP)
     auditor.check("tariff_summary-library", "Tariff summary")
 

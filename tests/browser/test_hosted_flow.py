@@ -22,7 +22,7 @@ LONDON = {
     "post_code": "SW1A 2AA",
     "country_code": "GB",
 }
-OCTOPUS = "Octopus Energy"  # has published tariffs in the library
+LIBRARY_PROVIDER = "E.ON Next"  # has shipped tariffs in the library, and no DIRECT login
 PLAIN_PROVIDER = "Good Energy"  # has none: the manual path follows
 
 
@@ -127,17 +127,17 @@ def test_time_of_day_with_a_mistake_corrected(phone, live):
 
 def test_library_tariff(phone, live):
     token = open_flow(phone, live)
-    choose_provider(phone, OCTOPUS)
+    choose_provider(phone, LIBRARY_PROVIDER)
     page = phone.page
     assert heading(phone) == "Choose your tariff"
-    page.get_by_label("Octopus Go", exact=True).check()
+    page.get_by_label("E.ON Next Drive", exact=True).check()
     next_page(phone, "tariff_select")
     # A published tariff has its own name: straight to the contract.
     page.get_by_label("Contract end date", exact=True).fill(f"{datetime.now(UTC).year + 1}-09-30")
     next_page(phone, "contract_term_capture")
     tariff = finish(phone, live, token)
     assert tariff["connection_type"] == "LIBRARY"
-    assert tariff["display_name"] == "Octopus Go"
+    assert tariff["display_name"] == "E.ON Next Drive"
 
 
 def test_market_tariff_after_going_back(phone, live):

@@ -11,7 +11,6 @@ a `sitecustomize` on its PYTHONPATH adds it to the registry before anything runs
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
@@ -25,7 +24,7 @@ import pytest
 from tests.browser import test_accessibility
 from tests.browser.conftest import Live, Phone
 from tests.browser.test_accessibility import Auditor
-from tests.browser.test_hosted_flow import LONDON, OCTOPUS, choose_provider, heading, next_page
+from tests.browser.test_hosted_flow import LONDON, choose_provider, heading, next_page
 from tests.cli.conftest import tariffconnect
 from tests.connect.flow.flow import make_session
 from tests.integrations.octopus import adapter_support as octo
@@ -41,31 +40,21 @@ AUTH_URL = re.compile(r".*/connect/auth/prv_\w+\?fp_cot=cot_\w+")
 WRONG_KEY = "sk_live_WrongKey0123456789abcdef"
 LONDON_TIME = ZoneInfo("Europe/London")
 HOUR = timedelta(hours=1)
-OFFER_OCTOPUS = """\
-# Written by tests/browser/test_octopus_hosted.py: offer the Octopus adapter in this server.
-from tariffconnect.integrations.adapters import registry
-
-registry._LIVE.update(registry.NOT_OFFERED)
-"""
 
 
 @pytest.fixture(scope="module")
-def octopus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def octopus_server() -> Iterator[str]:
     """The fixture server's URL, and an environment for the server `live` starts: Octopus at
-    that URL (on 127.0.0.1, which the network rules must allow), and offered."""
-    site = tmp_path_factory.mktemp("offer_octopus")
-    (site / "sitecustomize.py").write_text(OFFER_OCTOPUS)
-    paths = [str(site), os.environ.get("PYTHONPATH", "")]
+    that URL (on 127.0.0.1, which the network rules must allow)."""
     with octopus_api(octo.customers()) as (server, _api), pytest.MonkeyPatch.context() as env:
         env.setenv("TARIFFCONNECT_OCTOPUS_API_URL", server.url)
         env.setenv("TARIFFCONNECT_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8")
-        env.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
         yield server.url
 
 
 @pytest.fixture(scope="module")
 def live(octopus_server: str, live: Live) -> Live:
-    """The browser tests' server (tests/browser/conftest.py), started with Octopus offered."""
+    """The browser tests' server (tests/browser/conftest.py), started pointing at the fixture."""
     return live
 
 
@@ -77,7 +66,7 @@ def open_octopus(phone: Phone, live: Live) -> str:
             client, live.headers, LONDON, callback_url=live.callback, options=options
         )
     phone.page.goto(f"{live.base}/connect/web?fp_cot={token}")
-    choose_provider(phone, OCTOPUS)
+    choose_provider(phone, "Octopus Energy")
     phone.page.wait_for_url(AUTH_URL)
     assert heading(phone) == "Log in to Octopus Energy"
     return token

@@ -29,6 +29,13 @@ NIGHT_AND_DAY = [
     {"valid_from": "07:00:00", "valid_to": "23:00:00", "rate": [{"fixed": 0.3}]},
     {"valid_from": "23:00:00", "valid_to": "07:00:00", "rate": [{"fixed": 0.1}]},
 ]
+# Three prices a day, as Octopus Flux's import side has them.
+FLUX_LIKE = [
+    {"valid_from": "02:00:00", "valid_to": "05:00:00", "rate": [{"fixed": 0.2011}]},
+    {"valid_from": "05:00:00", "valid_to": "16:00:00", "rate": [{"fixed": 0.3352}]},
+    {"valid_from": "16:00:00", "valid_to": "19:00:00", "rate": [{"fixed": 0.4693}]},
+    {"valid_from": "19:00:00", "valid_to": "02:00:00", "rate": [{"fixed": 0.3352}]},
+]
 PGE = "Pacific Gas and Electric Company"
 PGE_TOU_C = "PG&E E-TOU-C (Peak Pricing 4-9 p.m. Every Day)"
 
@@ -112,12 +119,7 @@ def test_a_day_night_tariff_in_england_is_low_and_high_in_24_hour_times(phone, l
 
 
 def test_a_three_price_day_is_low_medium_and_high(phone, live):
-    open_flow(phone, live, LONDON)
-    phone.page.get_by_label("Octopus Energy", exact=True).check()
-    press(phone, "provider_select")
-    phone.page.get_by_label("Octopus Flux (import)", exact=True).check()
-    press(phone, "tariff_select")
-    press(phone, "contract_term_capture", button="Skip \u2013 until terminated")
+    open_flow(phone, live, LONDON, FLUX_LIKE)
     assert heading(phone) == "Tariff summary"
     phone.shot("tariff_summary")
     assert details(phone)["Type"] == "Time-of-use rates"
@@ -207,12 +209,14 @@ def test_a_regulated_utility_is_asked_no_contract_and_its_peak_is_time_of_use(ch
 
 def test_library_tariffs_show_their_rates_and_hours(phone, live):
     open_flow(phone, live, LONDON)
-    phone.page.get_by_label("Octopus Energy", exact=True).check()
+    phone.page.get_by_label("E.ON Next", exact=True).check()
     press(phone, "provider_select")
     phone.shot("tariff_select")
-    assert hint_of(phone, "Octopus Go") == "8.50\u00a0p 00:30\u201305:30, 22.36\u00a0p otherwise"
-    assert hint_of(phone, "Intelligent Octopus Go") == (
-        "7.00\u00a0p 23:30\u201305:30, 22.36\u00a0p otherwise"
+    assert (
+        hint_of(phone, "E.ON Next Drive") == "9.50\u00a0p 00:00\u201306:00, 28.00\u00a0p otherwise"
+    )
+    assert hint_of(phone, "E.ON Next Flex (Economy 7)") == (
+        "17.181\u00a0p 00:30\u201307:30, 32.55\u00a0p otherwise"
     )
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import event, select
 from tariffconnect.core.scoping import Scope
 from tariffconnect.events.models import Event
 from tariffconnect.integrations import bindings, upgrades
-from tariffconnect.integrations.adapters import registry
 from tariffconnect.integrations.adapters.registry import OCTOPUS_GB_PROVIDER_ID
 from tariffconnect.integrations.models import ConnectionUpgrade
 from tariffconnect.providers.sandbox import SANDBOX_PROVIDER_ID
@@ -143,11 +142,11 @@ def test_tariffs_of_providers_without_a_route_are_never_loaded(client, database,
     assert all(_provider(database, tariff_id) == SANDBOX_PROVIDER_ID for tariff_id in loaded)
 
 
-def test_the_adapter_providers_are_the_sandbox_in_test_mode_only():
-    # Octopus's adapter is built but not offered yet (adapters/registry.py NOT_OFFERED).
-    assert OCTOPUS_GB_PROVIDER_ID in registry.NOT_OFFERED
-    assert upgrades.adapter_providers(live_mode=False) == (SANDBOX_PROVIDER_ID,)
-    assert upgrades.adapter_providers(live_mode=True) == ()
+def test_the_adapter_providers_are_octopus_and_the_sandbox_in_test_mode_only():
+    assert upgrades.adapter_providers(live_mode=False) == tuple(
+        sorted((OCTOPUS_GB_PROVIDER_ID, SANDBOX_PROVIDER_ID))
+    )
+    assert upgrades.adapter_providers(live_mode=True) == (OCTOPUS_GB_PROVIDER_ID,)
 
 
 def _provider(database, tariff_id):

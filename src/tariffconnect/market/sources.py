@@ -286,6 +286,23 @@ def gsp_group(source: MarketSource) -> str | None:
     return next((g for g, region in rule.gsp_groups.items() if region == source.region), None)
 
 
+def gsp_region(letter: str | None) -> str | None:
+    """The GB region of a GSP group letter (`C` -> `London`), as suppliers' regional tariffs
+    name it; None for anything else."""
+    rule = load().rules.get("GB")
+    if not letter or not isinstance(rule, _GbPostcodeRule):
+        return None
+    return rule.gsp_groups.get(f"_{letter}")
+
+
+def gsp_letter(region: str | None) -> str | None:
+    """The GSP group letter of a GB region (`London` -> `C`); None for anything else."""
+    rule = load().rules.get("GB")
+    if region is None or not isinstance(rule, _GbPostcodeRule):
+        return None
+    return next((g[1:] for g, name in rule.gsp_groups.items() if name == region), None)
+
+
 def gb_outward_code(post_code: str) -> str | None:
     """The outward code of a UK post code (`SW1A` of `sw1a 1aa`), or None when the text is not
     a post code. An outward code alone (`SW1A`) is accepted too."""

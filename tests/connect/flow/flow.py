@@ -18,7 +18,8 @@ LONDON = {
     "country_code": "GB",
 }
 CALLBACK = "https://app.example.com/connect/done?user=42"
-OCTOPUS = "prv_6eb04b20869ef591375f1f8b"  # has published tariffs in the library
+# E.ON Next: shipped tariffs in the library, and no DIRECT login before them.
+EON_NEXT = "prv_0b13f5f169c91474b34f8a1e"
 
 
 def plain_provider(country_code: str = "GB") -> str:

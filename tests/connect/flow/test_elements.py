@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from tariffconnect.market import sources as market
-from tariffconnect.tariffs import library
 from tests.connect.flow import flow
-from tests.connect.flow.flow import OCTOPUS, error, make_session, plain_provider, start, submit
+from tests.connect.flow.flow import error, make_session, plain_provider, start, submit
+from tests.integrations.octopus.library_support import octopus_library, synced_library
 
 EXPORT = {"tariff_direction": "EXPORT"}
 GRID_FEES = {"tariff_type": "NON_COMMODITY"}
@@ -202,43 +202,36 @@ def test_an_export_session_replaces_the_export_tariff_only(client, tenant):
     assert prices(client, tenant, location_id, tariff_direction="EXPORT") == [("00:00", 0.12)]
 
 
-def test_the_library_offers_each_element_its_own_tariffs(client, tenant):
+@pytest.fixture
+def octopus_synced(settings, database):
+    """Octopus's library as its sync writes it from the fixture API (library_support)."""
+    with synced_library(settings, database):
+        yield
+
+
+def test_the_library_offers_each_element_its_own_tariffs(client, tenant, octopus_synced):
     def offered(options):
         token = make_session(client, tenant.test, options=options)
-        page = to_structure(client, token, OCTOPUS)
+        page = octopus_library(client, token)
         if page["route"] != "tariff_select":
             return page["route"]
         return sorted(t["name"] for t in page["data"]["tariffs"])
 
-    def shipped(direction):
-        return sorted(
-            t.display_name
-            for t in library.load()
-            if (t.provider_id, t.tariff_direction, t.tariff_type)
-            == (OCTOPUS, direction, "COMMODITY")
-        )
-
-    assert (
-        offered(EXPORT)
-        == shipped("EXPORT")
-        == [
-            "Octopus Flux (export)",
-            "Outgoing Octopus Fixed (export)",
-        ]
-    )
-    assert offered({}) == shipped("IMPORT")
-    assert "Outgoing Octopus Fixed (export)" not in offered({})
+    # The flow helpers' address is in London: London's entries of each direction.
+    assert offered(EXPORT) == ["Outgoing"]
+    assert offered({}) == ["Flexible Octopus", "Flexible Octopus (Economy 7)", "Octopus Go"]
     # No grid-fee entry in the library: the manual path, with Octopus still on the list.
     assert offered(GRID_FEES) == "tariff_structure_select"
 
 
-def test_an_export_library_tariff_connects_as_export(client, tenant):
+def test_an_export_library_tariff_connects_as_export(client, tenant, octopus_synced):
     location_id = london(client, tenant)
     token = make_session(client, tenant.test, location_id=location_id, options=EXPORT)
-    page = to_structure(client, token, OCTOPUS)
-    chosen = next(t for t in page["data"]["tariffs"] if t["name"].startswith("Outgoing"))
+    page = octopus_library(client, token)
+    [chosen] = page["data"]["tariffs"]
     page = submit(client, token, "tariff_select", data={"tariff": {"id": chosen["id"]}})
     assert page["route"] == "contract_term_capture"
     submit(client, token, "contract_term_capture")
-    tariff = tariffs_of(client, tenant, location_id)["Outgoing Octopus Fixed (export)"]
+    tariff = tariffs_of(client, tenant, location_id)["Outgoing"]
     assert (tariff["tariff_direction"], tariff["connection_type"]) == ("EXPORT", "LIBRARY")
+    assert prices(client, tenant, location_id, tariff_direction="EXPORT") == [("00:00", 0.15)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tests.connect.flow.flow import (
     CALLBACK,
+    EON_NEXT,
     LONDON,
-    OCTOPUS,
     error,
     make_location,
     make_session,
@@ -149,7 +149,7 @@ def test_a_session_for_a_location_with_a_tariff_opens_its_summary(client, tenant
     assert page["data"]["tariff"]["name"] == "Existing"
     # EDIT in this session replaces a tariff it did not create: the old one is kept REPLACED.
     submit(client, token, "tariff_summary", action="EDIT")
-    submit(client, token, "provider_select", data={"provider": {"id": OCTOPUS}})
+    submit(client, token, "provider_select", data={"provider": {"id": EON_NEXT}})
     page = submit(client, token, "tariff_select", action="TARIFF_MISSING")
     assert page["route"] == "tariff_structure_select"
     submit(client, token, "tariff_structure_select", data={"options": ["FIXED"]})
@@ -195,7 +195,7 @@ def test_an_ended_session_shows_the_summary_read_only_and_creates_nothing(client
         "provider_select",
         409,
         "connect_session_ended",
-        data={"provider": {"id": OCTOPUS}},
+        data={"provider": {"id": EON_NEXT}},
     )
     assert submit(client, token, "tariff_summary", action="CLOSE")["route"] == "session_redirect"
     # SAVE, from older front ends, means CLOSE.
@@ -257,12 +257,12 @@ def test_a_provider_named_by_the_app_skips_the_provider_page(client, tenant):
         "location_id": location_id,
         "connect_url": "https://app.example.com/connect",
         "callback_url": CALLBACK,
-        "provider_id": OCTOPUS,
+        "provider_id": EON_NEXT,
     }
     token = client.post("/connect", json=body, headers=tenant.test).json()["id"]
     page = start(client, token)
     assert page["route"] == "tariff_select"
-    assert page["data"]["provider"]["id"] == OCTOPUS
+    assert page["data"]["provider"]["id"] == EON_NEXT
     # It is the first page: BACK leaves for the app.
     assert submit(client, token, "tariff_select", action="BACK")["route"] == "session_redirect"
 

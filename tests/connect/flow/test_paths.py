@@ -15,7 +15,7 @@ from tariffconnect.market import sources as market
 from tariffconnect.tariffs import library
 from tests.connect.flow.flow import (
     CALLBACK,
-    OCTOPUS,
+    EON_NEXT,
     make_session,
     plain_provider,
     start,
@@ -153,12 +153,12 @@ def test_time_of_day_path_and_its_events(client, database, tenant):
 def test_library_path(client, tenant):
     token = make_session(client, tenant.test)
     page = start(client, token)
-    page = submit(client, token, "provider_select", data={"provider": {"id": OCTOPUS}})
+    page = submit(client, token, "provider_select", data={"provider": {"id": EON_NEXT}})
     assert page["route"] == "tariff_select"
     assert page["actions"] == ["TARIFF_MISSING", "ADDRESS_CHANGE", "BACK", "CLOSE"]
     offered = [
         t
-        for t in library.search(provider_id=OCTOPUS, country_code="GB")
+        for t in library.search(provider_id=EON_NEXT, country_code="GB")
         if (t.tariff_direction, t.tariff_type) == ("IMPORT", "COMMODITY")
     ]
     assert [t["id"] for t in page["data"]["tariffs"]] == [t.id for t in offered]
@@ -174,7 +174,7 @@ def test_library_path(client, tenant):
     assert summary["route"] == "tariff_summary"
     assert summary["data"]["tariff"]["name"] == chosen.display_name
     session, tariffs = session_and_tariff(client, tenant, token)
-    assert (session["status"], session["provider_id"]) == ("COMPLETED", OCTOPUS)
+    assert (session["status"], session["provider_id"]) == ("COMPLETED", EON_NEXT)
     assert tariffs[0]["connection_type"] == "LIBRARY"
     assert tariffs[0]["display_name"] == chosen.display_name
     assert tariffs[0]["schedule"] == [e.model_dump(mode="json") for e in chosen.schedule]

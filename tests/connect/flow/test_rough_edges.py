@@ -11,8 +11,8 @@ import babel.core
 from tariffconnect.connect.flow import describe
 from tariffconnect.tariffs import library
 from tests.connect.flow.flow import (
+    EON_NEXT,
     LONDON,
-    OCTOPUS,
     make_location,
     make_session,
     plain_provider,
@@ -150,19 +150,12 @@ def test_a_cheap_night_is_day_and_night_and_a_peak_window_time_of_use(client, te
 def test_library_tariffs_are_listed_with_their_rates_and_hours(client, tenant):
     token = make_session(client, tenant.test)
     start(client, token)
-    page = submit(client, token, "provider_select", data={"provider": {"id": OCTOPUS}})
+    page = submit(client, token, "provider_select", data={"provider": {"id": EON_NEXT}})
     assert page["route"] == "tariff_select"
     listed = {t["name"]: t["description"] for t in page["data"]["tariffs"]}
     assert listed == {
-        "Octopus Go": "8.50\u00a0p 00:30\u201305:30, 22.36\u00a0p otherwise",
-        "Intelligent Octopus Go": "7.00\u00a0p 23:30\u201305:30, 22.36\u00a0p otherwise",
-        "Cosy Octopus": (
-            "12.65\u00a0p 04:00\u201307:00, 12.65\u00a0p 13:00\u201316:00, "
-            "37.42\u00a0p 16:00\u201319:00, 12.65\u00a0p 22:00\u201300:00, 25.81\u00a0p otherwise"
-        ),
-        "Octopus Flux (import)": (
-            "20.11\u00a0p 02:00\u201305:00, 46.93\u00a0p 16:00\u201319:00, 33.52\u00a0p otherwise"
-        ),
+        "E.ON Next Drive": "9.50\u00a0p 00:00\u201306:00, 28.00\u00a0p otherwise",
+        "E.ON Next Flex (Economy 7)": "17.181\u00a0p 00:30\u201307:30, 32.55\u00a0p otherwise",
     }
 
 
@@ -182,7 +175,7 @@ def market_tariff(rate):
     return library.LibraryTariff.model_validate(
         {
             "id": "trl_" + "0" * 24,
-            "provider_id": OCTOPUS,
+            "provider_id": EON_NEXT,
             "display_name": "Agile",
             "country_code": "GB",
             "currency_code": "GBP",

@@ -10,6 +10,7 @@ from tariffconnect.connect.flow.context import Flow
 from tariffconnect.connect.flow.state import Draft
 from tariffconnect.core.errors import invalid
 from tariffconnect.integrations import bindings
+from tariffconnect.market import sources as market
 from tariffconnect.providers import catalogue
 from tariffconnect.providers.sandbox import SANDBOX_PROVIDER_ID
 from tariffconnect.tariffs import library
@@ -56,7 +57,40 @@ def after_direct(flow: Flow) -> str:
 
 
 def library_tariffs(flow: Flow) -> list[library.LibraryTariff]:
-    """The chosen provider's library tariffs of this element (direction and type)."""
+    """The chosen provider's library tariffs of this element (direction and type), of the
+    customer's region where the entries are regional and the region is known; all regions'
+    otherwise (the hosted page asks first, library_regions)."""
+    element = _element_tariffs(flow)
+    letter = market.gsp_letter(library_region(flow))
+    if letter is None:
+        return element
+    return [t for t in element if not is_regional(t) or t.region == letter]
+
+
+def library_regions(flow: Flow) -> list[str]:
+    """The regions the provider's regional entries of this element are for, in the market
+    data's order ([] when none is regional): what a customer may be asked to choose from."""
+    letters = {t.region for t in _element_tariffs(flow) if is_regional(t)}
+    return [
+        r for r in market.regions(flow.location.country_code) if market.gsp_letter(r) in letters
+    ]
+
+
+def library_region(flow: Flow) -> str | None:
+    """The customer's region: the one they chose (here or for market prices), else the one
+    their post code settles (the GSP rules of market_sources.json); None when not certain."""
+    if flow.state.draft.region is not None:
+        return flow.state.draft.region
+    loc = flow.location
+    return market.region_for(loc.country_code, loc.post_code, loc.state)
+
+
+def is_regional(tariff: library.LibraryTariff) -> bool:
+    """A synced entry for one GSP region (its `region` the group letter, as Octopus's are)."""
+    return tariff.source is not None and market.gsp_region(tariff.region) is not None
+
+
+def _element_tariffs(flow: Flow) -> list[library.LibraryTariff]:
     return [
         t
         for t in library.search(

@@ -118,18 +118,38 @@ def _describe(flow: Flow, tariff: library.LibraryTariff) -> str:
 
 
 def _render_tariff_select(flow: Flow) -> dict[str, Any]:
-    return {
+    region = provider_pages.library_region(flow)
+    rendered: dict[str, Any] = {
         "provider": flow.provider(),
         "postal_address": flow.postal_address(),
         "tariffs": [
-            {"id": t.id, "name": t.display_name, "description": _describe(flow, t)}
+            {"id": t.id, "name": _library_name(t, region), "description": _describe(flow, t)}
             for t in provider_pages.library_tariffs(flow)
         ],
     }
+    regions = provider_pages.library_regions(flow)
+    if regions:  # regional entries: the region they are listed for, or the choice of one
+        rendered["regions"], rendered["region"] = regions, region
+    return rendered
+
+
+def _library_name(tariff: library.LibraryTariff, region: str | None) -> str:
+    """Its name; with its region's when every region's entries are listed (region unknown)."""
+    if region is None and provider_pages.is_regional(tariff):
+        return f"{tariff.display_name} ({market.gsp_region(tariff.region)})"
+    return tariff.display_name
 
 
 def _submit_tariff_select(flow: Flow, data: dict[str, Any] | None) -> str:
-    tariff_id = inputs.section(data or {}, "tariff").get("id")
+    given = data or {}
+    if given.get("region") is not None:  # the customer names their region: list its tariffs
+        region = given["region"]
+        if not isinstance(region, str) or region not in provider_pages.library_regions(flow):
+            raise invalid("library_region_invalid", "Choose your region from the list.")
+        flow.state.draft.region = region
+        if given.get("tariff") is None:
+            return "tariff_select"
+    tariff_id = inputs.section(given, "tariff").get("id")
     if not tariff_id:
         raise invalid("tariff_id_missing", "Please choose your tariff.")
     offered = {t.id for t in provider_pages.library_tariffs(flow)}

@@ -33,6 +33,7 @@ ROUTE_FIELD = "route"
 CSRF_FIELD = "csrf_token"
 ACTION_FIELD = "action"
 SKIP_FIELD = "skip"  # contract_term_capture's "until terminated" button
+ASKED_FIELD = "asked"  # tariff_select's "which question was this" (the region before a tariff)
 
 TOD_FIELDS = ("day_from", "day_to", "day_cost", "night_from", "night_to", "night_cost")
 CHARGE_FIELD = "standing_charge"  # optional on both rate pages, per day in the minor unit
@@ -40,7 +41,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "postal_address_capture": ADDRESS_FIELDS,
     "provider_select": ("provider_id",),
     "provider_name_capture": ("provider_name",),
-    "tariff_select": ("tariff_id",),
+    "tariff_select": ("tariff_id", "region", ASKED_FIELD),
     "tariff_structure_select": ("structure",),
     "rate_fixed_capture": ("cost", CHARGE_FIELD),
     "rate_tod_capture": (*TOD_FIELDS, CHARGE_FIELD),
@@ -160,6 +161,8 @@ def _provider_name(form: Mapping[str, str], _data: Mapping[str, Any]) -> dict[st
 
 
 def _tariff_select(form: Mapping[str, str], _data: Mapping[str, Any]) -> dict[str, Any]:
+    if form.get(ASKED_FIELD) == "region":  # the page asked for the region first
+        return {"region": _region(form)}
     return {"tariff": {"id": _tariff(form)}}
 
 
@@ -342,6 +345,7 @@ def values(route: str, data: Mapping[str, Any], number: NumberText) -> dict[str,
         shown["provider_name"] = fields.text_of(fields.mapping_of(data.get("provider")).get("name"))
     elif route == "tariff_select":
         shown["tariff_id"] = fields.text_of(fields.mapping_of(data.get("tariff")).get("id"))
+        shown["region"] = fields.text_of(data.get("region"))
     elif route == "rate_fixed_capture":
         shown["cost"] = amount_text(data.get("cost"), unit.factor, number)
         shown[CHARGE_FIELD] = amount_text(data.get(CHARGE_FIELD), unit.factor, number)
@@ -419,7 +423,7 @@ def field_of(route: str, code: str, form: Mapping[str, str], path: str | None = 
         return match.group(1) if match else None
     if route == "rate_tod_capture":
         return _tod_field(code, form)
-    if code.startswith(("region", "market_region")):
+    if code.startswith(("region", "market_region", "library_region")):
         if route == "region_select" or form.get("region") is not None:
             return "region"
         return None

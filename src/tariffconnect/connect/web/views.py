@@ -86,6 +86,10 @@ def step(
             {"value": p["id"], "label": p["name"], "logo": p["logo"]} for p in providers if p
         ]
     elif route == "tariff_select":
+        if data.get("region") is None:  # every region's tariffs: the page asks which first
+            context["region_options"] = [
+                {"value": r, "label": r} for r in _list(data.get("regions")) if isinstance(r, str)
+            ]
         context["options"] = [
             {"value": t.get("id"), "label": t.get("name"), "hint": _library_text(visit, t, fmt)}
             for t in _list(data.get("tariffs"))

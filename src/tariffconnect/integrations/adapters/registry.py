@@ -15,20 +15,14 @@ OCTOPUS_GB_PROVIDER_ID = "prv_6eb04b20869ef591375f1f8b"  # "gb-octopus-energy" i
 
 Build = Callable[[Settings, bool], Adapter]
 
-# Adapters built but not offered yet: Octopus's (issue 13) waits for its Agile prices to be
-# checked against the ingested series, its hosted-page path in a browser, and the library's
-# hand-typed Octopus entries to give way to the synced ones. Until then Octopus customers keep
-# the library and manual paths; its tests offer it (tests/integrations/octopus/conftest.py).
-NOT_OFFERED: dict[str, Build] = {
+# The built-in adapters, built for the caller's settings (an adapter that calls out reads its
+# URL and time-out from them); `settings` None: the defaults, enough for a caller that only asks
+# whether there is an adapter, or for its fields.
+_LIVE: dict[str, Build] = {
     OCTOPUS_GB_PROVIDER_ID: lambda settings, live_mode: OctopusAdapter(
         settings, live_mode=live_mode
     ),
 }
-
-# Adapters that serve live connections too, built for the caller's settings (an adapter that
-# calls out reads its URL and time-out from them); `settings` None: the defaults, enough for
-# a caller that only asks whether there is an adapter, or for its fields.
-_LIVE: dict[str, Build] = {}
 _SANDBOX = SandboxAdapter()
 
 

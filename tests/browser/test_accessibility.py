@@ -85,6 +85,13 @@ class Auditor:
             self.problems[name] = found
 
     def focused_id(self) -> str:
+        """The id of the element the page focused. Chromium runs `autofocus` at a rendering
+        opportunity after the load, not at it: wait (up to 5 s) for the focus to leave the
+        body, so a busy machine reads the focus, not the moment before it."""
+        self.page.wait_for_function(
+            "() => document.activeElement && document.activeElement !== document.body",
+            timeout=5_000,
+        )
         return str(self.page.evaluate("() => document.activeElement.id"))
 
     def answer(

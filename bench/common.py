@@ -151,6 +151,26 @@ def add_wrk_arguments(parser: argparse.ArgumentParser, *, duration: int, connect
     parser.add_argument("--connections", type=int, default=connections, help="wrk connections")
 
 
+def _env_pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    return name, value
+
+
+def add_env_argument(parser: argparse.ArgumentParser) -> None:
+    """`--env NAME=VALUE` (repeatable): the servers' environment; `args.env` is a list of pairs."""
+    parser.add_argument(
+        "--env",
+        action="append",
+        type=_env_pair,
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for the servers (repeatable): a TARIFFCONNECT_ setting, "
+        "MALLOC_ARENA_MAX",
+    )
+
+
 def databases(args: argparse.Namespace) -> list[str]:
     """The databases `--database` names, in the order they are run."""
     return list(DATABASES) if args.database == "both" else [args.database]

@@ -32,6 +32,7 @@ from common import (
     Row,
     Target,
     add_database_arguments,
+    add_env_argument,
     add_wrk_arguments,
     auth_headers,
     create_account,
@@ -104,18 +105,9 @@ def parse_args() -> argparse.Namespace:
     parser = new_parser(__doc__)
     add_wrk_arguments(parser, duration=10, connections=32)
     add_database_arguments(parser)
-    parser.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a TARIFFCONNECT_ setting for the TariffConnect servers (repeatable)",
-    )
+    add_env_argument(parser)
     args = parser.parse_args()
-    pairs = [item.partition("=") for item in args.env]
-    if any(not sep or not name.startswith("TARIFFCONNECT_") for name, sep, _ in pairs):
-        parser.error("--env takes TARIFFCONNECT_NAME=VALUE")
-    args.env = {name: value for name, _, value in pairs}
+    args.env = dict(args.env)
     return args
 
 

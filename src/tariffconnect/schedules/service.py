@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from tariffconnect.locations import service as locations
 from tariffconnect.locations.models import Location
 from tariffconnect.prices import service as prices
 from tariffconnect.prices.engine import Interval
-from tariffconnect.schedules import amount, duration, limit
+from tariffconnect.schedules import duration, limit
 from tariffconnect.schedules.schemas import (
     AmountOut,
     AmountRequest,
@@ -47,6 +48,9 @@ from tariffconnect.schedules.schemas import (
     Window,
 )
 from tariffconnect.schedules.spans import Span
+
+if TYPE_CHECKING:  # imported when first used: see by_amount
+    from tariffconnect.schedules import amount
 
 MAX_WINDOW = timedelta(days=3)
 COST_DECIMALS = 5
@@ -166,6 +170,10 @@ def by_amount(
 ) -> AmountOut:
     """Each device's power over its window: the least total cost that gets every device its
     energy within its own and the site's power limit (schedules/amount.py)."""
+    # The solver brings scipy and numpy, about 66 MiB of a process's memory: a process that
+    # never schedules by amount (most API processes, every worker) never loads them.
+    from tariffconnect.schedules import amount
+
     now = utcnow()
     offset = body.devices[0].end_time.tzinfo or UTC
     loads = []

@@ -28,7 +28,7 @@ from tariffconnect.connect.flow.router import build_router as build_flow_router
 from tariffconnect.connect.router import router as connect_router
 from tariffconnect.connect.web.auth_pages import router as auth_pages_router
 from tariffconnect.connect.web.router import router as web_router
-from tariffconnect.core import idempotency, logs
+from tariffconnect.core import idempotency, logs, memory
 from tariffconnect.core.errors import (
     DATABASE_ERRORS,
     ApiError,
@@ -53,6 +53,7 @@ from tariffconnect.locations.router import router as locations_router
 from tariffconnect.market.router import router as market_router
 from tariffconnect.meters.router import router as meters_router
 from tariffconnect.openadr.router import router as openadr_router
+from tariffconnect.prices.cache import SERIES
 from tariffconnect.prices.router import router as prices_router
 from tariffconnect.prices.router import zero_router as zero_prices_router
 from tariffconnect.providers import catalogue
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     runtime = Runtime(settings=settings, db=db)
     catalogue.load()  # a broken provider file stops start-up, not the first request
+    SERIES.resize(settings.price_series_cache_mb * 1024 * 1024)
     hooks.install()
 
     @asynccontextmanager
@@ -94,6 +96,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         # Handlers run in anyio's worker threads, each holding one pooled connection while it
         # runs: as many threads as connections keeps every thread busy and none waiting.
         to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
+        memory.limit_malloc_arenas(settings.malloc_arena_max)  # before the threads allocate
         # What start-up built lives as long as the process: frozen, the collector's full
         # passes no longer walk it (they did, on every large price answer).
         gc.collect()

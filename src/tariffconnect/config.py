@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     # Database connections per process; also the number of worker threads that run handlers,
     # so a handler never waits for a connection while holding a thread.
     db_pool_size: int = Field(default=16, ge=1)
+    # glibc malloc arenas per process (core/memory.py); 0 leaves glibc's default of eight per
+    # core. MALLOC_ARENA_MAX in the environment wins.
+    malloc_arena_max: int = Field(default=2, ge=0)
+    # Serialised /prices series kept per process (prices/cache.py), in MiB; 0 keeps none.
+    price_series_cache_mb: int = Field(default=32, ge=0)
     # A log line per request (route template, method, status, time; core/middleware.py): off
     # by default, since writing it cost a small request about a tenth of its time (bench/
     # RESULTS.md, issue 17). uvicorn's own access log is always off.

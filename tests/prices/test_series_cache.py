@@ -5,7 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tariffconnect.app import create_app
 from tariffconnect.prices import service
+from tariffconnect.prices.cache import SERIES, SeriesCache
 from tests.helpers import assert_error
 from tests.market.stored import publish
 from tests.prices.test_prices_api import connect, prices
@@ -160,3 +162,39 @@ def test_a_tariff_change_prices_again_from_the_days_already_prepared(
             == (first.content.split(b',"data":')[1].split(b"]")[0])
         )
     assert (len(pricings), len(prepared_days)) == (3, days)
+
+
+def test_the_cache_holds_its_bound_and_a_smaller_bound_evicts_the_least_recently_used():
+    cache = SeriesCache(max_bytes=800)
+    for name in "abcd":
+        cache.put(name, name.encode() * 100)
+    assert cache.get("a") == b"a" * 100  # a is now the most recently used
+    cache.put("e", b"e" * 100)  # 500 bytes: within the bound, nothing out
+    cache.put("f", b"f" * 100)
+    cache.put("g", b"g" * 100)
+    cache.put("h", b"h" * 100)
+    cache.put("i", b"i" * 100)  # 900 bytes: b, the least recently used, goes
+    assert [cache.get(name) is not None for name in "abcdefghi"] == [
+        True, False, True, True, True, True, True, True, True
+    ]  # fmt: skip
+    cache.resize(300)
+    assert [name for name in "acdefghi" if cache.get(name) is not None] == ["g", "h", "i"]
+    cache.put("j", b"j" * 38)  # over an eighth of the bound: one answer may not push out most
+    assert cache.get("j") is None
+
+
+def test_a_bound_of_zero_keeps_nothing():
+    cache = SeriesCache(max_bytes=1024)
+    cache.put("a", b"a")
+    cache.resize(0)
+    cache.put("b", b"b")
+    assert (cache.get("a"), cache.get("b")) == (None, None)
+
+
+def test_the_setting_sizes_the_process_cache(settings, database):
+    try:
+        create_app(settings.model_copy(update={"price_series_cache_mb": 3}), database=database)
+        assert SERIES.max_bytes == 3 * 1024 * 1024
+    finally:
+        create_app(settings, database=database)
+    assert SERIES.max_bytes == 32 * 1024 * 1024  # the default

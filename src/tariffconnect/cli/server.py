@@ -18,7 +18,7 @@ from tariffconnect.cli import demo
 from tariffconnect.cli.database import open_database
 from tariffconnect.cli.protocol import ErrorObjectHttpToolsProtocol
 from tariffconnect.config import Settings
-from tariffconnect.core import logs
+from tariffconnect.core import logs, memory
 from tariffconnect.runtime import Runtime
 from tariffconnect.worker import build_runner
 
@@ -71,6 +71,7 @@ def worker() -> None:
     """Run the background worker: periodic tasks, queued jobs and webhook delivery (also runs
     inside `serve` unless disabled)."""
     settings = Settings()
+    memory.limit_malloc_arenas(settings.malloc_arena_max)
     with open_database(settings) as db:
         _log_to_stderr(settings)
         asyncio.run(_until_signalled(build_runner(Runtime(settings=settings, db=db)).run))

@@ -7,7 +7,9 @@ key the caller builds (the tariffs as last updated, the market sources' version 
 location's zone and calendar, the window and the answer's offset), so an entry never needs
 invalidating: a change to any input is a different key, and old keys age out.
 
-Bounded by bytes (the JSON text is far smaller than the Python objects it came from).
+Bounded by bytes (the JSON text is far smaller than the Python objects it came from), by the
+`price_series_cache_mb` setting: what it holds is most of what a busy process's resident size
+grows by (bench/RESULTS.md, issue 17).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 
-MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES = 32 * 1024 * 1024  # the setting's default
 
 
 class SeriesCache:
@@ -40,9 +42,18 @@ class SeriesCache:
             old = self._entries.pop(key, None)
             self._size += len(data) - (len(old) if old is not None else 0)
             self._entries[key] = data
-            while self._size > self.max_bytes:
-                _, dropped = self._entries.popitem(last=False)
-                self._size -= len(dropped)
+            self._evict()
+
+    def resize(self, max_bytes: int) -> None:
+        """Hold at most `max_bytes` from now on (0: hold nothing), the least recently used out."""
+        with self._lock:
+            self.max_bytes = max_bytes
+            self._evict()
+
+    def _evict(self) -> None:
+        while self._size > self.max_bytes:
+            _, dropped = self._entries.popitem(last=False)
+            self._size -= len(dropped)
 
     def clear(self) -> None:
         """Forget every entry (benchmarks and tests; a change never needs it, see above)."""

@@ -36,4 +36,5 @@ def limit_malloc_arenas(arenas: int) -> bool:
         return False  # not glibc (musl, macOS): nothing to limit
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
-    return bool(mallopt(M_ARENA_MAX, arenas) == 1)  # musl's mallopt answers 0: no arenas
+    answer: int = mallopt(M_ARENA_MAX, arenas)
+    return answer == 1  # musl's mallopt answers 0: it has no arenas

@@ -18,7 +18,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 
-MAX_BYTES = 32 * 1024 * 1024  # the setting's default
+from tariffconnect.config import Settings
+
+# The setting's default, for a cache made before (or without) an app's settings.
+MAX_BYTES: int = Settings.model_fields["price_series_cache_mb"].default * 1024 * 1024
 
 
 class SeriesCache:
